@@ -1,0 +1,3 @@
+"""opsdesk: self-hosted IT Service Management for ITIL Service Operation."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""The ``opsdesk`` command: opsdesk's own commands plus every Django management command."""
+
+import os
+import sys
+
+# One line each, shown by ``opsdesk --help``; the commands live in core/management/commands.
+COMMANDS = {
+    "serve": "Migrate, then run the web server and the worker together (Ctrl-C stops both).",
+    "web": "Run only the web server (gunicorn), for deployments with separate workers.",
+    "worker": "Run only the background worker (outbox delivery, timers, mail polling).",
+    "migrate": "Create or update the database tables.",
+    "createadmin": "Create the administrator account and print its password once.",
+    "token": "Manage API tokens: token create --user NAME [--read-only] [--expires DAYS].",
+    "demo": "Load realistic demo data (safe to run again: it only adds what is missing).",
+    "audit": "Audit trail tools: audit verify checks the whole hash chain.",
+    "check": "Check the configuration (add --deploy for production checks).",
+    "help": "List every command, including Django's own (opsdesk help COMMAND for details).",
+}
+
+
+def usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        "usage: opsdesk COMMAND [options]",
+        "",
+        "opsdesk is self-hosted IT Service Management. Commands:",
+        "",
+        *(f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()),
+        "",
+        "Configuration comes from OPSDESK_* environment variables (see the README).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(usage())
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.settings")
+    from django.core.management import execute_from_command_line
+
+    argv[0] = "opsdesk"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

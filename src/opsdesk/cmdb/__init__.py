@@ -1,0 +1,1 @@
+"""Configuration management: services, configuration items, relationships, impact analysis."""

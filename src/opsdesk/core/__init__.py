@@ -1,0 +1,1 @@
+"""Users, teams, roles, audit trail, outbox, numbering, timeline and attachments."""

@@ -1,0 +1,1 @@
+"""REST API foundation shared by every domain: auth, errors, pagination, base classes."""

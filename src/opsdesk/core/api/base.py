@@ -1,0 +1,73 @@
+"""Base classes every domain's API builds on: viewsets stay thin and call services."""
+
+from django.db import transaction
+from rest_framework import mixins, serializers, viewsets
+
+from opsdesk.core.audit import audit_record
+
+
+class VersionedSerializer(serializers.ModelSerializer):
+    """Exposes ``version``; send it back on update and a stale one gets 409."""
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you edited; a stale one is refused with 409.",
+    )
+
+
+def expected_version(request, validated: dict) -> int | None:
+    """The version the client edited: the ``version`` field, or an ``If-Match`` header."""
+    version = validated.pop("version", None)
+    if version is None:
+        header = request.headers.get("If-Match", "").strip('"W/ ')
+        if header.isdigit():
+            version = int(header)
+    return version
+
+
+class ServiceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A viewset whose reads come from a selector and whose writes go through services.
+
+    Subclasses set ``selector`` (viewer -> queryset) and implement ``create_record`` and
+    ``update_record``; both receive the validated data and the acting user.
+    """
+
+    selector = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return type(self).selector(viewer=self.request.user)
+
+    def create_record(self, *, actor, data):
+        raise NotImplementedError
+
+    def update_record(self, *, actor, instance, data, expected_version):
+        raise NotImplementedError
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_record(
+            actor=self.request.user, data=dict(serializer.validated_data)
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        version = expected_version(self.request, data)
+        serializer.instance = self.update_record(
+            actor=self.request.user,
+            instance=serializer.instance,
+            data=data,
+            expected_version=version,
+        )
+
+
+def audited_destroy(instance, *, actor) -> None:
+    with transaction.atomic():
+        audit_record(action=f"{instance._meta.model_name}.deleted", obj=instance, actor=actor)
+        instance.delete()

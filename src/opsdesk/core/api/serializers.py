@@ -1,0 +1,100 @@
+from rest_framework import serializers
+
+from opsdesk.core.api.base import VersionedSerializer
+from opsdesk.core.models import ApiToken, Team, User
+from opsdesk.core.roles import Role
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name"]
+
+
+class UserSerializer(VersionedSerializer):
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=[str(r) for r in Role]), required=False
+    )
+    password = serializers.CharField(write_only=True, required=False, min_length=8)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "display_name",
+            "first_name",
+            "last_name",
+            "manager",
+            "department",
+            "location",
+            "phone",
+            "time_zone",
+            "is_vip",
+            "is_active",
+            "roles",
+            "password",
+            "date_joined",
+            "last_login",
+            "version",
+        ]
+        read_only_fields = ["date_joined", "last_login"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["roles"] = sorted(g.name for g in instance.groups.all())
+        return data
+
+
+class TeamSerializer(VersionedSerializer):
+    members = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=User.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "name",
+            "type",
+            "email",
+            "lead",
+            "members",
+            "escalation_team",
+            "description",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    expires_in_days = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, max_value=3650
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "user",
+            "key_prefix",
+            "read_only",
+            "expires_in_days",
+            "expires_at",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = ["key_prefix", "expires_at", "created_at", "last_used_at", "revoked_at"]
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]

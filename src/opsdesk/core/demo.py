@@ -1,0 +1,100 @@
+"""Demo people and support groups: the organisation every other domain's demo data uses."""
+
+from django.contrib.auth.hashers import make_password
+
+from opsdesk.core.models import Team, TeamType, User
+from opsdesk.core.roles import Role
+from opsdesk.core.services import team_create, user_create
+
+DEMO_PASSWORD = "opsdesk-demo"
+
+TEAMS = [
+    ("Service Desk", TeamType.SERVICE_DESK, "Network Operations"),
+    ("Network Operations", TeamType.OPERATIONS, None),
+    ("Server & Storage", TeamType.TECHNICAL, None),
+    ("Database Administration", TeamType.TECHNICAL, None),
+    ("Identity & Access", TeamType.TECHNICAL, None),
+    ("ERP Applications", TeamType.APPLICATION, "Database Administration"),
+    ("Collaboration Apps", TeamType.APPLICATION, "Server & Storage"),
+    ("IT Operations Centre", TeamType.OPERATIONS, "Server & Storage"),
+]
+
+FIRST = ["Alice", "Bilal", "Chen", "Dana", "Eero", "Farah", "Gita", "Hugo", "Ines", "Jonas",
+         "Kemal", "Lena", "Marek", "Nadia", "Oscar", "Priya", "Quinn", "Rosa", "Sven", "Tariq",
+         "Uma", "Viktor", "Wen", "Xenia", "Yusuf", "Zara"]
+LAST = ["Adams", "Berg", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito",
+        "Jensen", "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Patel"]
+DEPARTMENTS = ["Finance", "Sales", "Marketing", "Human Resources", "Legal", "Logistics",
+               "Customer Care", "Engineering"]
+LOCATIONS = ["London", "Manchester", "Dublin", "Berlin"]
+
+
+def _person(index: int) -> tuple[str, str]:
+    first = FIRST[index % len(FIRST)]
+    last = LAST[(index * 7) % len(LAST)]
+    return first, last
+
+
+def load(*, progress) -> None:
+    """Create what is missing; existing rows are left as they are."""
+    users: dict[str, User] = {u.username: u for u in User.objects.all()}
+    created: list[int] = []
+
+    def ensure_user(username, display_name, roles, **fields):
+        if username not in users:
+            users[username] = user_create(
+                actor=None, username=username, display_name=display_name,
+                email=f"{username}@example.com", roles=roles, **fields,
+            )
+            created.append(users[username].pk)
+        return users[username]
+
+    cio = ensure_user("cio", "Morgan Hale", [Role.ADMINISTRATOR], department="IT",
+                      location="London")
+    agents = []
+    for t_index, (team_name, _, _) in enumerate(TEAMS):
+        lead_first, lead_last = _person(t_index * 5)
+        lead = ensure_user(
+            f"{lead_first}.{lead_last}.lead".lower(), f"{lead_first} {lead_last}",
+            [Role.AGENT, Role.TEAM_LEAD], department="IT", location="London", manager=cio,
+        )
+        members = [lead]
+        for m in range(4):
+            first, last = _person(t_index * 5 + m + 1)
+            members.append(ensure_user(
+                f"{first}.{last}.{t_index}{m}".lower(), f"{first} {last}", [Role.AGENT],
+                department="IT", location=LOCATIONS[m % len(LOCATIONS)], manager=lead,
+            ))
+        agents.append((team_name, lead, members))
+    progress(f"{len(users)} people so far")
+
+    teams = {t.name: t for t in Team.objects.all()}
+    for (team_name, team_type, _), (_, lead, members) in zip(TEAMS, agents, strict=True):
+        if team_name not in teams:
+            teams[team_name] = team_create(
+                actor=None, name=team_name, type=team_type, lead=lead, members=members,
+                email=f"{team_name.lower().replace(' & ', '-').replace(' ', '-')}@example.com",
+            )
+    for team_name, _, escalation in TEAMS:
+        team = teams[team_name]
+        if escalation and team.escalation_team_id is None:
+            team.escalation_team = teams[escalation]
+            team.save(update_fields=["escalation_team"])
+    progress(f"{len(teams)} support groups")
+
+    # Requesters across the business, a few of them VIPs.
+    for index in range(60):
+        first, last = _person(index + 3)
+        ensure_user(
+            f"{first}.{last}{index}".lower(), f"{first} {last}", [Role.REQUESTER],
+            department=DEPARTMENTS[index % len(DEPARTMENTS)],
+            location=LOCATIONS[index % len(LOCATIONS)], is_vip=index % 17 == 0,
+        )
+    ensure_user("requester", "Riley Requester", [Role.REQUESTER], department="Finance",
+                location="London")
+    ensure_user("agent", "Avery Agent", [Role.AGENT], department="IT", location="London")
+    teams["Service Desk"].members.add(users["agent"])
+    # One slow Argon2 hash shared by every demo account, instead of one per person.
+    User.objects.filter(pk__in=created).update(password=make_password(DEMO_PASSWORD))
+    progress(f"{len(users)} people; demo sign-ins 'agent' and 'requester', password "
+             f"'{DEMO_PASSWORD}'")

@@ -1,0 +1,33 @@
+"""Domain errors raised by services; the API and the UI turn each into a clear 4xx."""
+
+
+class DomainError(Exception):
+    """A request that the domain refuses. ``fields`` maps field names to messages."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, code=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+
+
+class TransitionRefused(DomainError):
+    code = "transition_refused"
+
+
+class StaleVersion(DomainError):
+    status_code = 409
+    code = "stale_version"
+
+
+class NotPermitted(DomainError):
+    status_code = 403
+    code = "permission_denied"

@@ -1,0 +1,93 @@
+"""Request id, body size limit, user time zone, and the audit context for every request."""
+
+import re
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+
+from opsdesk.core.context import action_context
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Take a sane X-Request-ID from a proxy or make one; echo it back for support."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+def body_limit_for(request) -> int:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("multipart/form-data"):
+        return settings.MAX_UPLOAD_BODY_BYTES
+    return settings.MAX_BODY_BYTES
+
+
+def too_large_response(limit: int) -> JsonResponse:
+    return JsonResponse(
+        {
+            "error": {
+                "code": "payload_too_large",
+                "message": f"The request body is larger than the limit of {limit} bytes.",
+                "fields": {},
+            }
+        },
+        status=413,
+    )
+
+
+class BodySizeLimitMiddleware:
+    """Refuse an oversized body from its Content-Length before anything reads it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = body_limit_for(request)
+        if length > limit:
+            return too_large_response(limit)
+        return self.get_response(request)
+
+
+class UserTimezoneMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        tz_name = getattr(user, "time_zone", None) if user and user.is_authenticated else None
+        if tz_name:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(tz_name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+class AuditContextMiddleware:
+    """Changes made while serving this request are attributed to its user and source."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        source = "api" if request.path.startswith("/api/") else "web"
+        with action_context(source=source, request=request, request_id=request.request_id):
+            return self.get_response(request)

@@ -1,0 +1,27 @@
+"""Core models; every ticket-like record in opsdesk is built from the mixins in base.py."""
+
+from opsdesk.core.models.attachments import Attachment
+from opsdesk.core.models.audit import AuditEntry
+from opsdesk.core.models.base import NumberedModel, TimestampedModel, VersionedModel
+from opsdesk.core.models.numbering import NumberSequence
+from opsdesk.core.models.outbox import OutboxEvent
+from opsdesk.core.models.teams import Team, TeamType
+from opsdesk.core.models.timeline import TimelineEntry, TimelineKind
+from opsdesk.core.models.tokens import ApiToken
+from opsdesk.core.models.users import User
+
+__all__ = [
+    "ApiToken",
+    "Attachment",
+    "AuditEntry",
+    "NumberSequence",
+    "NumberedModel",
+    "OutboxEvent",
+    "Team",
+    "TeamType",
+    "TimelineEntry",
+    "TimelineKind",
+    "TimestampedModel",
+    "User",
+    "VersionedModel",
+]

@@ -1,0 +1,1 @@
+"""Web pages of core: sign-in, home, people, teams, tokens. Thin: they call services."""

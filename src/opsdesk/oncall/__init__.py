@@ -1,0 +1,1 @@
+"""On-call: schedules of layered rotations and overrides, and escalation policies per team."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OncallConfig(AppConfig):
+    name = "opsdesk.oncall"
+    label = "oncall"
+    nav_items = []

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from opsdesk.core.views import health
+
+api_patterns = [
+    path("", include("opsdesk.core.api.urls")),
+    path("cmdb/", include("opsdesk.cmdb.api.urls")),
+    path("sla/", include("opsdesk.sla.api.urls")),
+    path("oncall/", include("opsdesk.oncall.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves its script as a file, so the page works under our strict CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("cmdb/", include("opsdesk.cmdb.urls")),
+    path("sla/", include("opsdesk.sla.urls")),
+    path("oncall/", include("opsdesk.oncall.urls")),
+    path("", include("opsdesk.core.urls")),
+]
+
+handler400 = "opsdesk.core.views.errors.bad_request"
+handler403 = "opsdesk.core.views.errors.permission_denied"
+handler404 = "opsdesk.core.views.errors.page_not_found"
+handler500 = "opsdesk.core.views.errors.server_error"
