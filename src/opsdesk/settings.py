@@ -236,7 +236,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "opsdesk.core.api.permissions.TokenScope",
     ],
     "DEFAULT_PAGINATION_CLASS": "opsdesk.core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

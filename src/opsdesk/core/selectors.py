@@ -11,6 +11,8 @@ def user_list(*, viewer) -> QuerySet[User]:
     qs = User.objects.select_related("manager")
     if is_agent(viewer):
         return qs
+    if not viewer.is_authenticated:
+        return qs.none()
     return qs.filter(pk=viewer.pk)
 
 
@@ -29,4 +31,6 @@ def token_list(*, viewer) -> QuerySet[ApiToken]:
     qs = ApiToken.objects.select_related("user", "created_by")
     if is_admin(viewer):
         return qs
+    if not viewer.is_authenticated:  # e.g. while the OpenAPI schema is generated
+        return qs.none()
     return qs.filter(user=viewer)

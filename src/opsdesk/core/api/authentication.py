@@ -1,5 +1,5 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from opsdesk.core.services import token_authenticate
 
@@ -24,6 +24,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = token_authenticate(raw)
         if token is None:
             raise exceptions.AuthenticationFailed("The token is not valid, expired or revoked.")
+        # Enforced here rather than in a permission class, so no view can forget it.
+        if token.read_only and request.method not in permissions.SAFE_METHODS:
+            raise exceptions.PermissionDenied("This API token is read-only.")
         return token.user, token
 
     def authenticate_header(self, request):
