@@ -20,6 +20,7 @@ OPSDESK_APPS = [
     "opsdesk.cmdb",
     "opsdesk.sla",
     "opsdesk.oncall",
+    "opsdesk.incidents",
 ]
 
 INSTALLED_APPS = [

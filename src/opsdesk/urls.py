@@ -9,6 +9,7 @@ api_patterns = [
     path("cmdb/", include("opsdesk.cmdb.api.urls")),
     path("sla/", include("opsdesk.sla.api.urls")),
     path("oncall/", include("opsdesk.oncall.api.urls")),
+    path("incidents/", include("opsdesk.incidents.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the page works under our strict CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("cmdb/", include("opsdesk.cmdb.urls")),
     path("sla/", include("opsdesk.sla.urls")),
     path("oncall/", include("opsdesk.oncall.urls")),
+    path("incidents/", include("opsdesk.incidents.urls")),
     path("", include("opsdesk.core.urls")),
 ]
 
