@@ -19,13 +19,62 @@ TEAMS = [
     ("IT Operations Centre", TeamType.OPERATIONS, "Server & Storage"),
 ]
 
-FIRST = ["Alice", "Bilal", "Chen", "Dana", "Eero", "Farah", "Gita", "Hugo", "Ines", "Jonas",
-         "Kemal", "Lena", "Marek", "Nadia", "Oscar", "Priya", "Quinn", "Rosa", "Sven", "Tariq",
-         "Uma", "Viktor", "Wen", "Xenia", "Yusuf", "Zara"]
-LAST = ["Adams", "Berg", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito",
-        "Jensen", "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Patel"]
-DEPARTMENTS = ["Finance", "Sales", "Marketing", "Human Resources", "Legal", "Logistics",
-               "Customer Care", "Engineering"]
+FIRST = [
+    "Alice",
+    "Bilal",
+    "Chen",
+    "Dana",
+    "Eero",
+    "Farah",
+    "Gita",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kemal",
+    "Lena",
+    "Marek",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Xenia",
+    "Yusuf",
+    "Zara",
+]
+LAST = [
+    "Adams",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Patel",
+]
+DEPARTMENTS = [
+    "Finance",
+    "Sales",
+    "Marketing",
+    "Human Resources",
+    "Legal",
+    "Logistics",
+    "Customer Care",
+    "Engineering",
+]
 LOCATIONS = ["London", "Manchester", "Dublin", "Berlin"]
 
 
@@ -43,28 +92,43 @@ def load(*, progress) -> None:
     def ensure_user(username, display_name, roles, **fields):
         if username not in users:
             users[username] = user_create(
-                actor=None, username=username, display_name=display_name,
-                email=f"{username}@example.com", roles=roles, **fields,
+                actor=None,
+                username=username,
+                display_name=display_name,
+                email=f"{username}@example.com",
+                roles=roles,
+                **fields,
             )
             created.append(users[username].pk)
         return users[username]
 
-    cio = ensure_user("cio", "Morgan Hale", [Role.ADMINISTRATOR], department="IT",
-                      location="London")
+    cio = ensure_user(
+        "cio", "Morgan Hale", [Role.ADMINISTRATOR], department="IT", location="London"
+    )
     agents = []
     for t_index, (team_name, _, _) in enumerate(TEAMS):
         lead_first, lead_last = _person(t_index * 5)
         lead = ensure_user(
-            f"{lead_first}.{lead_last}.lead".lower(), f"{lead_first} {lead_last}",
-            [Role.AGENT, Role.TEAM_LEAD], department="IT", location="London", manager=cio,
+            f"{lead_first}.{lead_last}.lead".lower(),
+            f"{lead_first} {lead_last}",
+            [Role.AGENT, Role.TEAM_LEAD],
+            department="IT",
+            location="London",
+            manager=cio,
         )
         members = [lead]
         for m in range(4):
             first, last = _person(t_index * 5 + m + 1)
-            members.append(ensure_user(
-                f"{first}.{last}.{t_index}{m}".lower(), f"{first} {last}", [Role.AGENT],
-                department="IT", location=LOCATIONS[m % len(LOCATIONS)], manager=lead,
-            ))
+            members.append(
+                ensure_user(
+                    f"{first}.{last}.{t_index}{m}".lower(),
+                    f"{first} {last}",
+                    [Role.AGENT],
+                    department="IT",
+                    location=LOCATIONS[m % len(LOCATIONS)],
+                    manager=lead,
+                )
+            )
         agents.append((team_name, lead, members))
     progress(f"{len(users)} people so far")
 
@@ -72,7 +136,11 @@ def load(*, progress) -> None:
     for (team_name, team_type, _), (_, lead, members) in zip(TEAMS, agents, strict=True):
         if team_name not in teams:
             teams[team_name] = team_create(
-                actor=None, name=team_name, type=team_type, lead=lead, members=members,
+                actor=None,
+                name=team_name,
+                type=team_type,
+                lead=lead,
+                members=members,
                 email=f"{team_name.lower().replace(' & ', '-').replace(' ', '-')}@example.com",
             )
     for team_name, _, escalation in TEAMS:
@@ -86,15 +154,20 @@ def load(*, progress) -> None:
     for index in range(60):
         first, last = _person(index + 3)
         ensure_user(
-            f"{first}.{last}{index}".lower(), f"{first} {last}", [Role.REQUESTER],
+            f"{first}.{last}{index}".lower(),
+            f"{first} {last}",
+            [Role.REQUESTER],
             department=DEPARTMENTS[index % len(DEPARTMENTS)],
-            location=LOCATIONS[index % len(LOCATIONS)], is_vip=index % 17 == 0,
+            location=LOCATIONS[index % len(LOCATIONS)],
+            is_vip=index % 17 == 0,
         )
-    ensure_user("requester", "Riley Requester", [Role.REQUESTER], department="Finance",
-                location="London")
+    ensure_user(
+        "requester", "Riley Requester", [Role.REQUESTER], department="Finance", location="London"
+    )
     ensure_user("agent", "Avery Agent", [Role.AGENT], department="IT", location="London")
     teams["Service Desk"].members.add(users["agent"])
     # One slow Argon2 hash shared by every demo account, instead of one per person.
     User.objects.filter(pk__in=created).update(password=make_password(DEMO_PASSWORD))
-    progress(f"{len(users)} people; demo sign-ins 'agent' and 'requester', password "
-             f"'{DEMO_PASSWORD}'")
+    progress(
+        f"{len(users)} people; demo sign-ins 'agent' and 'requester', password '{DEMO_PASSWORD}'"
+    )
