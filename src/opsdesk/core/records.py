@@ -14,11 +14,9 @@ from opsdesk.core.errors import ValidationFailed
 
 def validation_failed(error: ValidationError) -> ValidationFailed:
     if hasattr(error, "error_dict"):
-        fields = {
-            name: [m for e in errs for m in e.messages] for name, errs in error.message_dict.items()
-        }
+        fields = {name: list(messages) for name, messages in error.message_dict.items()}
     else:
-        fields = {"__all__": error.messages}
+        fields = {"__all__": list(error.messages)}
     first = next(iter(fields.values()))[0] if fields else "Invalid input."
     return ValidationFailed(f"Please correct the highlighted fields: {first}", fields=fields)
 
