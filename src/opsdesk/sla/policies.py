@@ -1,0 +1,81 @@
+"""Writes for business calendars and SLA policies, and choosing the policy for a record."""
+
+import copy
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import ProtectedError
+
+from opsdesk.core.audit import audit_record
+from opsdesk.core.errors import DomainError, ValidationFailed
+from opsdesk.core.records import record_create, record_update
+from opsdesk.sla.models import BusinessCalendar, SlaPolicy
+
+
+class InUse(DomainError):
+    status_code = 409
+    code = "in_use"
+
+
+def _precheck(obj: models.Model, values: dict) -> None:
+    """Validate before core's record helpers do, so field errors reach the user as 400s.
+
+    (core.records.validation_failed reads ``message_dict`` values as errors rather than
+    strings and fails on field errors raised by ``clean()``.)
+    """
+    obj = copy.copy(obj)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    try:
+        obj.full_clean(exclude=["version"], validate_unique=False)
+    except ValidationError as error:
+        fields = dict(error.message_dict)
+        first = next(iter(fields.values()))[0]
+        raise ValidationFailed(
+            f"Please correct the highlighted fields: {first}", fields=fields
+        ) from None
+
+
+@transaction.atomic
+def calendar_create(*, actor, **fields) -> BusinessCalendar:
+    _precheck(BusinessCalendar(), fields)
+    return record_create(BusinessCalendar, values=fields, actor=actor)
+
+
+@transaction.atomic
+def calendar_update(
+    *, actor, calendar: BusinessCalendar, expected_version=None, **fields
+) -> BusinessCalendar:
+    _precheck(calendar, fields)
+    return record_update(calendar, values=fields, actor=actor, expected_version=expected_version)
+
+
+@transaction.atomic
+def policy_create(*, actor, **fields) -> SlaPolicy:
+    _precheck(SlaPolicy(), fields)
+    return record_create(SlaPolicy, values=fields, actor=actor)
+
+
+@transaction.atomic
+def policy_update(*, actor, policy: SlaPolicy, expected_version=None, **fields) -> SlaPolicy:
+    _precheck(policy, fields)
+    return record_update(policy, values=fields, actor=actor, expected_version=expected_version)
+
+
+def config_delete(*, actor, instance: BusinessCalendar | SlaPolicy) -> None:
+    """Delete a calendar or policy; one still used by a policy or a timer is refused."""
+    try:
+        with transaction.atomic():
+            audit_record(action=f"{instance._meta.model_name}.deleted", obj=instance, actor=actor)
+            instance.delete()
+    except ProtectedError:
+        what = "policies or timers" if isinstance(instance, BusinessCalendar) else "timers"
+        raise InUse(f"{instance} is used by {what}; deactivate it or change them first.") from None
+
+
+def policy_match(*, record_type: str, attributes: dict) -> SlaPolicy | None:
+    """The first active policy, in order, for this record type whose conditions all hold."""
+    policies = SlaPolicy.objects.filter(active=True, record_type=record_type).order_by(
+        "order", "id"
+    )
+    return next((p for p in policies if p.matches(attributes)), None)
