@@ -1,0 +1,336 @@
+"""Writes for schedules, overrides, escalation policies and feed tokens.
+
+Each function is one audited transaction. Layers belong to their schedule and steps to their
+policy: both are replaced as a whole, and the change is audited on the parent record.
+"""
+
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from opsdesk.core.audit import audit_record, diff, snapshot
+from opsdesk.core.concurrency import lock_for_update, version_check
+from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.models import Team
+from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.records import audited_fields, record_create, record_update
+from opsdesk.core.roles import is_agent
+from opsdesk.oncall.models import (
+    EscalationPolicy,
+    EscalationStep,
+    FeedToken,
+    Layer,
+    LayerParticipant,
+    Override,
+    Schedule,
+    StepTarget,
+)
+from opsdesk.oncall.selectors import may_manage_team
+
+LAYER_FIELDS = [
+    "name",
+    "priority",
+    "turn",
+    "turn_seconds",
+    "handoff_time",
+    "rotation_start",
+    "time_zone",
+    "restrictions",
+]
+STEP_FIELDS = ["target", "team", "user", "delay_minutes"]
+
+
+def _require_manager(actor, team: Team) -> None:
+    # actor None is the system itself (demo data, migrations of data): always allowed.
+    if actor is not None and not may_manage_team(actor, team):
+        raise NotPermitted(f"Only administrators and the lead of {team.name} may change this.")
+
+
+def invalid(error: ValidationError) -> ValidationFailed:
+    """A model's ValidationError as field errors.
+
+    Written here because core's ``validation_failed`` reads ``message_dict`` values as
+    ValidationError objects, while Django gives plain strings there.
+    """
+    if hasattr(error, "error_dict"):
+        fields = {name: list(messages) for name, messages in error.message_dict.items()}
+    else:
+        fields = {"__all__": list(error.messages)}
+    first = next(iter(fields.values()))[0]
+    return ValidationFailed(f"Please correct the highlighted fields: {first}", fields=fields)
+
+
+def _clean(obj, **kwargs) -> None:
+    try:
+        obj.full_clean(**kwargs)
+    except ValidationError as error:
+        raise invalid(error) from None
+
+
+def _nested_errors(prefix: str, index: int, error: ValidationError) -> dict:
+    return {
+        f"{prefix}.{index}" if name == "__all__" else f"{prefix}.{index}.{name}": messages
+        for name, messages in invalid(error).fields.items()
+    }
+
+
+def _check_staff(users, field: str) -> None:
+    for user in users:
+        if not user.is_active or not is_agent(user):
+            raise ValidationFailed(
+                f"{user} is not active service-desk staff and cannot be on call.",
+                fields={field: [f"{user} cannot be on call."]},
+            )
+
+
+# --- schedules ------------------------------------------------------------------------------
+def _layer_snapshot(schedule: Schedule) -> list[dict]:
+    layers = []
+    for layer in schedule.layers.order_by("-priority"):
+        values = snapshot(layer, LAYER_FIELDS)
+        values["participants"] = list(
+            layer.places.order_by("position").values_list("user_id", flat=True)
+        )
+        layers.append(values)
+    return layers
+
+
+def _replace_layers(schedule: Schedule, layers: list[dict]) -> None:
+    priorities = [spec.get("priority", 1) for spec in layers]
+    if len(set(priorities)) != len(priorities):
+        raise ValidationFailed(
+            "Two layers share a priority; give each layer its own.",
+            fields={"layers": ["Each layer needs a different priority."]},
+        )
+    built = []
+    errors: dict = {}
+    for index, spec in enumerate(layers):
+        spec = dict(spec)
+        participants = list(spec.pop("participants", []))
+        layer = Layer(schedule=schedule, **spec)
+        try:
+            layer.full_clean(exclude=["schedule"], validate_constraints=False)
+        except ValidationError as error:
+            errors.update(_nested_errors("layers", index, error))
+        if not participants:
+            errors[f"layers.{index}.participants"] = ["Add at least one person to the rotation."]
+        try:
+            _check_staff(participants, f"layers.{index}.participants")
+        except ValidationFailed as failed:
+            errors.update(failed.fields)
+        built.append((layer, participants))
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(f"Please correct the layers: {first}", fields=errors)
+    schedule.layers.all().delete()
+    for layer, participants in built:
+        layer.save()
+        LayerParticipant.objects.bulk_create(
+            LayerParticipant(layer=layer, user=user, position=position)
+            for position, user in enumerate(participants)
+        )
+
+
+@transaction.atomic
+def schedule_create(*, actor, team: Team, name: str, layers=(), **fields) -> Schedule:
+    _require_manager(actor, team)
+    values = {"team": team, "name": name, **fields}
+    _clean(Schedule(**values))
+    schedule = record_create(Schedule, values=values, actor=actor)
+    if layers:
+        _replace_layers(schedule, list(layers))
+        audit_record(
+            action="schedule.layers_changed",
+            obj=schedule,
+            changes={"layers": {"from": [], "to": _layer_snapshot(schedule)}},
+            actor=actor,
+        )
+    outbox_publish(topic="oncall.schedule_changed", payload={"schedule": schedule.pk})
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(
+    *, actor, schedule: Schedule, expected_version=None, layers=None, **fields
+) -> Schedule:
+    _require_manager(actor, schedule.team)
+    if "team" in fields and fields["team"] != schedule.team:
+        _require_manager(actor, fields["team"])
+    current = lock_for_update(Schedule, schedule.pk)
+    version_check(current, expected_version)
+    before = snapshot(current, audited_fields(Schedule))
+    layers_before = _layer_snapshot(current)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    changes = diff(before, snapshot(current, audited_fields(Schedule)))
+    if layers is not None:
+        _replace_layers(current, list(layers))
+        layers_after = _layer_snapshot(current)
+        if layers_after != layers_before:
+            changes["layers"] = {"from": layers_before, "to": layers_after}
+    if not changes:
+        return current
+    current.version += 1
+    _clean(current)
+    current.save()
+    audit_record(action="schedule.updated", obj=current, changes=changes, actor=actor)
+    outbox_publish(topic="oncall.schedule_changed", payload={"schedule": current.pk})
+    return current
+
+
+@transaction.atomic
+def schedule_delete(*, actor, schedule: Schedule) -> None:
+    _require_manager(actor, schedule.team)
+    audit_record(action="schedule.deleted", obj=schedule, actor=actor)
+    schedule.delete()
+
+
+# --- overrides ------------------------------------------------------------------------------
+@transaction.atomic
+def override_create(*, actor, schedule: Schedule, user, start, end, note: str = "") -> Override:
+    """``user`` covers [start, end) of the schedule, over every layer and earlier overrides."""
+    _require_manager(actor, schedule.team)
+    _check_staff([user], "user")
+    values = {
+        "schedule": schedule,
+        "user": user,
+        "start": start,
+        "end": end,
+        "note": note,
+        "created_by": actor,
+    }
+    _clean(Override(**values))
+    override = record_create(Override, values=values, actor=actor)
+    outbox_publish(
+        topic="oncall.override_created",
+        payload={"override": override.pk, "schedule": schedule.pk, "user": user.pk},
+    )
+    return override
+
+
+@transaction.atomic
+def override_update(*, actor, override: Override, expected_version=None, **fields) -> Override:
+    _require_manager(actor, override.schedule.team)
+    if "schedule" in fields:
+        _require_manager(actor, fields["schedule"].team)
+    if "user" in fields:
+        _check_staff([fields["user"]], "user")
+    draft = Override.objects.get(pk=override.pk)
+    for name, value in fields.items():
+        setattr(draft, name, value)
+    _clean(draft)
+    return record_update(override, values=fields, actor=actor, expected_version=expected_version)
+
+
+@transaction.atomic
+def override_delete(*, actor, override: Override) -> None:
+    _require_manager(actor, override.schedule.team)
+    audit_record(action="override.deleted", obj=override, actor=actor)
+    override.delete()
+
+
+# --- escalation policies --------------------------------------------------------------------
+def _steps_snapshot(policy: EscalationPolicy) -> list[dict]:
+    return [snapshot(step, STEP_FIELDS) for step in policy.steps.order_by("position")]
+
+
+def _replace_steps(policy: EscalationPolicy, steps: list[dict]) -> None:
+    if not steps:
+        raise ValidationFailed(
+            "A policy needs at least one step.", fields={"steps": ["Add at least one step."]}
+        )
+    built, errors = [], {}
+    for index, spec in enumerate(steps):
+        step = EscalationStep(policy=policy, position=index, **spec)
+        try:
+            step.full_clean(exclude=["policy"], validate_constraints=False)
+        except ValidationError as error:
+            errors.update(_nested_errors("steps", index, error))
+        if step.target == StepTarget.USER and step.user is not None:
+            try:
+                _check_staff([step.user], f"steps.{index}.user")
+            except ValidationFailed as failed:
+                errors.update(failed.fields)
+        built.append(step)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(f"Please correct the steps: {first}", fields=errors)
+    policy.steps.all().delete()
+    EscalationStep.objects.bulk_create(built)
+
+
+@transaction.atomic
+def escalation_policy_create(*, actor, team: Team, name: str, steps=(), **fields):
+    _require_manager(actor, team)
+    values = {"team": team, "name": name, **fields}
+    _clean(EscalationPolicy(**values))
+    policy = record_create(EscalationPolicy, values=values, actor=actor)
+    _replace_steps(policy, list(steps))
+    audit_record(
+        action="escalationpolicy.steps_changed",
+        obj=policy,
+        changes={"steps": {"from": [], "to": _steps_snapshot(policy)}},
+        actor=actor,
+    )
+    return policy
+
+
+@transaction.atomic
+def escalation_policy_update(
+    *, actor, policy: EscalationPolicy, expected_version=None, steps=None, **fields
+):
+    _require_manager(actor, policy.team)
+    if "team" in fields and fields["team"] != policy.team:
+        _require_manager(actor, fields["team"])
+    current = lock_for_update(EscalationPolicy, policy.pk)
+    version_check(current, expected_version)
+    before = snapshot(current, audited_fields(EscalationPolicy))
+    steps_before = _steps_snapshot(current)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    changes = diff(before, snapshot(current, audited_fields(EscalationPolicy)))
+    if steps is not None:
+        _replace_steps(current, list(steps))
+        steps_after = _steps_snapshot(current)
+        if steps_after != steps_before:
+            changes["steps"] = {"from": steps_before, "to": steps_after}
+    if not changes:
+        return current
+    current.version += 1
+    _clean(current)
+    current.save()
+    audit_record(action="escalationpolicy.updated", obj=current, changes=changes, actor=actor)
+    return current
+
+
+@transaction.atomic
+def escalation_policy_delete(*, actor, policy: EscalationPolicy) -> None:
+    _require_manager(actor, policy.team)
+    audit_record(action="escalationpolicy.deleted", obj=policy, actor=actor)
+    policy.delete()
+
+
+# --- calendar feed tokens -------------------------------------------------------------------
+def _feed_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def feed_token_reset(*, user) -> str:
+    """A new secret for the user's feed links; the old links stop working. Shown once."""
+    raw = secrets.token_urlsafe(32)
+    FeedToken.objects.update_or_create(user=user, defaults={"key_hash": _feed_hash(raw)})
+    audit_record(action="oncall.feed_token_reset", obj=user, actor=user)
+    return raw
+
+
+def feed_token_user(raw: str | None):
+    """The active user whose feed secret this is, or None."""
+    if not raw or len(raw) > 200:
+        return None
+    token = FeedToken.objects.select_related("user").filter(key_hash=_feed_hash(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
