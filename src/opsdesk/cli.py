@@ -13,6 +13,7 @@ COMMANDS = {
     "token": "Manage API tokens: token create --user NAME [--read-only] [--expires DAYS].",
     "demo": "Load realistic demo data (safe to run again: it only adds what is missing).",
     "audit": "Audit trail tools: audit verify checks the whole hash chain.",
+    "cmdb": "Import or export configuration items: cmdb import FILE [--dry-run], cmdb export.",
     "check": "Check the configuration (add --deploy for production checks).",
     "help": "List every command, including Django's own (opsdesk help COMMAND for details).",
 }

@@ -4,4 +4,6 @@ from django.apps import AppConfig
 class CmdbConfig(AppConfig):
     name = "opsdesk.cmdb"
     label = "cmdb"
-    nav_items = []
+    verbose_name = "CMDB"
+    # Everyone: requesters see the business services, staff the whole CMDB.
+    nav_items = [("Services & CIs", "cmdb:ci-list", "all")]
