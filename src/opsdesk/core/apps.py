@@ -6,7 +6,7 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "Core"
     # Navigation entries this app adds: (label, url name, who sees it: "agent" or "all").
-    nav_items = []
+    nav_items = [("People", "core:user-list", "agent"), ("Teams", "core:team-list", "agent")]
 
     def ready(self):
         # Imported for their side effects: system checks, and waking the worker on publish.

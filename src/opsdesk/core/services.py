@@ -160,3 +160,27 @@ def token_revoke(*, actor, token: ApiToken) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_record(action="token.revoked", obj=token, actor=actor)
     return token
+
+
+# --- self-service ----------------------------------------------------------------------------
+PROFILE_FIELDS = frozenset({"display_name", "phone", "time_zone"})
+
+
+@transaction.atomic
+def profile_update(*, actor, user: User, expected_version=None, **fields) -> User:
+    """A user changes their own display name, phone or time zone (and nothing else)."""
+    if actor is None or actor.pk != user.pk:
+        raise NotPermitted("People change only their own profile.")
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ValidationFailed(
+            "These fields are not part of the profile.",
+            fields={name: ["Not changeable here."] for name in sorted(unknown)},
+        )
+    return record_update(
+        user,
+        values=fields,
+        actor=actor,
+        expected_version=expected_version,
+        action="user.profile_updated",
+    )

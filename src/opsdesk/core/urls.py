@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opsdesk.core.views import pages
+from opsdesk.core.views import attachments, pages, people, teams, tokens
 
 app_name = "core"
 
@@ -14,12 +14,19 @@ urlpatterns = [
         ),
         name="login",
     ),
+    # Django's LogoutView accepts POST only, so a link or an image cannot sign anyone out.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "account/password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="core/password_change.html", success_url="/"
-        ),
-        name="password-change",
-    ),
+    path("account/", pages.profile, name="profile"),
+    path("account/password/", pages.PasswordChangeView.as_view(), name="password-change"),
+    path("account/tokens/", tokens.token_list, name="token-list"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("people/", people.user_list, name="user-list"),
+    path("people/new/", people.user_create, name="user-create"),
+    path("people/<int:pk>/", people.user_detail, name="user-detail"),
+    path("people/<int:pk>/edit/", people.user_edit, name="user-edit"),
+    path("teams/", teams.team_list, name="team-list"),
+    path("teams/new/", teams.team_create, name="team-create"),
+    path("teams/<int:pk>/", teams.team_detail, name="team-detail"),
+    path("teams/<int:pk>/edit/", teams.team_edit, name="team-edit"),
+    path("attachments/<int:pk>/", attachments.attachment_download, name="attachment-download"),
 ]

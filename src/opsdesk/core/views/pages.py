@@ -1,7 +1,62 @@
+"""Web pages of core for everyone signed in: the start page, the profile, the password."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.contrib.messages.views import SuccessMessageMixin
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+
+from opsdesk.core import selectors, services
+from opsdesk.core.forms import ProfileForm
+from opsdesk.core.models import User
+from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.views.generic import save_form
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html")
+    """Agents see their teams and the size of the desk; requesters what they can do."""
+    user = request.user
+    context = {"tokens_active": selectors.token_list(viewer=user).filter(user=user).count()}
+    if is_agent(user):
+        context.update(
+            my_teams=user.teams.select_related("lead").annotate(member_count=Count("members")),
+            people_count=selectors.user_list(viewer=user).filter(is_active=True).count(),
+            team_count=selectors.team_list(viewer=user).count(),
+            is_admin=is_admin(user),
+        )
+    return render(request, "core/home.html", context)
+
+
+@login_required
+def profile(request):
+    # The real row, not the request's lazy wrapper: the service reads its model class.
+    user = User.objects.get(pk=request.user.pk)
+    form = ProfileForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        saved = save_form(
+            form,
+            lambda: services.profile_update(
+                actor=user,
+                user=user,
+                expected_version=form.cleaned_data.get("version"),
+                **form.values(),
+            ),
+        )
+        if saved is not None:
+            messages.success(request, "Your profile is saved.")
+            return redirect("core:profile")
+    return render(request, "core/profile.html", {"form": form})
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    template_name = "core/password_change.html"
+    success_url = reverse_lazy("core:profile")
+    success_message = "Your password is changed."
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["old_password"].widget.attrs["autofocus"] = True
+        return form
