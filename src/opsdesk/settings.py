@@ -258,6 +258,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable enum names in the schema where two domains use the same field name.
+    "ENUM_NAME_OVERRIDES": {
+        "ImpactUrgencyEnum": "opsdesk.incidents.models.Impact",
+        "IncidentStateEnum": "opsdesk.incidents.models.State",
+        "TimerStateEnum": "opsdesk.sla.models.timers.TimerState",
+    },
 }
 
 # --- Outbox -----------------------------------------------------------------------------------

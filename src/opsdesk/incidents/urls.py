@@ -1,3 +1,16 @@
+from django.urls import path
+
+from opsdesk.incidents import paging_views, views
+
 app_name = "incidents"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.queue, name="queue-default"),
+    path("queue/<slug:name>/", views.queue, name="queue"),
+    path("new/", views.incident_create, name="create"),
+    path("new/preview/", views.preview, name="preview"),
+    path("bulk/", views.bulk_update, name="bulk"),
+    path("<int:pk>/", views.incident_detail, name="detail"),
+    path("<int:pk>/do/<slug:name>/", views.incident_action, name="action"),
+    path("page/<str:token>/", paging_views.page_acknowledge, name="page-ack"),
+]

@@ -1,0 +1,142 @@
+"""Forms of the agent workspace; the views hand ``cleaned_data`` to the incident services."""
+
+from django import forms
+
+from opsdesk.cmdb.models import ConfigurationItem
+from opsdesk.core.models import Team, User
+from opsdesk.core.roles import AGENT_ROLES
+from opsdesk.incidents.keyset import SORTS
+from opsdesk.incidents.models import (
+    Category,
+    Channel,
+    HoldReason,
+    Impact,
+    Priority,
+    ResolutionCode,
+    State,
+    Urgency,
+)
+
+
+def agents():
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[str(r) for r in AGENT_ROLES])
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+class IncidentCreateForm(forms.Form):
+    caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+    short_description = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(active=True, parent__isnull=True), required=False
+    )
+    subcategory = forms.ModelChoiceField(
+        queryset=Category.objects.filter(active=True, parent__isnull=False), required=False
+    )
+    service = forms.ModelChoiceField(
+        queryset=ConfigurationItem.objects.filter(ci_class__key="business_service"),
+        required=False,
+    )
+    ci = forms.ModelChoiceField(
+        label="CI", queryset=ConfigurationItem.objects.all(), required=False
+    )
+    impact = forms.TypedChoiceField(choices=Impact.choices, coerce=int, initial=Impact.LOW)
+    urgency = forms.TypedChoiceField(choices=Urgency.choices, coerce=int, initial=Urgency.LOW)
+    assignment_group = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="By assignment rules"
+    )
+    confidential = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["caller"].widget.attrs["autofocus"] = True
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False)
+    state = forms.ChoiceField(required=False, choices=[("", "Any state"), *State.choices])
+    priority = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any priority"), *Priority.choices],
+    )
+    assignment_group = forms.ModelChoiceField(
+        label="Group", required=False, queryset=Team.objects.all(), empty_label="Any group"
+    )
+    sort = forms.ChoiceField(
+        required=False, choices=[(k, label) for k, (_, _, label) in SORTS.items()]
+    )
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            from django.db.models import Q
+
+            q = data["q"].strip()
+            queryset = queryset.filter(
+                Q(number__iexact=q)
+                | Q(short_description__icontains=q)
+                | Q(description__icontains=q)
+            )
+        if data["state"]:
+            queryset = queryset.filter(state=data["state"])
+        if data["priority"]:
+            queryset = queryset.filter(priority=data["priority"])
+        if data["assignment_group"]:
+            queryset = queryset.filter(assignment_group=data["assignment_group"])
+        return queryset
+
+
+class BulkForm(forms.Form):
+    incidents = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    assignment_group = forms.ModelChoiceField(
+        required=False, queryset=Team.objects.all(), empty_label="Keep group"
+    )
+    assignee = forms.ModelChoiceField(
+        required=False, queryset=User.objects.none(), empty_label="Keep assignee"
+    )
+    action = forms.ChoiceField(
+        required=False,
+        choices=[("", "Keep state"), ("start", "Start work"), ("cancel", "Cancel")],
+    )
+    reason = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args, ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incidents"].choices = [(i, i) for i in ids]
+        self.fields["assignee"].queryset = agents()
+
+
+class HoldForm(forms.Form):
+    hold_reason = forms.ChoiceField(choices=HoldReason.choices)
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+class ResolveForm(forms.Form):
+    resolution_code = forms.ModelChoiceField(queryset=ResolutionCode.objects.filter(active=True))
+    resolution_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+    internal = forms.BooleanField(required=False, label="Internal work note")
+
+
+class AssignForm(forms.Form):
+    assignment_group = forms.ModelChoiceField(queryset=Team.objects.all())
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents()

@@ -1,0 +1,92 @@
+"""Reads of incidents, filtered by what the asking user may see, and the workspace queues."""
+
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.timeline import timeline_for
+from opsdesk.incidents.models import (
+    OPEN_STATES,
+    AssignmentRule,
+    Category,
+    Incident,
+    PriorityMatrixRow,
+    ResolutionCode,
+)
+from opsdesk.sla.selectors import sla_breaching_soon
+
+LIST_RELATED = ("caller", "assignee", "assignment_group", "category", "service", "ci")
+
+
+def _watching(viewer) -> QuerySet:
+    return Incident.watchers.through.objects.filter(user_id=viewer.pk).values("incident_id")
+
+
+def incident_list(*, viewer) -> QuerySet[Incident]:
+    """Requesters: what they called in or watch. Agents: everything but others' confidential."""
+    qs = Incident.objects.select_related(*LIST_RELATED)
+    if not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
+        return qs.none()
+    if is_admin(viewer):
+        return qs
+    own = Q(caller=viewer) | Q(pk__in=_watching(viewer))
+    if not is_agent(viewer):
+        return qs.filter(own)
+    my_groups = viewer.teams.values("pk")
+    return qs.filter(
+        Q(confidential=False) | Q(assignment_group__in=my_groups) | Q(assignee=viewer) | own
+    )
+
+
+# "Breaching soon": a running clock due within this window, or already overdue.
+BREACHING_WINDOW = timedelta(hours=4)
+
+QUEUES = {
+    "mine": "My work",
+    "unassigned": "My teams' unassigned",
+    "open": "All open",
+    "breaching": "Breaching soon",
+    "major": "Major incidents",
+}
+
+
+def incident_queue(*, viewer, queue: str) -> QuerySet[Incident]:
+    qs = incident_list(viewer=viewer)
+    if queue == "mine":
+        return qs.filter(assignee=viewer, state__in=OPEN_STATES)
+    if queue == "unassigned":
+        return qs.filter(
+            assignment_group__in=viewer.teams.values("pk"),
+            assignee__isnull=True,
+            state__in=OPEN_STATES,
+        )
+    if queue == "major":
+        return qs.filter(Q(is_major=True) | Q(major_proposed=True), state__in=OPEN_STATES)
+    if queue == "breaching":
+        return sla_breaching_soon(
+            queryset=qs.filter(state__in=OPEN_STATES), within=BREACHING_WINDOW, now=timezone.now()
+        )
+    return qs.filter(state__in=OPEN_STATES)
+
+
+def incident_timeline(*, viewer, incident: Incident):
+    """Agents see work notes and system entries; everyone else the public conversation."""
+    return timeline_for(record=incident, public_only=not is_agent(viewer))
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.select_related("parent")
+
+
+def resolution_code_list() -> QuerySet[ResolutionCode]:
+    return ResolutionCode.objects.all()
+
+
+def priority_matrix() -> QuerySet[PriorityMatrixRow]:
+    return PriorityMatrixRow.objects.all()
+
+
+def assignment_rule_list() -> QuerySet[AssignmentRule]:
+    return AssignmentRule.objects.select_related("assignment_group", "category", "service", "ci")

@@ -1,0 +1,703 @@
+"""Every write to an incident: one transaction each, audited, with its timeline entry, its
+outbox event and its clock movement committed together.
+
+Services are keyword-only and take the acting user (``None`` for the system). Major incidents,
+parent/child links and merging live in ``major.py``; they build on the helpers here.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from opsdesk.core.concurrency import lock_for_update, version_check
+from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
+from opsdesk.core.models import TimelineKind
+from opsdesk.core.numbering import number_next
+from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.records import record_create, record_update
+from opsdesk.core.roles import is_agent
+from opsdesk.core.timeline import timeline_add
+from opsdesk.incidents import clocks, paging, routing
+from opsdesk.incidents.models import (
+    OPEN_STATES,
+    Channel,
+    Incident,
+    Priority,
+    ResolutionCode,
+    State,
+)
+from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
+
+DEFAULT_AUTO_CLOSE_BUSINESS_DAYS = 3
+MAX_COMMENT_LENGTH = 20_000
+EDITABLE_FIELDS = frozenset(
+    {
+        "short_description",
+        "description",
+        "caller",
+        "channel",
+        "category",
+        "subcategory",
+        "service",
+        "ci",
+        "impact",
+        "urgency",
+        "confidential",
+    }
+)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def require_agent(actor) -> None:
+    if actor is not None and not is_agent(actor):
+        raise NotPermitted("Only service-desk staff may do this.")
+
+
+def require_visible(actor, incident: Incident) -> None:
+    if actor is not None and not incident.is_visible_to(actor):
+        raise NotPermitted("You may not see this incident.")
+
+
+def require_open(incident: Incident, doing: str) -> None:
+    if incident.state not in OPEN_STATES:
+        raise TransitionRefused(
+            f"Cannot {doing} an incident that is {incident.get_state_display()}.",
+            fields={"state": [f"{doing} needs an open incident"]},
+        )
+
+
+def payload(incident: Incident, **extra) -> dict:
+    return {
+        "incident_id": incident.pk,
+        "number": incident.number,
+        "priority": incident.priority,
+        "state": incident.state,
+        "assignment_group_id": incident.assignment_group_id,
+        "assignee_id": incident.assignee_id,
+        "caller_id": incident.caller_id,
+        **extra,
+    }
+
+
+def note_change(incident, *, field: str, old, new, actor, at, body: str = "") -> None:
+    """A field change on the timeline; state changes are public, the rest for agents only."""
+    kind = TimelineKind.STATE_CHANGE if field == "state" else TimelineKind.SYSTEM
+    timeline_add(
+        record=incident,
+        kind=kind,
+        author=actor,
+        body=body,
+        data={"field": field, "from": old, "to": new},
+        at=at,
+    )
+
+
+def _locked(incident: Incident, expected_version) -> Incident:
+    current = lock_for_update(Incident, incident.pk)
+    version_check(current, expected_version)
+    return current
+
+
+def _page_if_needed(incident: Incident, *, was_pageable: bool, reason: str) -> None:
+    if paging.should_page(incident) and not was_pageable:
+        paging.page_on_call(incident=incident, reason=reason)
+
+
+def _propose_major(incident: Incident) -> Incident:
+    """A P1 is proposed as a major incident; a major incident manager decides."""
+    if incident.priority == Priority.P1 and not incident.is_major and not incident.major_proposed:
+        Incident.objects.filter(pk=incident.pk).update(major_proposed=True)
+        incident.major_proposed = True
+        outbox_publish(topic="incident.major_proposed", payload=payload(incident))
+    return incident
+
+
+# --- open and update --------------------------------------------------------------------------
+@transaction.atomic
+def incident_open(
+    *,
+    actor,
+    caller,
+    short_description: str,
+    description: str = "",
+    channel: str = Channel.PORTAL,
+    category=None,
+    subcategory=None,
+    service=None,
+    ci=None,
+    impact: int = 3,
+    urgency: int = 3,
+    assignment_group=None,
+    assignee=None,
+    confidential: bool = False,
+    watchers=(),
+    parent=None,
+) -> Incident:
+    """Log an incident: number, priority from the matrix, routing, CMDB impact, clocks, paging."""
+    if actor is not None and not is_agent(actor):
+        # Requesters report for themselves; routing and confidentiality are the desk's call.
+        if caller is None or caller.pk != actor.pk:
+            raise NotPermitted("You may only report incidents for yourself.")
+        assignment_group = assignee = parent = None
+        confidential = False
+    now = timezone.now()
+    rule = None
+    if assignment_group is None and assignee is None:
+        rule = routing.matching_rule(
+            category=category,
+            subcategory=subcategory,
+            service=service,
+            ci=ci,
+            channel=channel,
+            caller=caller,
+            short_description=short_description,
+            description=description,
+        )
+        assignment_group = (
+            rule.assignment_group if rule else routing.fallback_group(ci=ci, service=service)
+        )
+    if assignee is not None and assignment_group is None:
+        raise ValidationFailed(
+            "An assignee needs an assignment group.",
+            fields={"assignment_group": ["Pick the group the assignee works in."]},
+        )
+    if rule is not None and rule.auto_assign:
+        assignee = routing.auto_assignee(rule=rule)
+    _check_member(assignment_group, assignee)
+    values = {
+        "number": number_next(prefix=Incident.NUMBER_PREFIX),
+        "short_description": short_description,
+        "description": description,
+        "caller": caller,
+        "opened_by": actor,
+        "channel": channel,
+        "category": category,
+        "subcategory": subcategory,
+        "service": service,
+        "ci": ci,
+        "impact": impact,
+        "urgency": urgency,
+        "priority": routing.priority_for(impact=impact, urgency=urgency)
+        if impact in (1, 2, 3) and urgency in (1, 2, 3)
+        else Priority.P5,
+        "assignment_group": assignment_group,
+        "assignee": assignee,
+        "confidential": confidential,
+        "parent": parent,
+        "opened_at": now,
+        "first_assigned_at": now if assignee is not None else None,
+    }
+    m2m = {
+        "watchers": [getattr(w, "pk", w) for w in watchers],
+        "affected_services": routing.affected_services_for(ci=ci, service=service),
+    }
+    incident = record_create(
+        Incident, values=values, actor=actor, action="incident.opened", m2m=m2m
+    )
+    timeline_add(
+        record=incident,
+        kind=TimelineKind.SYSTEM,
+        author=actor,
+        body=f"Opened by {actor or 'the system'} via {incident.get_channel_display()}.",
+        data={"field": "state", "from": None, "to": incident.state},
+        at=now,
+    )
+    clocks.incident_opened(incident=incident, at=now)
+    outbox_publish(topic="incident.opened", payload=payload(incident))
+    if incident.assignment_group_id:
+        outbox_publish(topic="incident.assigned", payload=payload(incident))
+    if assignee is not None:
+        incident = _apply_transition(incident, "start", actor=actor, now=now)
+    _page_if_needed(incident, was_pageable=False, reason="opened")
+    return _propose_major(incident)
+
+
+def _check_member(group, assignee) -> None:
+    if (
+        assignee is not None
+        and group is not None
+        and not group.members.filter(pk=assignee.pk).exists()
+    ):
+        raise ValidationFailed(
+            f"{assignee} is not a member of {group}.",
+            fields={"assignee": [f"Pick a member of {group}."]},
+        )
+
+
+@transaction.atomic
+def incident_update(
+    *, actor, incident: Incident, expected_version=None, watchers=None, **fields
+) -> Incident:
+    """Change the record's descriptive fields; impact and urgency recompute the priority."""
+    require_agent(actor)
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed(
+            "These fields change through their own actions.",
+            fields={name: ["Use the matching action to change this."] for name in sorted(unknown)},
+        )
+    current = _locked(incident, expected_version)
+    require_visible(actor, current)
+    if current.state in INCIDENT_WORKFLOW.final:
+        raise TransitionRefused(
+            f"{current} is {current.get_state_display()} and can no longer be changed.",
+            fields={"state": ["final"]},
+        )
+    values = dict(fields)
+    impact = values.get("impact", current.impact)
+    urgency = values.get("urgency", current.urgency)
+    if not current.priority_overridden and impact in (1, 2, 3) and urgency in (1, 2, 3):
+        values["priority"] = routing.priority_for(impact=impact, urgency=urgency)
+    m2m = {}
+    if watchers is not None:
+        m2m["watchers"] = list(watchers)
+    ci = values.get("ci", current.ci)
+    service = values.get("service", current.service)
+    if "ci" in values or "service" in values:
+        m2m["affected_services"] = routing.affected_services_for(ci=ci, service=service)
+    old_priority, was_pageable = current.priority, paging.should_page(current)
+    updated = record_update(current, values=values, actor=actor, m2m=m2m)
+    now = timezone.now()
+    if updated.priority != old_priority:
+        note_change(
+            updated, field="priority", old=old_priority, new=updated.priority, actor=actor, at=now
+        )
+        clocks.incident_priority_changed(
+            incident=updated, from_priority=old_priority, to_priority=updated.priority, at=now
+        )
+        _page_if_needed(updated, was_pageable=was_pageable, reason="priority raised")
+        _propose_major(updated)
+    if updated.version != current.version or m2m:
+        outbox_publish(topic="incident.updated", payload=payload(updated))
+    return updated
+
+
+# --- assignment and escalation ----------------------------------------------------------------
+@transaction.atomic
+def incident_assign(
+    *, actor, incident: Incident, assignment_group, assignee=None, expected_version=None
+) -> Incident:
+    """Route to a group and optionally a person in it; a New incident with a person starts."""
+    require_agent(actor)
+    current = _locked(incident, expected_version)
+    require_visible(actor, current)
+    require_open(current, "assign")
+    if assignment_group is None:
+        raise ValidationFailed(
+            "Assignment needs a group.", fields={"assignment_group": ["Pick a group."]}
+        )
+    _check_member(assignment_group, assignee)
+    return _assign(current, group=assignment_group, assignee=assignee, actor=actor)
+
+
+def _assign(current: Incident, *, group, assignee, actor, escalation: bool = False) -> Incident:
+    now = timezone.now()
+    old_group, old_assignee = current.assignment_group_id, current.assignee_id
+    values = {"assignment_group": group, "assignee": assignee}
+    if assignee is not None and current.first_assigned_at is None:
+        values["first_assigned_at"] = now
+    if escalation:
+        values["escalation_level"] = current.escalation_level + 1
+    if old_group == group.pk and old_assignee == getattr(assignee, "pk", None):
+        return current  # already there: no version bump, no noise
+    updated = record_update(
+        current,
+        values=values,
+        actor=actor,
+        action="incident.escalated" if escalation else "incident.assigned",
+    )
+    if old_group != group.pk:
+        note_change(
+            updated,
+            field="assignment_group",
+            old=old_group,
+            new=group.pk,
+            actor=actor,
+            at=now,
+            body=f"Assigned to {group}.",
+        )
+        clocks.incident_group_changed(
+            incident=updated, from_group_id=old_group, to_group_id=group.pk, at=now
+        )
+    if old_assignee != getattr(assignee, "pk", None):
+        note_change(
+            updated,
+            field="assignee",
+            old=old_assignee,
+            new=getattr(assignee, "pk", None),
+            actor=actor,
+            at=now,
+        )
+    outbox_publish(
+        topic="incident.escalated" if escalation else "incident.assigned",
+        payload=payload(updated, previous_group_id=old_group),
+    )
+    if old_group != group.pk and paging.should_page(updated):
+        paging.page_on_call(incident=updated, reason="assigned")
+    if assignee is not None and updated.state == State.NEW:
+        updated = _apply_transition(updated, "start", actor=actor, now=now)
+    return updated
+
+
+@transaction.atomic
+def incident_escalate(
+    *, actor, incident: Incident, reason: str = "", expected_version=None
+) -> Incident:
+    """Functional escalation: hand the incident to its group's escalation team (next tier)."""
+    require_agent(actor)
+    current = _locked(incident, expected_version)
+    require_visible(actor, current)
+    require_open(current, "escalate")
+    group = current.assignment_group
+    if group is None or group.escalation_team_id is None:
+        raise TransitionRefused(
+            f"{group or 'This incident'} has no escalation team to hand over to.",
+            fields={"assignment_group": ["No escalation team is configured for this group."]},
+        )
+    updated = _assign(
+        current, group=group.escalation_team, assignee=None, actor=actor, escalation=True
+    )
+    if reason:
+        timeline_add(
+            record=updated, kind=TimelineKind.WORK_NOTE, author=actor, body=f"Escalated: {reason}"
+        )
+    return updated
+
+
+@transaction.atomic
+def incident_override_priority(
+    *, actor, incident: Incident, priority: int, reason: str, expected_version=None
+) -> Incident:
+    """Set the priority by hand, away from the matrix; the reason goes to the audit trail."""
+    require_agent(actor)
+    if priority not in Priority.values:
+        raise ValidationFailed("Pick P1 to P5.", fields={"priority": ["Pick P1 to P5."]})
+    if not (reason or "").strip():
+        raise ValidationFailed("Give a reason.", fields={"reason": ["Say why."]})
+    current = _locked(incident, expected_version)
+    require_visible(actor, current)
+    require_open(current, "reprioritise")
+    old, was_pageable = current.priority, paging.should_page(current)
+    updated = record_update(
+        current,
+        values={
+            "priority": priority,
+            "priority_overridden": True,
+            "priority_override_reason": reason.strip(),
+        },
+        actor=actor,
+        action="incident.priority_overridden",
+    )
+    now = timezone.now()
+    if old != priority:
+        note_change(
+            updated,
+            field="priority",
+            old=old,
+            new=priority,
+            actor=actor,
+            at=now,
+            body=reason.strip(),
+        )
+        clocks.incident_priority_changed(
+            incident=updated, from_priority=old, to_priority=priority, at=now
+        )
+        outbox_publish(topic="incident.priority_changed", payload=payload(updated, previous=old))
+        _page_if_needed(updated, was_pageable=was_pageable, reason="priority raised")
+        _propose_major(updated)
+    return updated
+
+
+# --- the lifecycle ----------------------------------------------------------------------------
+TOPIC_FOR_ACTION = {
+    "resolve": "incident.resolved",
+    "reopen": "incident.reopened",
+    "close": "incident.closed",
+    "cancel": "incident.cancelled",
+    "hold": "incident.held",
+    "resume": "incident.resumed",
+    "start": "incident.started",
+}
+
+
+def resolve_children_enabled() -> bool:
+    return bool(getattr(settings, "OPSDESK_INCIDENT_RESOLVE_CHILDREN", True))
+
+
+@transaction.atomic
+def incident_transition(
+    *,
+    actor,
+    incident: Incident,
+    action: str,
+    expected_version=None,
+    reason: str = "",
+    hold_reason: str = "",
+    resolution_code: ResolutionCode | None = None,
+    resolution_notes: str = "",
+    now=None,
+) -> Incident:
+    """Move the incident along its workflow: start, hold, resume, resolve, reopen, close, cancel."""
+    current = _locked(incident, expected_version)
+    require_visible(actor, current)
+    return _apply_transition(
+        current,
+        action,
+        actor=actor,
+        now=now or timezone.now(),
+        reason=reason,
+        hold_reason=hold_reason,
+        resolution_code=resolution_code,
+        resolution_notes=resolution_notes,
+    )
+
+
+def _apply_transition(current: Incident, action: str, *, actor, now, **kwargs) -> Incident:
+    transition = INCIDENT_WORKFLOW.check(current, action, actor=actor, now=now, **kwargs)
+    old_state = current.state
+    values: dict = {"state": transition.target}
+    body = (kwargs.get("reason") or "").strip()
+    if action == "hold":
+        values["hold_reason"] = kwargs["hold_reason"]
+    elif action == "resume":
+        values["hold_reason"] = ""
+    elif action == "resolve":
+        values.update(
+            resolution_code=kwargs["resolution_code"],
+            resolution_notes=kwargs["resolution_notes"].strip(),
+            resolved_at=now,
+            first_resolved_at=current.first_resolved_at or now,
+            hold_reason="",
+        )
+        body = values["resolution_notes"]
+    elif action == "reopen":
+        values.update(
+            reopen_count=current.reopen_count + 1, resolution_code=None, resolution_notes=""
+        )
+    elif action in ("close", "cancel"):
+        values.update(closed_at=now, hold_reason="")
+    # Putting a record on hold with a message to the caller is a reply: it must count as the
+    # first response even though the clocks pause in the same step.
+    responded = bool(
+        action == "hold" and body and is_agent(actor) and current.first_response_at is None
+    )
+    if responded:
+        values["first_response_at"] = now
+    updated = record_update(current, values=values, actor=actor, action=f"incident.{action}")
+    note_change(
+        updated, field="state", old=old_state, new=updated.state, actor=actor, at=now, body=body
+    )
+    clocks.incident_state_changed(
+        incident=updated, from_state=old_state, to_state=updated.state, at=now, responded=responded
+    )
+    if action in ("resolve", "cancel", "close"):
+        paging.pages_stop(incident=updated, at=now)
+    moment = {
+        "resolve": clocks.incident_resolved,
+        "reopen": clocks.incident_reopened,
+        "cancel": clocks.incident_cancelled,
+        "close": clocks.incident_closed,
+    }.get(action)
+    if moment is not None:
+        moment(incident=updated, at=now)
+    outbox_publish(
+        topic="incident.state_changed",
+        payload=payload(updated, action=action, from_state=old_state, to_state=updated.state),
+    )
+    outbox_publish(topic=TOPIC_FOR_ACTION[action], payload=payload(updated))
+    if action == "resolve" and resolve_children_enabled():
+        _resolve_children(updated, actor=actor, now=now)
+    return updated
+
+
+def _resolve_children(parent: Incident, *, actor, now) -> None:
+    """Many callers, one outage: the parent's fix resolves its open children."""
+    for child in parent.children.filter(state__in=OPEN_STATES).order_by("pk"):
+        child = lock_for_update(Incident, child.pk)
+        if child.state == State.ON_HOLD:
+            child = _apply_transition(child, "resume", actor=actor, now=now)
+        _apply_transition(
+            child,
+            "resolve",
+            actor=actor,
+            now=now,
+            resolution_code=parent.resolution_code,
+            resolution_notes=f"Resolved with {parent.number}: {parent.resolution_notes}",
+        )
+
+
+def incident_confirm_resolution(*, actor, incident: Incident) -> Incident:
+    """The caller agrees the incident is fixed: it closes now instead of after N days."""
+    return incident_transition(actor=actor, incident=incident, action="close")
+
+
+def incident_reject_resolution(*, actor, incident: Incident, reason: str) -> Incident:
+    """The caller says it is not fixed: the incident reopens."""
+    return incident_transition(actor=actor, incident=incident, action="reopen", reason=reason)
+
+
+def auto_close_business_days() -> int:
+    return int(
+        getattr(settings, "OPSDESK_INCIDENT_AUTO_CLOSE_DAYS", DEFAULT_AUTO_CLOSE_BUSINESS_DAYS)
+    )
+
+
+def business_days_before(moment, days: int):
+    """``days`` business days (Monday to Friday) before ``moment``.
+
+    The SLA calendars will bring holidays; until then weekends are the only non-working days.
+    """
+    counted = 0
+    while counted < days:
+        moment -= timedelta(days=1)
+        if moment.weekday() < 5:
+            counted += 1
+    return moment
+
+
+def incident_auto_close_due(*, now, limit: int = 500) -> int:
+    """Close incidents resolved at least N business days before ``now``; returns how many.
+
+    Each incident closes in its own transaction and is re-checked under its row lock, so two
+    workers never close one twice and one failure does not hold back the rest.
+    """
+    cutoff = business_days_before(now, auto_close_business_days())
+    due = list(
+        Incident.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff)
+        .order_by("resolved_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    closed = 0
+    for pk in due:
+        with transaction.atomic():
+            current = lock_for_update(Incident, pk)
+            if current.state != State.RESOLVED or current.resolved_at > cutoff:
+                continue
+            _apply_transition(
+                current,
+                "close",
+                actor=None,
+                now=now,
+                reason="Closed automatically after the resolution was not disputed.",
+            )
+            closed += 1
+    return closed
+
+
+# --- conversation -----------------------------------------------------------------------------
+@transaction.atomic
+def incident_comment(*, actor, incident: Incident, body: str, internal: bool = False):
+    """A public comment (the caller sees it) or an internal work note (agents only).
+
+    The first public comment by an agent is the first response.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed("Write something first.", fields={"body": ["This is empty."]})
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise ValidationFailed(
+            "That is too long.", fields={"body": [f"At most {MAX_COMMENT_LENGTH} characters."]}
+        )
+    if internal:
+        require_agent(actor)
+    current = lock_for_update(Incident, incident.pk)
+    require_visible(actor, current)
+    now = timezone.now()
+    entry = timeline_add(
+        record=current,
+        kind=TimelineKind.WORK_NOTE if internal else TimelineKind.COMMENT,
+        author=actor,
+        body=body,
+        at=now,
+    )
+    if not internal and is_agent(actor) and current.first_response_at is None:
+        record_update(
+            current,
+            values={"first_response_at": now},
+            actor=actor,
+            action="incident.first_response",
+        )
+        clocks.incident_responded(incident=current, at=now)
+    outbox_publish(
+        topic="incident.commented",
+        payload=payload(
+            current, entry_id=entry.pk, public=not internal, author_id=getattr(actor, "pk", None)
+        ),
+    )
+    return entry
+
+
+@transaction.atomic
+def incident_acknowledge(*, actor, incident: Incident) -> Incident:
+    """Someone has it: stops paging escalation and counts as the first response."""
+    require_agent(actor)
+    current = lock_for_update(Incident, incident.pk)
+    require_visible(actor, current)
+    require_open(current, "acknowledge")
+    if current.acknowledged_at is not None:
+        return current  # acknowledging twice changes nothing
+    now = timezone.now()
+    values = {"acknowledged_at": now}
+    if current.first_response_at is None:
+        values["first_response_at"] = now
+    updated = record_update(current, values=values, actor=actor, action="incident.acknowledged")
+    timeline_add(
+        record=updated,
+        kind=TimelineKind.SYSTEM,
+        author=actor,
+        body=f"Acknowledged by {actor or 'the system'}.",
+        at=now,
+    )
+    clocks.incident_responded(incident=updated, at=now)
+    paging.pages_acknowledge(incident=updated, actor=actor, at=now)
+    outbox_publish(
+        topic="incident.acknowledged", payload=payload(updated, by_id=getattr(actor, "pk", None))
+    )
+    return updated
+
+
+@transaction.atomic
+def incident_watch(*, actor, incident: Incident, user=None, watching: bool = True) -> Incident:
+    """Add or remove a watcher (agents for anyone, everyone else only for themselves)."""
+    user = user or actor
+    if actor is not None and user.pk != actor.pk:
+        require_agent(actor)
+    current = lock_for_update(Incident, incident.pk)
+    require_visible(actor, current)
+    ids = set(current.watchers.values_list("pk", flat=True))
+    ids = ids | {user.pk} if watching else ids - {user.pk}
+    return record_update(
+        current,
+        values={},
+        actor=actor,
+        m2m={"watchers": sorted(ids)},
+        action="incident.watchers_changed",
+    )
+
+
+def incident_bulk_update(
+    *, actor, incident_ids, assignment_group=None, assignee=None, action: str = "", **kwargs
+) -> tuple[int, dict[str, str]]:
+    """Apply one change to many incidents, each in its own transaction.
+
+    Returns how many changed and, by number, why the others were refused.
+    """
+    require_agent(actor)
+    from opsdesk.incidents.selectors import incident_list
+
+    done, refused = 0, {}
+    for incident in incident_list(viewer=actor).filter(pk__in=list(incident_ids)):
+        try:
+            if assignment_group is not None or assignee is not None:
+                group = assignment_group or incident.assignment_group
+                incident = incident_assign(
+                    actor=actor, incident=incident, assignment_group=group, assignee=assignee
+                )
+            if action:
+                incident_transition(actor=actor, incident=incident, action=action, **kwargs)
+            done += 1
+        except (TransitionRefused, ValidationFailed, NotPermitted) as error:
+            refused[incident.number] = error.message
+    return done, refused

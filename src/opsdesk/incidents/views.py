@@ -1,0 +1,214 @@
+"""The agent workspace: queues, the incident page with quick actions, the create form.
+
+Routine actions post with htmx and get the record panel back, so the page never reloads; the
+same forms work without JavaScript through a redirect.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from opsdesk.core.errors import DomainError, NotPermitted
+from opsdesk.core.roles import is_agent
+from opsdesk.core.views.generic import agent_required, save_form
+from opsdesk.incidents import forms, major, routing, selectors, services
+from opsdesk.incidents.keyset import Page as KeysetPage
+from opsdesk.incidents.keyset import keyset_page
+from opsdesk.incidents.models import HoldReason, Priority
+from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
+
+PAGE_SIZE = 50
+BREACHING_LIMIT = 200
+
+
+@agent_required
+def queue(request, name: str = "open"):
+    if name not in selectors.QUEUES:
+        raise Http404
+    filter_form = forms.QueueFilterForm(request.GET or None)
+    queryset = filter_form.filter(selectors.incident_queue(viewer=request.user, queue=name))
+    if name == "breaching":
+        # Soonest deadline first; the window keeps this list short, so one page holds it.
+        page = KeysetPage(rows=list(queryset[:BREACHING_LIMIT]), next_cursor=None, sort="due")
+    else:
+        page = keyset_page(
+            queryset, sort=request.GET.get("sort"), cursor=request.GET.get("after"), size=PAGE_SIZE
+        )
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "queue": name,
+        "queues": selectors.QUEUES,
+        "queue_label": selectors.QUEUES[name],
+        "filter_form": filter_form,
+        "page": page,
+        "objects": page.rows,
+        "base_query": params.urlencode(),
+        "bulk_form": forms.BulkForm(),
+        "is_first_page": not request.GET.get("after"),
+        "now": timezone.now(),
+    }
+    htmx = getattr(request, "htmx", None)
+    template = (
+        "incidents/_rows.html" if htmx and htmx.target == "results" else "incidents/queue.html"
+    )
+    return render(request, template, context)
+
+
+@agent_required
+@require_POST
+def bulk_update(request):
+    ids = [int(i) for i in request.POST.getlist("incidents") if i.isdigit()]
+    form = forms.BulkForm(request.POST, ids=ids)
+    back = request.POST.get("next") or reverse("incidents:queue", args=["open"])
+    if not back.startswith("/"):
+        back = reverse("incidents:queue", args=["open"])
+    if not form.is_valid():
+        messages.error(request, "Pick at least one incident and a change to make.")
+        return redirect(back)
+    data = form.cleaned_data
+    done, refused = services.incident_bulk_update(
+        actor=request.user,
+        incident_ids=data["incidents"],
+        assignment_group=data["assignment_group"],
+        assignee=data["assignee"],
+        action=data["action"],
+        **({"reason": data["reason"] or "Bulk update"} if data["action"] else {}),
+    )
+    messages.success(request, f"{done} incident(s) updated.")
+    for number, why in refused.items():
+        messages.warning(request, f"{number}: {why}")
+    return redirect(back)
+
+
+@agent_required
+def incident_create(request):
+    form = forms.IncidentCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        incident = save_form(
+            form, lambda: services.incident_open(actor=request.user, **form.cleaned_data)
+        )
+        if incident is not None:
+            messages.success(request, f"{incident.number} is logged.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return render(request, "incidents/create.html", {"form": form})
+
+
+@agent_required
+def preview(request):
+    """The priority the matrix gives and the services a CI affects, while the form is filled."""
+    form = forms.IncidentCreateForm(request.GET)
+    form.is_valid()
+    data = form.cleaned_data
+    impact, urgency = data.get("impact") or 3, data.get("urgency") or 3
+    services_hit = routing.affected_services_for(ci=data.get("ci"), service=data.get("service"))
+    from opsdesk.cmdb.models import ConfigurationItem
+
+    context = {
+        "priority": Priority(routing.priority_for(impact=impact, urgency=urgency)),
+        "affected": ConfigurationItem.objects.filter(pk__in=services_hit),
+        "suggested_impact": routing.suggested_impact(service_ids=services_hit),
+    }
+    return render(request, "incidents/_preview.html", context)
+
+
+def _record_context(request, incident, **extra) -> dict:
+    agent = is_agent(request.user)
+    return {
+        "incident": incident,
+        "is_agent": agent,
+        "timeline": selectors.incident_timeline(viewer=request.user, incident=incident),
+        "children": selectors.incident_list(viewer=request.user).filter(parent=incident),
+        "affected": incident.affected_services.all(),
+        "allowed": [t.name for t in INCIDENT_WORKFLOW.allowed(incident.state)],
+        "hold_form": forms.HoldForm(),
+        "resolve_form": forms.ResolveForm(),
+        "comment_form": forms.CommentForm(),
+        "hold_reasons": HoldReason.choices,
+        "can_manage_major": major.is_major_incident_manager(request.user),
+        **extra,
+    }
+
+
+@login_required
+def incident_detail(request, pk):
+    # Anyone may ask; the selector answers 404 for what they may not see.
+    incident = get_object_or_404(selectors.incident_list(viewer=request.user), pk=pk)
+    return render(request, "incidents/detail.html", _record_context(request, incident))
+
+
+def _quick(request, incident, name):
+    """Run one quick action; answers (form, error) so the panel can show what went wrong."""
+    user, post = request.user, request.POST
+    if name == "assign_me":
+        group = incident.assignment_group
+        if group is None or not group.members.filter(pk=user.pk).exists():
+            group = user.teams.order_by("name").first()
+        if group is None:
+            raise DomainError("You are not in any support group.")
+        return services.incident_assign(
+            actor=user, incident=incident, assignment_group=group, assignee=user
+        )
+    if name == "hold":
+        form = forms.HoldForm(post)
+        if not form.is_valid():
+            raise DomainError("Say why it is on hold.", fields=form.errors)
+        return services.incident_transition(
+            actor=user, incident=incident, action="hold", **form.cleaned_data
+        )
+    if name == "resolve":
+        form = forms.ResolveForm(post)
+        if not form.is_valid():
+            raise DomainError("A resolution code and notes are required.", fields=form.errors)
+        return services.incident_transition(
+            actor=user, incident=incident, action="resolve", **form.cleaned_data
+        )
+    if name in ("start", "resume", "reopen", "close", "cancel"):
+        return services.incident_transition(
+            actor=user, incident=incident, action=name, reason=post.get("reason", "")
+        )
+    if name == "escalate":
+        return services.incident_escalate(
+            actor=user, incident=incident, reason=post.get("reason", "")
+        )
+    if name == "acknowledge":
+        return services.incident_acknowledge(actor=user, incident=incident)
+    if name == "comment":
+        services.incident_comment(
+            actor=user,
+            incident=incident,
+            body=post.get("body", ""),
+            internal=bool(post.get("internal")),
+        )
+        return incident
+    raise Http404
+
+
+@login_required
+@require_POST
+def incident_action(request, pk, name):
+    incident = get_object_or_404(selectors.incident_list(viewer=request.user), pk=pk)
+    error = None
+    try:
+        incident = _quick(request, incident, name)
+    except NotPermitted as refusal:
+        error = refusal.message
+    except DomainError as refusal:
+        fields = "; ".join(str(m) for msgs in (refusal.fields or {}).values() for m in msgs)
+        error = (
+            refusal.message
+            if not fields or fields in refusal.message
+            else (f"{refusal.message} {fields}")
+        )
+    incident = get_object_or_404(selectors.incident_list(viewer=request.user), pk=pk)
+    if getattr(request, "htmx", None):
+        # A refusal still answers 200: htmx swaps it in and the panel shows the message.
+        context = _record_context(request, incident, error=error)
+        return render(request, "incidents/_record.html", context)
+    if error:
+        messages.error(request, error)
+    return redirect("incidents:detail", pk=pk)

@@ -1,0 +1,131 @@
+"""The incident lifecycle as data: states, allowed moves and the guards that protect them.
+
+New -> In progress -> On hold -> In progress -> Resolved -> Closed; Resolved -> In progress
+(reopen); New / In progress / On hold -> Cancelled; Closed and Cancelled are final. An agent
+may resolve straight from New (first-contact resolution).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from opsdesk.core.roles import is_agent
+from opsdesk.core.workflow import Transition, Workflow
+from opsdesk.incidents.models import HoldReason, State
+
+DEFAULT_REOPEN_DAYS = 10
+
+
+def reopen_window_days() -> int:
+    return int(getattr(settings, "OPSDESK_INCIDENT_REOPEN_DAYS", DEFAULT_REOPEN_DAYS))
+
+
+def needs_group(incident, **_):
+    if incident.assignment_group_id is None:
+        return {"assignment_group": "Assign the incident to a group first."}
+    return None
+
+
+def needs_hold_reason(incident, *, hold_reason="", **_):
+    if hold_reason not in HoldReason.values:
+        choices = ", ".join(HoldReason.values)
+        return {"hold_reason": f"Say why it is on hold ({choices})."}
+    return None
+
+
+def needs_resolution(incident, *, resolution_code=None, resolution_notes="", **_):
+    problems = {}
+    if resolution_code is None:
+        problems["resolution_code"] = "A resolution code is required."
+    elif not resolution_code.active:
+        problems["resolution_code"] = "This resolution code is no longer in use."
+    if not (resolution_notes or "").strip():
+        problems["resolution_notes"] = "Resolution notes are required."
+    return problems or None
+
+
+def needs_reason(incident, *, reason="", **_):
+    if not (reason or "").strip():
+        return {"reason": "Give a reason."}
+    return None
+
+
+def may_reopen(incident, *, actor=None, **_):
+    """The caller, a watcher or an agent may reopen (a watcher needs to be signed in too)."""
+    if actor is None or is_agent(actor):
+        return None
+    if actor.pk == incident.caller_id or incident.watchers.filter(pk=actor.pk).exists():
+        return None
+    return "Only the caller, a watcher or an agent may reopen this incident."
+
+
+def within_reopen_window(incident, *, now=None, **_):
+    now = now or timezone.now()
+    days = reopen_window_days()
+    if incident.resolved_at and now - incident.resolved_at > timedelta(days=days):
+        return f"It was resolved more than {days} days ago; open a new incident instead."
+    return None
+
+
+def agents_only(incident, *, actor=None, **_):
+    if actor is not None and not is_agent(actor):
+        return "Only service-desk staff may do this."
+    return None
+
+
+def may_close(incident, *, actor=None, **_):
+    """Agents close; the caller closes by confirming the resolution."""
+    if actor is None or is_agent(actor) or actor.pk == incident.caller_id:
+        return None
+    return "Only the caller or an agent may close this incident."
+
+
+OPEN = frozenset({State.NEW, State.IN_PROGRESS, State.ON_HOLD})
+
+INCIDENT_WORKFLOW = Workflow(
+    states=dict(State.choices),
+    initial=State.NEW,
+    transitions=(
+        Transition(
+            "start",
+            frozenset({State.NEW}),
+            State.IN_PROGRESS,
+            "Start work",
+            (agents_only, needs_group),
+        ),
+        Transition(
+            "hold",
+            frozenset({State.IN_PROGRESS}),
+            State.ON_HOLD,
+            "Put on hold",
+            (agents_only, needs_hold_reason),
+        ),
+        Transition(
+            "resume",
+            frozenset({State.ON_HOLD}),
+            State.IN_PROGRESS,
+            "Resume",
+            (agents_only, needs_group),
+        ),
+        Transition(
+            "resolve",
+            frozenset({State.NEW, State.IN_PROGRESS}),
+            State.RESOLVED,
+            "Resolve",
+            (agents_only, needs_resolution),
+        ),
+        Transition(
+            "reopen",
+            frozenset({State.RESOLVED}),
+            State.IN_PROGRESS,
+            "Reopen",
+            (may_reopen, within_reopen_window, needs_reason),
+        ),
+        Transition("close", frozenset({State.RESOLVED}), State.CLOSED, "Close", (may_close,)),
+        Transition("cancel", OPEN, State.CANCELLED, "Cancel", (agents_only, needs_reason)),
+    ),
+    final=frozenset({State.CLOSED, State.CANCELLED}),
+)
+
+ACTIONS = tuple(t.name for t in INCIDENT_WORKFLOW.transitions)

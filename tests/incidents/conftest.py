@@ -1,0 +1,32 @@
+import pytest
+
+from opsdesk.core.roles import Role
+from opsdesk.core.testing.factories import TeamFactory, UserFactory
+from opsdesk.incidents.testing import IncidentFactory
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Service Desk")
+
+
+@pytest.fixture
+def desk_agent(team):
+    user = UserFactory(roles=[Role.AGENT])
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def caller(db):
+    return UserFactory(roles=[Role.REQUESTER], department="Finance")
+
+
+@pytest.fixture
+def mim(db):
+    return UserFactory(roles=[Role.AGENT, Role.MAJOR_INCIDENT_MANAGER])
+
+
+@pytest.fixture
+def incident(team, caller):
+    return IncidentFactory(assignment_group=team, caller=caller)
