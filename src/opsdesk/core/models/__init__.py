@@ -3,6 +3,7 @@
 from opsdesk.core.models.attachments import Attachment
 from opsdesk.core.models.audit import AuditEntry
 from opsdesk.core.models.base import NumberedModel, TimestampedModel, VersionedModel
+from opsdesk.core.models.mail import MailDirection, MailMessageRecord
 from opsdesk.core.models.numbering import NumberSequence
 from opsdesk.core.models.outbox import OutboxEvent
 from opsdesk.core.models.teams import Team, TeamType
@@ -14,6 +15,8 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEntry",
+    "MailDirection",
+    "MailMessageRecord",
     "NumberSequence",
     "NumberedModel",
     "OutboxEvent",
