@@ -20,7 +20,11 @@ OPSDESK_APPS = [
     "opsdesk.cmdb",
     "opsdesk.sla",
     "opsdesk.oncall",
+    "opsdesk.events",
     "opsdesk.incidents",
+    "opsdesk.flows",
+    "opsdesk.notifications",
+    "opsdesk.servicedesk",
 ]
 
 INSTALLED_APPS = [

@@ -10,6 +10,9 @@ api_patterns = [
     path("sla/", include("opsdesk.sla.api.urls")),
     path("oncall/", include("opsdesk.oncall.api.urls")),
     path("incidents/", include("opsdesk.incidents.api.urls")),
+    path("events/", include("opsdesk.events.api.urls")),
+    path("notifications/", include("opsdesk.notifications.api.urls")),
+    path("servicedesk/", include("opsdesk.servicedesk.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the page works under our strict CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
@@ -24,6 +27,9 @@ urlpatterns = [
     path("sla/", include("opsdesk.sla.urls")),
     path("oncall/", include("opsdesk.oncall.urls")),
     path("incidents/", include("opsdesk.incidents.urls")),
+    path("events/", include("opsdesk.events.urls")),
+    path("notifications/", include("opsdesk.notifications.urls")),
+    path("portal/", include("opsdesk.servicedesk.urls")),
     path("", include("opsdesk.core.urls")),
 ]
 

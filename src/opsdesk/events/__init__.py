@@ -1,0 +1,1 @@
+"""Event management: ingest monitoring events, de-duplicate, correlate, suppress, heartbeats."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "opsdesk.events"
+    label = "events"
+    nav_items = []

@@ -1,0 +1,1 @@
+"""Journeys that cross domains: event -> incident, incident -> problem, resolution -> survey."""

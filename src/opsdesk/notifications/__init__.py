@@ -1,0 +1,1 @@
+"""Who hears about what: notification rules, email over SMTP from the outbox, webhooks."""

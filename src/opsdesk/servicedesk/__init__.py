@@ -1,0 +1,1 @@
+"""The single point of contact: self-service portal, inbound email, knowledge base, CSAT."""
