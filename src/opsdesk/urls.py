@@ -22,6 +22,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # Fixed paths that Prometheus and PagerDuty clients post to, outside our own /api/ tree.
+    path("", include("opsdesk.events.ingest_urls")),
     path("api/", include(api_patterns)),
     path("cmdb/", include("opsdesk.cmdb.urls")),
     path("sla/", include("opsdesk.sla.urls")),
