@@ -5,15 +5,14 @@
 
 import copy
 
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from opsdesk.cmdb.models import ConfigurationItem, Relationship
 from opsdesk.cmdb.roles import cmdb_can_edit
 from opsdesk.core.audit import audit_record
-from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.errors import NotPermitted
 from opsdesk.core.outbox import outbox_publish
-from opsdesk.core.records import record_create, record_update
+from opsdesk.core.records import record_create, record_update, validate_or_fail
 
 
 def require_editor(actor) -> None:
@@ -22,23 +21,8 @@ def require_editor(actor) -> None:
 
 
 def validate(obj: models.Model) -> None:
-    """``full_clean`` with field errors as a ValidationFailed (400 with ``fields``).
-
-    Runs before ``record_create``/``record_update`` so a refusal reaches the caller as field
-    messages: core's own conversion expects ValidationError objects where Django's
-    ``message_dict`` holds plain strings.
-    """
-    try:
-        obj.full_clean()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            fields = {name: list(messages) for name, messages in error.message_dict.items()}
-        else:
-            fields = {"__all__": list(error.messages)}
-        first = next(iter(fields.values()))[0]
-        raise ValidationFailed(
-            f"Please correct the highlighted fields: {first}", fields=fields
-        ) from None
+    """Validate before writing, so related rows are never touched for a refused record."""
+    validate_or_fail(obj)
 
 
 @transaction.atomic

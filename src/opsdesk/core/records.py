@@ -21,11 +21,16 @@ def validation_failed(error: ValidationError) -> ValidationFailed:
     return ValidationFailed(f"Please correct the highlighted fields: {first}", fields=fields)
 
 
-def validated_save(obj: models.Model, *, exclude: list[str] | None = None) -> None:
+def validate_or_fail(obj: models.Model, **full_clean_kwargs) -> None:
+    """``full_clean`` whose refusal is a ValidationFailed with field messages (a 400)."""
     try:
-        obj.full_clean(exclude=exclude)
+        obj.full_clean(**full_clean_kwargs)
     except ValidationError as error:
         raise validation_failed(error) from None
+
+
+def validated_save(obj: models.Model, *, exclude: list[str] | None = None) -> None:
+    validate_or_fail(obj, exclude=exclude)
     obj.save()
 
 

@@ -15,7 +15,13 @@ from opsdesk.core.concurrency import lock_for_update, version_check
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import Team
 from opsdesk.core.outbox import outbox_publish
-from opsdesk.core.records import audited_fields, record_create, record_update
+from opsdesk.core.records import (
+    audited_fields,
+    record_create,
+    record_update,
+    validate_or_fail,
+    validation_failed,
+)
 from opsdesk.core.roles import is_agent
 from opsdesk.oncall.models import (
     EscalationPolicy,
@@ -48,31 +54,14 @@ def _require_manager(actor, team: Team) -> None:
         raise NotPermitted(f"Only administrators and the lead of {team.name} may change this.")
 
 
-def invalid(error: ValidationError) -> ValidationFailed:
-    """A model's ValidationError as field errors.
-
-    Written here because core's ``validation_failed`` reads ``message_dict`` values as
-    ValidationError objects, while Django gives plain strings there.
-    """
-    if hasattr(error, "error_dict"):
-        fields = {name: list(messages) for name, messages in error.message_dict.items()}
-    else:
-        fields = {"__all__": list(error.messages)}
-    first = next(iter(fields.values()))[0]
-    return ValidationFailed(f"Please correct the highlighted fields: {first}", fields=fields)
-
-
 def _clean(obj, **kwargs) -> None:
-    try:
-        obj.full_clean(**kwargs)
-    except ValidationError as error:
-        raise invalid(error) from None
+    validate_or_fail(obj, **kwargs)
 
 
 def _nested_errors(prefix: str, index: int, error: ValidationError) -> dict:
     return {
         f"{prefix}.{index}" if name == "__all__" else f"{prefix}.{index}.{name}": messages
-        for name, messages in invalid(error).fields.items()
+        for name, messages in validation_failed(error).fields.items()
     }
 
 

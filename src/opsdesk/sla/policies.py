@@ -2,13 +2,12 @@
 
 import copy
 
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
 
 from opsdesk.core.audit import audit_record
-from opsdesk.core.errors import DomainError, ValidationFailed
-from opsdesk.core.records import record_create, record_update
+from opsdesk.core.errors import DomainError
+from opsdesk.core.records import record_create, record_update, validate_or_fail
 from opsdesk.sla.models import BusinessCalendar, SlaPolicy
 
 
@@ -18,22 +17,11 @@ class InUse(DomainError):
 
 
 def _precheck(obj: models.Model, values: dict) -> None:
-    """Validate before core's record helpers do, so field errors reach the user as 400s.
-
-    (core.records.validation_failed reads ``message_dict`` values as errors rather than
-    strings and fails on field errors raised by ``clean()``.)
-    """
+    """Validate the changed copy first, so nothing is locked or written for refused input."""
     obj = copy.copy(obj)
     for name, value in values.items():
         setattr(obj, name, value)
-    try:
-        obj.full_clean(exclude=["version"], validate_unique=False)
-    except ValidationError as error:
-        fields = dict(error.message_dict)
-        first = next(iter(fields.values()))[0]
-        raise ValidationFailed(
-            f"Please correct the highlighted fields: {first}", fields=fields
-        ) from None
+    validate_or_fail(obj, exclude=["version"], validate_unique=False)
 
 
 @transaction.atomic
