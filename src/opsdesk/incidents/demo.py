@@ -18,6 +18,7 @@ from django.utils import timezone
 from opsdesk.core.models import NumberSequence, Team, TimelineEntry, TimelineKind, User
 from opsdesk.core.numbering import DIGITS, number_next
 from opsdesk.core.roles import Role
+from opsdesk.incidents import clocks
 from opsdesk.incidents.models import (
     OPEN_STATES,
     AssignmentRule,
@@ -30,6 +31,7 @@ from opsdesk.incidents.models import (
     ResolutionCode,
     State,
 )
+from opsdesk.sla.services import sla_check_due
 
 TARGET = 2000
 DAYS = 90
@@ -187,6 +189,7 @@ def load(*, progress) -> None:
         _timelines(created, stories)
         _affected_services(created)
         _majors(rng, created, managers, now)
+        _clocks(created, now)
     still_open = Incident.objects.filter(state__in=OPEN_STATES).count()
     progress(f"{Incident.objects.count()} incidents in all; {still_open} open")
 
@@ -382,3 +385,23 @@ def _majors(rng, created, managers, now) -> None:
             if i.major_ended_at
         ]
     )
+
+
+def _clocks(created, now) -> None:
+    """Open incidents get SLA clocks from the moment they opened, so the record pages and the
+    breaching-soon queue show real deadlines; one check then marks what is already breached."""
+    opened = [i for i in created if i.state in OPEN_STATES]
+    for incident in Incident.objects.filter(pk__in=[i.pk for i in opened]).select_related(
+        "caller", "ci"
+    ):
+        clocks.incident_opened(incident=incident, at=incident.opened_at)
+        if incident.first_response_at:
+            clocks.incident_responded(incident=incident, at=incident.first_response_at)
+        if incident.state == State.ON_HOLD:
+            clocks.incident_state_changed(
+                incident=incident,
+                from_state=State.IN_PROGRESS,
+                to_state=State.ON_HOLD,
+                at=incident.first_response_at or incident.opened_at,
+            )
+    sla_check_due(now=now)
