@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "opsdesk.core.middleware.RequestIdMiddleware",
     "opsdesk.core.middleware.BodySizeLimitMiddleware",
+    "opsdesk.core.middleware.NullCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -127,3 +127,35 @@ def test_request_id_is_echoed(client):
     assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
     generated = client.get("/healthz", HTTP_X_REQUEST_ID="bad id with spaces")["X-Request-ID"]
     assert generated != "bad id with spaces" and len(generated) == 32
+
+
+def test_out_of_range_ids_in_filters_never_500(api, agent_user):
+    response = api(agent_user).get(reverse("team-list"), {"member": 10**30})
+    if response.status_code == 200:  # PostgreSQL compares it and finds nothing
+        assert response.json()["results"] == []
+    else:  # SQLite cannot bind it
+        assert_error_shape(response, 400)
+
+
+def test_nul_characters_are_refused_in_forms_and_queries(agent_user):
+    client = Client()
+    client.force_login(agent_user)
+    assert client.get("/people/?q=a%00b").status_code == 400
+    assert client.post("/account/", {"display_name": "a\x00b"}).status_code == 400
+    api_answer = client.get("/api/users/?search=a%00b")
+    assert_error_shape(api_answer, 400)
+
+
+def test_admin_sets_a_password_through_the_api_and_it_is_audited(api, admin_user_, agent_user):
+    from opsdesk.core.models import AuditEntry
+
+    response = api(admin_user_).patch(
+        reverse("user-detail", args=[agent_user.pk]),
+        {"password": "a new long passphrase"},
+        format="json",
+    )
+    assert response.status_code == 200
+    agent_user.refresh_from_db()
+    assert agent_user.check_password("a new long passphrase")
+    entry = AuditEntry.objects.get(action="user.password_set", object_id=str(agent_user.pk))
+    assert "passphrase" not in str(entry.changes)

@@ -5,7 +5,7 @@ import uuid
 import zoneinfo
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 
 from opsdesk.core.context import action_context
@@ -62,6 +62,40 @@ class BodySizeLimitMiddleware:
         if length > limit:
             return too_large_response(limit)
         return self.get_response(request)
+
+
+class NullCharacterMiddleware:
+    """Refuse NUL characters in query strings and form fields: no database stores them in
+    text (PostgreSQL raises), so they can only be an attack or a broken client."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get(
+            "QUERY_STRING", ""
+        ):
+            return self._refuse(request)
+        content_type = request.META.get("CONTENT_TYPE", "")
+        is_form = content_type.startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        )
+        # Only the text fields: uploaded files may contain any bytes.
+        if (
+            request.method == "POST"
+            and is_form
+            and any("\x00" in value for _, values in request.POST.lists() for value in values)
+        ):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    def _refuse(self, request):
+        message = "The request contains a NUL character, which is not allowed in text."
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"error": {"code": "invalid", "message": message, "fields": {}}}, status=400
+            )
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 class UserTimezoneMiddleware:

@@ -40,10 +40,17 @@ def user_create(*, actor, username: str, password: str | None = None, roles=(), 
 
 
 @transaction.atomic
-def user_update(*, actor, user: User, expected_version=None, roles=None, **fields) -> User:
+def user_update(
+    *, actor, user: User, expected_version=None, roles=None, password=None, **fields
+) -> User:
     user = record_update(user, values=fields, actor=actor, expected_version=expected_version)
     if roles is not None:
         user_set_roles(user=user, roles=roles, actor=actor)
+    if password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        # The fact, never the value.
+        audit_record(action="user.password_set", obj=user, actor=actor)
     return user
 
 

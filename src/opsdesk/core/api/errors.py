@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -39,6 +40,26 @@ def exception_handler(exc, context):
         return Response(
             error_body("payload_too_large", "The request body is too large."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, ProtectedError | RestrictedError):
+        used_by = sorted(
+            {obj._meta.verbose_name_plural for obj in exc.protected_objects}
+            if isinstance(exc, ProtectedError)
+            else {obj._meta.verbose_name_plural for obj in exc.restricted_objects}
+        )
+        return Response(
+            error_body(
+                "in_use",
+                f"This is still in use by {', '.join(used_by) or 'other records'}; "
+                "change those first, or deactivate it instead.",
+            ),
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, OverflowError):
+        # SQLite cannot compare with integers beyond 64 bits; such an id matches nothing anyway.
+        return Response(
+            error_body("invalid", "A number in the request is out of range."),
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

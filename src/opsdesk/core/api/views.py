@@ -1,4 +1,3 @@
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -43,15 +42,9 @@ class UserViewSet(ServiceViewSet):
         return services.user_create(actor=actor, **data)
 
     def update_record(self, *, actor, instance, data, expected_version):
-        password = data.pop("password", None)
-        with transaction.atomic():
-            user = services.user_update(
-                actor=actor, user=instance, expected_version=expected_version, **data
-            )
-            if password:
-                user.set_password(password)
-                user.save(update_fields=["password"])
-        return user
+        return services.user_update(
+            actor=actor, user=instance, expected_version=expected_version, **data
+        )
 
     @action(detail=False, methods=["get"], permission_classes=[permissions.IsAuthenticated])
     def me(self, request):
