@@ -344,6 +344,11 @@ def incident_merge(*, actor, duplicate: Incident, into: Incident) -> Incident:
         raise ValidationFailed(
             "Pick another incident.", fields={"into": ["An incident cannot duplicate itself."]}
         )
+    if into.parent_id == duplicate.pk:
+        raise ValidationFailed(
+            f"{into} is a child of {duplicate}.",
+            fields={"into": ["Merge the child into its parent, not the parent into its child."]},
+        )
     require_open(duplicate, "merge")
     if into.state in (State.CLOSED, State.CANCELLED):
         raise ValidationFailed(

@@ -309,23 +309,24 @@ class Incident(TimestampedModel, VersionedModel, NumberedModel):
         return self.state in OPEN_STATES
 
     def is_visible_to(self, user) -> bool:
-        """Requesters see what they called in or watch; agents all but others' confidential."""
+        """Requesters see what they called in or watch; agents all but confidential ones.
+
+        A confidential incident is seen only by administrators, its assignment group, its
+        assignee and its caller: being added as a watcher (or merged in) opens nothing.
+        """
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return False
-        if is_admin(user):
+        if is_admin(user) or user.pk in (self.caller_id, self.assignee_id):
             return True
-        if user.pk in (self.caller_id, self.assignee_id):
-            return True
+        if self.confidential:
+            return (
+                is_agent(user)
+                and self.assignment_group_id is not None
+                and self.assignment_group.members.filter(pk=user.pk).exists()
+            )
         if self.watchers.filter(pk=user.pk).exists():
             return True
-        if not is_agent(user):
-            return False
-        if not self.confidential:
-            return True
-        return (
-            self.assignment_group_id is not None
-            and self.assignment_group.members.filter(pk=user.pk).exists()
-        )
+        return is_agent(user)
 
 
 class PostIncidentReview(TimestampedModel, VersionedModel):

@@ -25,19 +25,20 @@ def _watching(viewer) -> QuerySet:
 
 
 def incident_list(*, viewer) -> QuerySet[Incident]:
-    """Requesters: what they called in or watch. Agents: everything but others' confidential."""
+    """Requesters: what they called in or watch. Agents: everything but confidential incidents
+    outside their groups."""
     qs = Incident.objects.select_related(*LIST_RELATED)
     if not getattr(viewer, "is_authenticated", False) or not viewer.is_active:
         return qs.none()
     if is_admin(viewer):
         return qs
-    own = Q(caller=viewer) | Q(pk__in=_watching(viewer))
+    # Watching opens only non-confidential incidents (see Incident.is_visible_to).
+    own = Q(caller=viewer) | Q(assignee=viewer)
+    watched = Q(confidential=False, pk__in=_watching(viewer))
     if not is_agent(viewer):
-        return qs.filter(own)
+        return qs.filter(own | watched)
     my_groups = viewer.teams.values("pk")
-    return qs.filter(
-        Q(confidential=False) | Q(assignment_group__in=my_groups) | Q(assignee=viewer) | own
-    )
+    return qs.filter(Q(confidential=False) | Q(assignment_group__in=my_groups) | own)
 
 
 # "Breaching soon": a running clock due within this window, or already overdue.

@@ -100,6 +100,21 @@ def _locked(incident: Incident, expected_version) -> Incident:
     return current
 
 
+def _check_parent(actor, parent: Incident) -> None:
+    """A new incident may start as a child only of an open, top-level incident the actor sees."""
+    require_visible(actor, parent)
+    if parent.parent_id is not None:
+        raise ValidationFailed(
+            f"{parent} is itself a child of another incident.",
+            fields={"parent": ["Pick the top-level incident."]},
+        )
+    if parent.state not in OPEN_STATES:
+        raise ValidationFailed(
+            f"{parent} is {parent.get_state_display()}.",
+            fields={"parent": ["Pick an incident that is still open."]},
+        )
+
+
 def _page_if_needed(incident: Incident, *, was_pageable: bool, reason: str) -> None:
     if paging.should_page(incident) and not was_pageable:
         paging.page_on_call(incident=incident, reason=reason)
@@ -108,8 +123,9 @@ def _page_if_needed(incident: Incident, *, was_pageable: bool, reason: str) -> N
 def _propose_major(incident: Incident) -> Incident:
     """A P1 is proposed as a major incident; a major incident manager decides."""
     if incident.priority == Priority.P1 and not incident.is_major and not incident.major_proposed:
-        Incident.objects.filter(pk=incident.pk).update(major_proposed=True)
-        incident.major_proposed = True
+        incident = record_update(
+            incident, values={"major_proposed": True}, actor=None, action="incident.major_proposed"
+        )
         outbox_publish(topic="incident.major_proposed", payload=payload(incident))
     return incident
 
@@ -136,12 +152,18 @@ def incident_open(
     parent=None,
 ) -> Incident:
     """Log an incident: number, priority from the matrix, routing, CMDB impact, clocks, paging."""
-    if actor is not None and not is_agent(actor):
-        # Requesters report for themselves; routing and confidentiality are the desk's call.
+    reported_by_requester = actor is not None and not is_agent(actor)
+    if reported_by_requester:
+        # Requesters report for themselves; routing, confidentiality, the channel and who else
+        # may read it are the desk's call.
         if caller is None or caller.pk != actor.pk:
             raise NotPermitted("You may only report incidents for yourself.")
         assignment_group = assignee = parent = None
         confidential = False
+        channel = channel if channel in (Channel.PORTAL, Channel.EMAIL) else Channel.PORTAL
+        watchers = [actor.pk] if watchers else []
+    if parent is not None:
+        _check_parent(actor, parent)
     now = timezone.now()
     rule = None
     if assignment_group is None and assignee is None:
@@ -210,6 +232,10 @@ def incident_open(
         outbox_publish(topic="incident.assigned", payload=payload(incident))
     if assignee is not None:
         incident = _apply_transition(incident, "start", actor=actor, now=now)
+    if reported_by_requester:
+        # Nobody is woken, and nothing is proposed as major, on a caller's own say-so: the
+        # desk triages first (raising the priority then pages as usual).
+        return incident
     _page_if_needed(incident, was_pageable=False, reason="opened")
     return _propose_major(incident)
 

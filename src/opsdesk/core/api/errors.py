@@ -42,11 +42,10 @@ def exception_handler(exc, context):
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, ProtectedError | RestrictedError):
-        used_by = sorted(
-            {obj._meta.verbose_name_plural for obj in exc.protected_objects}
-            if isinstance(exc, ProtectedError)
-            else {obj._meta.verbose_name_plural for obj in exc.restricted_objects}
+        blockers = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         )
+        used_by = sorted({str(obj._meta.verbose_name_plural) for obj in blockers})
         return Response(
             error_body(
                 "in_use",
