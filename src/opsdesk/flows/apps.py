@@ -1,3 +1,5 @@
+"""Journeys that cross domains: event -> incident, incident -> problem, resolution -> survey."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,7 @@ class FlowsConfig(AppConfig):
     name = "opsdesk.flows"
     label = "flows"
     nav_items = []
+
+    def ready(self):
+        # Outbox handlers: alerts open, join and resolve incidents.
+        from opsdesk.flows import events_to_incidents  # noqa: F401

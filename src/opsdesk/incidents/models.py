@@ -425,3 +425,29 @@ class PageNotification(models.Model):
 
     def __str__(self):
         return f"{self.user} paged at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentAlertRole(models.TextChoices):
+    ORIGIN = "origin", "Opened the incident"
+    CORRELATED = "correlated", "Correlated"
+    SYMPTOM = "symptom", "Symptom of a failing dependency"
+
+
+class IncidentAlert(models.Model):
+    """A monitoring alert that belongs to an incident, and why it was attached."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alert_links")
+    alert = models.ForeignKey(
+        "events.Alert", on_delete=models.CASCADE, related_name="incident_links"
+    )
+    role = models.CharField(max_length=12, choices=IncidentAlertRole.choices)
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert"], name="incidents_alert_in_one_incident")
+        ]
+
+    def __str__(self):
+        return f"{self.alert} -> {self.incident} ({self.role})"

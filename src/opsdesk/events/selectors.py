@@ -1,0 +1,34 @@
+"""Reads of event management. The operations console is for staff: agents see everything."""
+
+from django.db.models import QuerySet
+
+from opsdesk.core.roles import is_agent
+from opsdesk.events.models import Alert, Event, Heartbeat, Integration, MaintenanceWindow, Rule
+
+
+def _staff(viewer, qs: QuerySet) -> QuerySet:
+    return qs if is_agent(viewer) else qs.none()
+
+
+def alert_list(*, viewer) -> QuerySet[Alert]:
+    return _staff(viewer, Alert.objects.select_related("integration", "ci", "service", "team"))
+
+
+def event_list(*, viewer) -> QuerySet[Event]:
+    return _staff(viewer, Event.objects.select_related("integration"))
+
+
+def integration_list(*, viewer) -> QuerySet[Integration]:
+    return _staff(viewer, Integration.objects.select_related("team"))
+
+
+def rule_list(*, viewer) -> QuerySet[Rule]:
+    return _staff(viewer, Rule.objects.all())
+
+
+def window_list(*, viewer) -> QuerySet[MaintenanceWindow]:
+    return _staff(viewer, MaintenanceWindow.objects.prefetch_related("cis"))
+
+
+def heartbeat_list(*, viewer) -> QuerySet[Heartbeat]:
+    return _staff(viewer, Heartbeat.objects.select_related("ci", "team", "integration"))

@@ -1,0 +1,203 @@
+"""The journey from a monitoring alert to an incident, and back to resolved.
+
+Events publishes ``alert.opened`` / ``alert.updated`` / ``alert.resolved`` with the actions of
+the rules that matched. Here we decide, per alert:
+
+1. inhibition: a CI whose dependency has a critical open alert is a symptom of it, so the
+   alert joins that incident instead of opening its own;
+2. correlation: with a ``correlate`` action, join an open incident for the same service, CI or
+   group key that was linked within the window;
+3. otherwise, with ``create_incident``, open one (priority from severity and CI criticality,
+   assignment group from the rule, else the CI's supporting team).
+
+When every alert of an incident has cleared, the incident is resolved, unless a rule said
+``"auto_resolve": "never"``. Handlers are idempotent: the outbox delivers at least once.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from opsdesk.cmdb.models import ConfigurationItem
+from opsdesk.cmdb.selectors import ci_dependencies
+from opsdesk.core.models import Team
+from opsdesk.core.outbox import outbox_handler
+from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert, AlertStatus, Severity
+from opsdesk.incidents.models import (
+    OPEN_STATES,
+    Category,
+    IncidentAlert,
+    IncidentAlertRole,
+    ResolutionCode,
+)
+from opsdesk.incidents.services import incident_comment, incident_open, incident_transition
+
+MONITORING_USERNAME = "monitoring"
+DEFAULT_WINDOW_MINUTES = 60
+AUTO_RESOLUTION_CODE = "solved_permanently"
+
+# Severity sets urgency; the CI's criticality sets impact. The matrix gives the priority.
+URGENCY = {Severity.CRITICAL: 1, Severity.MAJOR: 2}
+IMPACT = {1: 1, 2: 2}
+
+
+def monitoring_caller():
+    """Incidents need a caller: monitoring itself, as a service account that cannot sign in."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=MONITORING_USERNAME,
+        defaults={"display_name": "Monitoring", "email": "monitoring@localhost"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _open_link(alert_id: int) -> IncidentAlert | None:
+    return (
+        IncidentAlert.objects.select_related("incident")
+        .filter(alert_id=alert_id, incident__state__in=OPEN_STATES)
+        .first()
+    )
+
+
+def _link(incident, alert: Alert, role: str) -> IncidentAlert:
+    link, _ = IncidentAlert.objects.get_or_create(
+        alert=alert, defaults={"incident": incident, "role": role, "linked_at": timezone.now()}
+    )
+    return link
+
+
+def _symptom_of(alert: Alert):
+    """The open incident of a failing dependency of the alert's CI, if any."""
+    if alert.ci_id is None:
+        return None
+    walk = ci_dependencies(ci=alert.ci_id)
+    depends_on = [reached.ci.id for reached in walk.items]
+    if not depends_on:
+        return None
+    link = (
+        IncidentAlert.objects.select_related("incident")
+        .filter(
+            alert__ci_id__in=depends_on,
+            alert__status__in=ACTIVE_ALERT_STATUSES,
+            alert__severity=Severity.CRITICAL,
+            incident__state__in=OPEN_STATES,
+        )
+        .order_by("linked_at")
+        .first()
+    )
+    return link.incident if link else None
+
+
+def _correlated(alert: Alert, correlate: dict):
+    by = correlate.get("by")
+    window = timedelta(minutes=correlate.get("window_minutes", DEFAULT_WINDOW_MINUTES))
+    value = {"service": alert.service_id, "ci": alert.ci_id, "group_key": alert.group_key}.get(by)
+    if not value:
+        return None
+    field = {"service": "alert__service_id", "ci": "alert__ci_id", "group_key": "alert__group_key"}
+    link = (
+        IncidentAlert.objects.select_related("incident")
+        .filter(
+            **{field[by]: value},
+            incident__state__in=OPEN_STATES,
+            linked_at__gte=timezone.now() - window,
+        )
+        .exclude(alert=alert)
+        .order_by("-linked_at")
+        .first()
+    )
+    return link.incident if link else None
+
+
+def _open_incident(alert: Alert, options: dict):
+    ci = ConfigurationItem.objects.filter(pk=alert.ci_id).first() if alert.ci_id else None
+    service = (
+        ConfigurationItem.objects.filter(pk=alert.service_id).first() if alert.service_id else None
+    )
+    group_id = options.get("assignment_group") or alert.team_id
+    if group_id is None and ci is not None:
+        group_id = ci.supporting_team_id
+    category = None
+    if options.get("category"):
+        category = Category.objects.filter(pk=options["category"]).first()
+    impact = IMPACT.get(ci.criticality, 3) if ci else (2 if alert.severity == "critical" else 3)
+    description = "\n".join(
+        line
+        for line in (
+            alert.description,
+            f"Resource: {alert.resource}" if alert.resource else "",
+            f"Check: {alert.check_name}" if alert.check_name else "",
+            "Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())),
+        )
+        if line
+    )
+    return incident_open(
+        actor=None,
+        caller=monitoring_caller(),
+        short_description=(alert.summary or alert.fingerprint)[:200],
+        description=description,
+        channel="event",
+        category=category,
+        service=service,
+        ci=ci,
+        impact=impact,
+        urgency=URGENCY.get(alert.severity, 3),
+        assignment_group=Team.objects.filter(pk=group_id).first() if group_id else None,
+    )
+
+
+@outbox_handler("alert.opened")
+@outbox_handler("alert.updated")
+def alert_to_incident(*, event_id, topic, payload):
+    """Attach the alert to an incident, opening one when the rules ask for it."""
+    alert = Alert.objects.filter(pk=payload["alert_id"]).first()
+    if alert is None or alert.status not in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED):
+        return
+    if _open_link(alert.pk):
+        return  # already handled (a redelivery, or a later update of the same alert)
+    actions = alert.actions or {}
+    wants_incident = "create_incident" in actions or "correlate" in actions
+    if not wants_incident:
+        return
+    if incident := _symptom_of(alert):
+        _link(incident, alert, IncidentAlertRole.SYMPTOM)
+        return
+    if "correlate" in actions and (incident := _correlated(alert, actions["correlate"])):
+        _link(incident, alert, IncidentAlertRole.CORRELATED)
+        return
+    if IncidentAlert.objects.filter(alert=alert).exists():
+        return  # its earlier incident is closed; a re-fire of a known alert opens no new one
+    options = actions.get("create_incident")
+    incident = _open_incident(alert, options if isinstance(options, dict) else {})
+    _link(incident, alert, IncidentAlertRole.ORIGIN)
+
+
+@outbox_handler("alert.resolved")
+def resolve_when_clear(*, event_id, topic, payload):
+    """Resolve the alert's incident once all its alerts have cleared (unless told never)."""
+    link = _open_link(payload["alert_id"])
+    if link is None:
+        return
+    incident = link.incident
+    alerts = Alert.objects.filter(incident_links__incident=incident)
+    if alerts.filter(status__in=ACTIVE_ALERT_STATUSES).exists():
+        return
+    if any((a.actions or {}).get("auto_resolve") == "never" for a in alerts):
+        incident_comment(
+            actor=None,
+            incident=incident,
+            body="Every alert of this incident has cleared.",
+        )
+        return
+    code = ResolutionCode.objects.filter(key=AUTO_RESOLUTION_CODE).first()
+    incident_transition(
+        actor=None,
+        incident=incident,
+        action="resolve",
+        resolution_code=code,
+        resolution_notes="Resolved automatically: every alert of this incident has cleared.",
+    )

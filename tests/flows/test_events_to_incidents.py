@@ -1,0 +1,94 @@
+"""Alerts open, join and resolve incidents as the rules say, with the CMDB's help."""
+
+import pytest
+from django.core.cache import cache
+
+from opsdesk.core.outbox import outbox_deliver_due
+from opsdesk.events.models import hash_secret
+from opsdesk.events.testing import SECRET, IntegrationFactory, RuleFactory
+from opsdesk.incidents.models import Incident, IncidentAlert, State
+from tests.cmdb.factories import CIFactory, link
+from tests.events.helpers import send_and_process
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def integration(db):
+    cache.clear()
+    return IntegrationFactory(name="Prometheus", secret_hash=hash_secret(SECRET))
+
+
+def fire(integration, **event):
+    send_and_process(integration, {"summary": "Down", **event})
+    outbox_deliver_due()
+
+
+def test_a_critical_alert_on_a_critical_ci_opens_a_p1_for_its_team(integration):
+    ci = CIFactory(name="db-01", criticality=1)
+    RuleFactory(actions={"map_ci_from_label": "instance", "create_incident": True})
+    fire(integration, severity="critical", dedup_key="db", labels={"instance": "db-01:9100"})
+    incident = Incident.objects.get()
+    assert (incident.channel, incident.priority, incident.ci) == ("event", 1, ci)
+    assert incident.assignment_group == ci.supporting_team
+    assert incident.caller.username == "monitoring"
+    assert IncidentAlert.objects.get().role == "origin"
+
+
+def test_without_an_incident_rule_no_incident_is_opened(integration):
+    fire(integration, severity="critical", dedup_key="db")
+    assert not Incident.objects.exists()
+
+
+def test_repeats_and_redelivery_open_one_incident(integration):
+    RuleFactory(actions={"create_incident": True})
+    for _ in range(3):
+        fire(integration, severity="critical", dedup_key="db")
+    assert Incident.objects.count() == 1
+
+
+def test_correlation_attaches_to_the_open_incident_of_the_same_group(integration):
+    RuleFactory(actions={"create_incident": True, "correlate": {"by": "group_key"}})
+    fire(integration, dedup_key="a", group_key="payroll")
+    fire(integration, dedup_key="b", group_key="payroll")
+    fire(integration, dedup_key="c", group_key="mail")
+    assert Incident.objects.count() == 2
+    roles = sorted(IncidentAlert.objects.values_list("role", flat=True))
+    assert roles == ["correlated", "origin", "origin"]
+
+
+def test_cmdb_inhibition_makes_dependants_symptoms(integration):
+    san = CIFactory(name="san-01")
+    vm = CIFactory(name="vm-01")
+    link(vm, "depends_on", san)
+    RuleFactory(actions={"map_ci_from_label": "instance", "create_incident": True})
+    fire(integration, severity="critical", dedup_key="san", labels={"instance": "san-01"})
+    fire(integration, severity="major", dedup_key="vm", labels={"instance": "vm-01"})
+    incident = Incident.objects.get()
+    assert incident.ci == san
+    assert IncidentAlert.objects.get(alert__fingerprint="vm").role == "symptom"
+
+
+def test_incident_resolves_when_every_alert_has_cleared(integration):
+    RuleFactory(actions={"create_incident": True, "correlate": {"by": "group_key"}})
+    fire(integration, dedup_key="a", group_key="g")
+    fire(integration, dedup_key="b", group_key="g")
+    fire(integration, dedup_key="a", group_key="g", action="resolve")
+    assert Incident.objects.get().state == State.NEW
+    fire(integration, dedup_key="b", group_key="g", action="resolve")
+    incident = Incident.objects.get()
+    assert incident.state == State.RESOLVED
+    assert "cleared" in incident.resolution_notes
+
+
+def test_auto_resolve_never_keeps_the_incident_open(integration):
+    RuleFactory(actions={"create_incident": True, "auto_resolve": "never"})
+    fire(integration, dedup_key="a")
+    fire(integration, dedup_key="a", action="resolve")
+    assert Incident.objects.get().state == State.NEW
+
+
+def test_suppressed_alert_opens_no_incident(integration):
+    RuleFactory(actions={"create_incident": True, "suppress": True})
+    fire(integration, dedup_key="a", severity="critical")
+    assert not Incident.objects.exists()
