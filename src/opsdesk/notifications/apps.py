@@ -4,4 +4,8 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "opsdesk.notifications"
     label = "notifications"
-    nav_items = []
+    nav_items = [("Notifications", "notifications:inbox", "agent")]
+
+    def ready(self):
+        # Imported for their side effects: outbox handlers and worker tasks register here.
+        from opsdesk.notifications import handlers, tasks  # noqa: F401

@@ -1,0 +1,152 @@
+"""The rules and wording a new install starts with (seeded by a migration, edited in the admin).
+
+Templates see only these names: event, number, short_description, description, state,
+priority, caller, assignee, assignment_group, resolution_notes, recipient, url, internal, and
+per event: comment, comment_author (commented); survey_url (survey); acknowledge_url, reason
+(page); level, why (escalation notice); update, next_update_due (stakeholder update);
+sla_kind, due_at, threshold (SLA warning and breach).
+"""
+
+# (event, audience, email, in_app)
+RULES = [
+    ("opened", "caller", True, False),
+    ("opened", "assignment_group", False, True),
+    ("assigned", "assignee", True, True),
+    ("assigned", "assignment_group", False, True),
+    ("commented", "caller", True, False),
+    ("commented", "assignee", True, True),
+    ("commented", "watchers", True, True),
+    ("waiting_for_you", "caller", True, False),
+    ("resolved", "caller", True, False),
+    ("resolved", "watchers", True, False),
+    ("reopened", "assignee", True, True),
+    ("reopened", "team_lead", False, True),
+    ("survey", "named", True, False),
+    ("sla_warning", "assignee", True, True),
+    ("sla_warning", "team_lead", False, True),
+    ("sla_breached", "assignee", True, True),
+    ("sla_breached", "team_lead", True, True),
+    ("page", "named", True, True),
+    ("escalation_notice", "named", True, True),
+    ("stakeholder_update", "caller", True, False),
+    ("stakeholder_update", "watchers", True, False),
+    ("stakeholder_update", "named", True, False),
+]
+
+FOOTER = (
+    "\n\n--\n{{ number }}: {{ url }}\n"
+    "Reply to this mail to add a comment; keep the number in the subject.\n"
+)
+HTML_FOOTER = (
+    '<hr><p><a href="{{ url }}">{{ number }}</a> · '
+    "Reply to this mail to add a comment; keep the number in the subject.</p>"
+)
+
+# event: (subject, text body, html body)
+TEMPLATES = {
+    "opened": (
+        "We have logged your call: {{ short_description }}",
+        "Hello {{ recipient }},\n\nWe have logged your call as {{ number }} "
+        "({{ priority }}): {{ short_description }}\nWe will be in touch.",
+        "<p>Hello {{ recipient }},</p><p>We have logged your call as <b>{{ number }}</b> "
+        "({{ priority }}): {{ short_description }}</p><p>We will be in touch.</p>",
+    ),
+    "assigned": (
+        "Assigned: {{ short_description }}",
+        "{{ number }} ({{ priority }}) is assigned to {{ assignee|default:assignment_group }}"
+        " in {{ assignment_group }}.\n\n{{ short_description }}\nCaller: {{ caller }}",
+        "<p><b>{{ number }}</b> ({{ priority }}) is assigned to "
+        "{{ assignee|default:assignment_group }} in {{ assignment_group }}.</p>"
+        "<p>{{ short_description }}<br>Caller: {{ caller }}</p>",
+    ),
+    "commented": (
+        "{% if internal %}Work note{% else %}New comment{% endif %}: {{ short_description }}",
+        "{{ comment_author }} {% if internal %}added a work note{% else %}wrote{% endif %}:"
+        "\n\n{{ comment }}",
+        "<p>{{ comment_author }} {% if internal %}added a work note{% else %}wrote{% endif %}:"
+        "</p><blockquote>{{ comment|linebreaksbr }}</blockquote>",
+    ),
+    "waiting_for_you": (
+        "We need your answer: {{ short_description }}",
+        "Hello {{ recipient }},\n\n{{ number }} is waiting for your answer. Please reply to "
+        "this mail or open the ticket.",
+        "<p>Hello {{ recipient }},</p><p><b>{{ number }}</b> is waiting for your answer. "
+        "Please reply to this mail or open the ticket.</p>",
+    ),
+    "resolved": (
+        "Resolved: {{ short_description }}",
+        "Hello {{ recipient }},\n\nWe have resolved {{ number }}:\n\n{{ resolution_notes }}\n\n"
+        "If this fixes it, please confirm the resolution on the ticket. If it does not, "
+        "reject the resolution there (or reply to this mail) and we will reopen it.",
+        "<p>Hello {{ recipient }},</p><p>We have resolved <b>{{ number }}</b>:</p>"
+        "<blockquote>{{ resolution_notes|linebreaksbr }}</blockquote>"
+        '<p>If this fixes it, please <a href="{{ url }}">confirm the resolution</a>. If it '
+        'does not, <a href="{{ url }}">reject the resolution</a> (or reply to this mail) '
+        "and we will reopen it.</p>",
+    ),
+    "reopened": (
+        "Reopened: {{ short_description }}",
+        "{{ number }} ({{ priority }}) was reopened and is back with {{ assignment_group }}.",
+        "<p><b>{{ number }}</b> ({{ priority }}) was reopened and is back with "
+        "{{ assignment_group }}.</p>",
+    ),
+    "survey": (
+        "How did we do? {{ short_description }}",
+        "Hello {{ recipient }},\n\nPlease tell us how we handled {{ number }} - one click and "
+        "an optional comment:\n{{ survey_url }}",
+        "<p>Hello {{ recipient }},</p><p>Please tell us how we handled <b>{{ number }}</b>: "
+        '<a href="{{ survey_url }}">rate it</a>.</p>',
+    ),
+    "sla_warning": (
+        "SLA warning ({{ threshold }} %): {{ short_description }}",
+        "The {{ sla_kind }} target of {{ number }} ({{ priority }}) is {{ threshold }} % used; "
+        "it is due at {{ due_at }}.",
+        "<p>The {{ sla_kind }} target of <b>{{ number }}</b> ({{ priority }}) is "
+        "{{ threshold }} % used; it is due at {{ due_at }}.</p>",
+    ),
+    "sla_breached": (
+        "SLA breached: {{ short_description }}",
+        "The {{ sla_kind }} target of {{ number }} ({{ priority }}) was missed.",
+        "<p>The {{ sla_kind }} target of <b>{{ number }}</b> ({{ priority }}) was missed.</p>",
+    ),
+    "page": (
+        "PAGE {{ priority }}: {{ short_description }}",
+        "You are paged for {{ number }} ({{ priority }}): {{ short_description }}\n"
+        "Reason: {{ reason }}\n\nAcknowledge: {{ acknowledge_url }}",
+        "<p>You are paged for <b>{{ number }}</b> ({{ priority }}): {{ short_description }}"
+        "</p><p>Reason: {{ reason }}</p>"
+        '<p><a href="{{ acknowledge_url }}">Acknowledge</a></p>',
+    ),
+    "escalation_notice": (
+        "Escalation notice: {{ short_description }}",
+        "{{ number }} ({{ priority }}) needs attention: {{ why }}",
+        "<p><b>{{ number }}</b> ({{ priority }}) needs attention: {{ why }}</p>",
+    ),
+    "stakeholder_update": (
+        "Major incident update: {{ short_description }}",
+        "Update on {{ number }} ({{ state }}):\n\n{{ update }}"
+        "{% if next_update_due %}\n\nNext update by {{ next_update_due }}.{% endif %}",
+        "<p>Update on <b>{{ number }}</b> ({{ state }}):</p>"
+        "<blockquote>{{ update|linebreaksbr }}</blockquote>"
+        "{% if next_update_due %}<p>Next update by {{ next_update_due }}.</p>{% endif %}",
+    ),
+}
+
+
+def seed(apps) -> None:
+    """Add the default rules and templates that are missing; never overwrite an admin's edits."""
+    rule_model = apps.get_model("notifications", "NotificationRule")
+    template_model = apps.get_model("notifications", "NotificationTemplate")
+    for event, audience, email, in_app in RULES:
+        rule_model.objects.get_or_create(
+            event=event, audience=audience, defaults={"email": email, "in_app": in_app}
+        )
+    for event, (subject, text, html) in TEMPLATES.items():
+        template_model.objects.get_or_create(
+            event=event,
+            defaults={
+                "subject": subject,
+                "body_text": text + FOOTER,
+                "body_html": html + HTML_FOOTER,
+            },
+        )

@@ -1,0 +1,162 @@
+"""Turn an outbox fact into the event it means, the record it is about and who may hear of it."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.urls import reverse
+
+from opsdesk.core.models import AuditEntry, OutboxEvent, TimelineEntry, User
+from opsdesk.core.roles import is_agent
+from opsdesk.incidents.models import HoldReason, Incident
+from opsdesk.notifications.models import Audience, Event
+
+TOPIC_EVENTS = {
+    "incident.opened": Event.OPENED,
+    "incident.assigned": Event.ASSIGNED,
+    "incident.escalated": Event.ASSIGNED,
+    "incident.commented": Event.COMMENTED,
+    "incident.held": Event.WAITING_FOR_YOU,
+    "incident.resolved": Event.RESOLVED,
+    "incident.reopened": Event.REOPENED,
+    "servicedesk.survey_requested": Event.SURVEY,
+    "sla.warning": Event.SLA_WARNING,
+    "sla.breached": Event.SLA_BREACHED,
+    "incident.page": Event.PAGE,
+    "incident.escalation_notice": Event.ESCALATION_NOTICE,
+    "incident.stakeholder_update": Event.STAKEHOLDER_UPDATE,
+}
+
+# The audit action that records who made the change behind each topic.
+ACTOR_ACTIONS = {
+    "incident.opened": ["incident.opened"],
+    "incident.assigned": ["incident.assigned", "incident.opened"],
+    "incident.escalated": ["incident.escalated"],
+    "incident.held": ["incident.hold"],
+    "incident.resolved": ["incident.resolve"],
+    "incident.reopened": ["incident.reopen"],
+}
+
+
+@dataclass
+class Fact:
+    """What the templates and the rules need to know about one outbox event."""
+
+    event: str
+    incident: Incident
+    actor_id: int | None = None
+    internal: bool = False
+    named_users: list[User] = field(default_factory=list)
+    named_addresses: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+def incident_url(incident: Incident) -> str:
+    return f"{settings.BASE_URL}{reverse('incidents:detail', args=[incident.pk])}"
+
+
+def _incident_for(topic: str, payload: dict) -> Incident | None:
+    incident_id = payload.get("incident_id")
+    if incident_id is None and topic.startswith("sla."):
+        if list(payload.get("content_type") or []) != ["incidents", "incident"]:
+            return None  # requests and other records get their own mail when they exist
+        incident_id = payload.get("object_id")
+    if incident_id in (None, ""):
+        return None
+    return (
+        Incident.objects.select_related("caller", "assignee", "assignment_group__lead")
+        .filter(pk=incident_id)
+        .first()
+    )
+
+
+def _actor_id(event: OutboxEvent, incident: Incident) -> int | None:
+    payload = event.payload
+    for key in ("author_id", "by_id", "actor_id"):
+        if payload.get(key):
+            return payload[key]
+    actions = ACTOR_ACTIONS.get(event.topic)
+    if not actions:
+        return None  # worker-made facts (SLA, paging) have no person to spare
+    return (
+        AuditEntry.objects.filter(
+            object_type=Incident._meta.label_lower,
+            object_id=str(incident.pk),
+            action__in=actions,
+            at__lte=event.created_at,
+        )
+        .order_by("-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
+def fact_for(event: OutboxEvent) -> Fact | None:
+    """The fact behind an outbox event, or None when nobody is to hear of it."""
+    kind = TOPIC_EVENTS.get(event.topic)
+    payload = event.payload
+    incident = _incident_for(event.topic, payload) if kind else None
+    if incident is None:
+        return None
+    if kind == Event.WAITING_FOR_YOU and incident.hold_reason != HoldReason.AWAITING_CALLER:
+        return None
+    fact = Fact(event=kind, incident=incident, actor_id=_actor_id(event, incident))
+    if kind == Event.COMMENTED:
+        entry = TimelineEntry.objects.filter(pk=payload.get("entry_id")).first()
+        fact.internal = not payload.get("public", True)
+        fact.extra["comment"] = entry.body if entry else ""
+        fact.extra["comment_author"] = str(entry.author) if entry and entry.author else ""
+    elif kind == Event.PAGE:
+        fact.named_users = list(User.objects.filter(pk=payload.get("user_id"), is_active=True))
+        if not fact.named_users and payload.get("email"):
+            fact.named_addresses = [payload["email"]]
+        fact.extra.update(
+            acknowledge_url=payload.get("acknowledge_url", ""), reason=payload.get("reason", "")
+        )
+    elif kind == Event.ESCALATION_NOTICE:
+        fact.named_users = list(User.objects.filter(pk__in=payload.get("user_ids") or []))
+        fact.extra.update(level=payload.get("level", ""), why=payload.get("why", ""))
+    elif kind == Event.SURVEY:
+        fact.named_users = list(User.objects.filter(pk=payload.get("caller_id")))
+        fact.extra["survey_url"] = payload.get("survey_url", "")
+    elif kind == Event.STAKEHOLDER_UPDATE:
+        fact.named_users = list(User.objects.filter(pk__in=payload.get("watcher_ids") or []))
+        fact.extra.update(
+            update=payload.get("body", ""), next_update_due=payload.get("next_update_due") or ""
+        )
+    elif kind in (Event.SLA_WARNING, Event.SLA_BREACHED):
+        fact.extra.update(
+            sla_kind=str(payload.get("kind", "")).replace("_", " "),
+            due_at=payload.get("due_at") or "",
+            threshold=payload.get("threshold", ""),
+        )
+    return fact
+
+
+def audience_members(fact: Fact, audience: str) -> list[User]:
+    incident = fact.incident
+    group = incident.assignment_group
+    if audience == Audience.CALLER:
+        return [incident.caller]
+    if audience == Audience.ASSIGNEE:
+        return [incident.assignee] if incident.assignee else []
+    if audience == Audience.ASSIGNMENT_GROUP:
+        return list(group.members.filter(is_active=True)) if group else []
+    if audience == Audience.WATCHERS:
+        return list(incident.watchers.filter(is_active=True))
+    if audience == Audience.TEAM_LEAD:
+        return [group.lead] if group and group.lead else []
+    if audience == Audience.NAMED:
+        return list(fact.named_users)
+    return []
+
+
+def may_hear(fact: Fact, user: User, audience: str) -> bool:
+    """Never the person who made the change; work notes and private records stay with staff."""
+    if not user.is_active or not user.email:
+        return False
+    if fact.actor_id is not None and user.pk == fact.actor_id and fact.event != Event.PAGE:
+        return False
+    if fact.internal and not is_agent(user):
+        return False
+    # A page or escalation goes to the people on call, who need it whatever the record's flags.
+    return audience == Audience.NAMED or fact.incident.is_visible_to(user)

@@ -1,0 +1,213 @@
+"""Every write of the notifications domain: facts into deliveries, preferences, read marks.
+
+``notify_fact(event=)`` is called by the outbox handler inside its transaction: it writes one
+``Delivery`` per address and one ``InAppNotification`` per agent, or nothing at all.
+"""
+
+from datetime import timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from opsdesk.core.audit import audit_record
+from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.models import OutboxEvent, User
+from opsdesk.core.roles import is_agent
+from opsdesk.notifications.models import (
+    MANDATORY_EVENTS,
+    URGENT_EVENTS,
+    Audience,
+    Channel,
+    Delivery,
+    Event,
+    InAppNotification,
+    NotificationPreference,
+    NotificationRule,
+    NotificationTemplate,
+)
+from opsdesk.notifications.recipients import (
+    Fact,
+    audience_members,
+    fact_for,
+    incident_url,
+    may_hear,
+)
+from opsdesk.notifications.rendering import render_mail
+
+# Mail about the same record to the same person within this window is sent as one digest.
+DEFAULT_DIGEST_SECONDS = 60
+
+
+def digest_window() -> timedelta:
+    return timedelta(
+        seconds=int(getattr(settings, "OPSDESK_NOTIFY_DIGEST_SECONDS", DEFAULT_DIGEST_SECONDS))
+    )
+
+
+def message_id_domain() -> str:
+    sender = getattr(settings, "DEFAULT_FROM_EMAIL", "") or "opsdesk@localhost"
+    return sender.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
+
+
+def opted_out(user_ids, event: str, channel: str) -> set[int]:
+    if event in MANDATORY_EVENTS:
+        return set()
+    return set(
+        NotificationPreference.objects.filter(
+            user_id__in=user_ids, event=event, channel=channel, enabled=False
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _channels_by_person(fact: Fact) -> dict[int, tuple[User, set[str]]]:
+    """Union of every active rule's audience and channels for this event."""
+    people: dict[int, tuple[User, set[str]]] = {}
+    for rule in NotificationRule.objects.filter(event=fact.event, active=True):
+        channels = {Channel.EMAIL} if rule.email else set()
+        for user in audience_members(fact, rule.audience):
+            if not may_hear(fact, user, rule.audience):
+                continue
+            wanted = set(channels)
+            if rule.in_app and is_agent(user):
+                wanted.add(Channel.IN_APP)
+            if wanted:
+                people.setdefault(user.pk, (user, set()))[1].update(wanted)
+    return people
+
+
+def _context(fact: Fact, recipient_name: str) -> dict:
+    incident = fact.incident
+    return {
+        "event": Event(fact.event).label,
+        "number": incident.number,
+        "short_description": incident.short_description,
+        "description": incident.description,
+        "state": incident.get_state_display(),
+        "priority": incident.get_priority_display(),
+        "caller": str(incident.caller),
+        "assignee": str(incident.assignee) if incident.assignee else "",
+        "assignment_group": str(incident.assignment_group or ""),
+        "resolution_notes": incident.resolution_notes,
+        "recipient": recipient_name,
+        "url": incident_url(incident),
+        "internal": fact.internal,
+        **{k: str(v) if v is not None else "" for k, v in fact.extra.items()},
+    }
+
+
+def notify_fact(*, event: OutboxEvent) -> int:
+    """Write the deliveries an outbox fact calls for; returns how many messages were queued."""
+    fact = fact_for(event)
+    if fact is None:
+        return 0
+    template = NotificationTemplate.objects.filter(event=fact.event).first()
+    if template is None:
+        return 0
+    people = _channels_by_person(fact)
+    muted = {
+        channel: opted_out(people.keys(), fact.event, channel)
+        for channel in (Channel.EMAIL, Channel.IN_APP)
+    }
+    now = timezone.now()
+    send_at = now if fact.event in URGENT_EVENTS else now + digest_window()
+    record = {
+        "content_type": ContentType.objects.get_for_model(fact.incident),
+        "object_id": str(fact.incident.pk),
+        "record_number": fact.incident.number,
+        "url": incident_url(fact.incident),
+    }
+    queued = 0
+    seen_addresses: set[str] = set()
+
+    def queue_mail(address: str, user: User | None) -> None:
+        nonlocal queued
+        key = address.lower()
+        if key in seen_addresses:
+            return
+        seen_addresses.add(key)
+        mail = render_mail(
+            template, _context(fact, str(user) if user else address), number=fact.incident.number
+        )
+        _, created = Delivery.objects.get_or_create(
+            source_event_id=event.pk,
+            address=address,
+            defaults={
+                **record,
+                "event": fact.event,
+                "recipient": user,
+                "subject": mail.subject,
+                "body_text": mail.body_text,
+                "body_html": mail.body_html,
+                "message_id": make_msgid(domain=message_id_domain()),
+                "next_attempt_at": send_at,
+            },
+        )
+        queued += int(created)
+
+    for user, channels in people.values():
+        if Channel.EMAIL in channels and user.pk not in muted[Channel.EMAIL]:
+            queue_mail(user.email, user)
+        if Channel.IN_APP in channels and user.pk not in muted[Channel.IN_APP]:
+            mail = render_mail(template, _context(fact, str(user)), number=fact.incident.number)
+            _, created = InAppNotification.objects.get_or_create(
+                source_event_id=event.pk,
+                user=user,
+                defaults={
+                    **record,
+                    "event": fact.event,
+                    "title": mail.subject,
+                    "body": mail.body_text[:2000],
+                },
+            )
+            queued += int(created)
+    if NotificationRule.objects.filter(
+        event=fact.event, audience=Audience.NAMED, active=True, email=True
+    ).exists():
+        for address in fact.named_addresses:
+            queue_mail(address, None)
+    if queued:
+        from opsdesk.notifications.tasks import wake_sender
+
+        transaction.on_commit(wake_sender)
+    return queued
+
+
+# --- preferences and the in-app list ---------------------------------------------------------
+@transaction.atomic
+def preference_set(*, actor, user: User, event: str, channel: str, enabled: bool):
+    """Switch one event and channel on or off for ``user`` (themselves, or by an admin)."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise NotPermitted("You may change only your own notification preferences.")
+    fields = {}
+    if event not in Event.values:
+        fields["event"] = [f"Unknown event {event!r}."]
+    if channel not in Channel.values:
+        fields["channel"] = [f"Unknown channel {channel!r}."]
+    if fields:
+        raise ValidationFailed("Please correct the highlighted fields.", fields=fields)
+    if event in MANDATORY_EVENTS and not enabled:
+        raise ValidationFailed(
+            "Pages reach whoever is on call; they cannot be switched off.",
+            fields={"enabled": ["On-call pages cannot be switched off."]},
+        )
+    pref, _ = NotificationPreference.objects.update_or_create(
+        user=user, event=event, channel=channel, defaults={"enabled": enabled}
+    )
+    audit_record(
+        action="notification_preference.updated",
+        obj=pref,
+        changes={"enabled": {"to": enabled}},
+        actor=actor,
+    )
+    return pref
+
+
+def notifications_mark_read(*, actor, ids=None) -> int:
+    """Mark the actor's notifications read (all of them when ``ids`` is None)."""
+    rows = InAppNotification.objects.filter(user=actor, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())
