@@ -14,6 +14,7 @@ COMMANDS = {
     "demo": "Load realistic demo data (safe to run again: it only adds what is missing).",
     "audit": "Audit trail tools: audit verify checks the whole hash chain.",
     "cmdb": "Import or export configuration items: cmdb import FILE [--dry-run], cmdb export.",
+    "ingest-email": "Read one message on standard input and turn it into a ticket change.",
     "check": "Check the configuration (add --deploy for production checks).",
     "help": "List every command, including Django's own (opsdesk help COMMAND for details).",
 }

@@ -268,6 +268,12 @@ SPECTACULAR_SETTINGS = {
         "ImpactUrgencyEnum": "opsdesk.incidents.models.Impact",
         "IncidentStateEnum": "opsdesk.incidents.models.State",
         "TimerStateEnum": "opsdesk.sla.models.timers.TimerState",
+        "IncidentChannelEnum": "opsdesk.incidents.models.Channel",
+        "NotificationChannelEnum": "opsdesk.notifications.models.Channel",
+        "DeliveryStateEnum": "opsdesk.notifications.models.DeliveryState",
+        "ArticleStateEnum": "opsdesk.servicedesk.models.ArticleState",
+        "AlertSeverityEnum": "opsdesk.events.models.Severity",
+        "EventActionEnum": "opsdesk.events.models.Action",
     },
 }
 

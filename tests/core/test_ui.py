@@ -263,9 +263,10 @@ def test_agent_without_a_team_is_told_what_to_do():
     assert "not in a support team yet" in html
 
 
-def test_requester_home_is_friendly_and_has_no_agent_navigation():
-    html = browser_for(requester()).get(reverse("core:home")).content.decode()
-    assert "Nothing here yet" in html
+def test_requester_lands_on_the_portal_without_agent_navigation():
+    response = browser_for(requester()).get(reverse("core:home"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("servicedesk:home")
+    html = response.content.decode()
     assert reverse("core:profile") in html
     assert reverse("core:user-list") not in html
 

@@ -1,3 +1,33 @@
+from django.urls import path
+
+from opsdesk.servicedesk.views import agent, portal, survey
+
 app_name = "servicedesk"
 
-urlpatterns = []
+urlpatterns = [
+    path("", portal.home, name="home"),
+    path("report/", portal.report, name="report"),
+    path("report/suggestions/", portal.suggestions, name="suggestions"),
+    path("tickets/", portal.my_tickets, name="tickets"),
+    path("tickets/<int:pk>/", portal.ticket, name="ticket"),
+    path("tickets/<int:pk>/<slug:name>/", portal.ticket_action, name="ticket-action"),
+    path("knowledge/", portal.kb_search, name="kb-search"),
+    path("knowledge/<str:number>/", portal.kb_article, name="kb-article"),
+    path("knowledge/<str:number>/feedback/", portal.kb_feedback, name="kb-feedback"),
+    path("survey/<str:token>/", survey.survey, name="survey"),
+    path("desk/knowledge/", agent.kb_manage, name="kb-manage"),
+    path("desk/knowledge/new/", agent.kb_edit, name="kb-create"),
+    path("desk/knowledge/<int:pk>/", agent.kb_detail, name="kb-detail"),
+    path("desk/knowledge/<int:pk>/edit/", agent.kb_edit, name="kb-edit"),
+    path("desk/knowledge/<int:pk>/<slug:action>/", agent.kb_state, name="kb-state"),
+    path("desk/canned/", agent.canned_list, name="canned-list"),
+    path("desk/canned/new/", agent.canned_edit, name="canned-create"),
+    path("desk/canned/<int:pk>/", agent.canned_edit, name="canned-edit"),
+    path("desk/canned/picker/<int:incident_pk>/", agent.canned_picker, name="canned-picker"),
+    path("desk/unprocessed/", agent.unprocessed, name="unprocessed"),
+    path(
+        "desk/unprocessed/<int:pk>/<slug:action>/",
+        agent.unprocessed_action,
+        name="unprocessed-action",
+    ),
+]

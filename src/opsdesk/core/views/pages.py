@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db.models import Count
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 
 from opsdesk.core import selectors, services
 from opsdesk.core.forms import ProfileForm
@@ -19,6 +19,9 @@ from opsdesk.core.views.generic import save_form
 def home(request):
     """Agents see their teams and the size of the desk; requesters what they can do."""
     user = request.user
+    if not is_agent(user):
+        # Requesters meet IT through the self-service portal.
+        return redirect(reverse("servicedesk:home"))
     context = {"tokens_active": selectors.token_list(viewer=user).filter(user=user).count()}
     if is_agent(user):
         context.update(

@@ -1,0 +1,117 @@
+"""Forms of the portal and the agent pages. The report form asks plain questions; the
+answers map to impact and urgency so a requester never sees ITIL vocabulary."""
+
+from django import forms
+
+from opsdesk.servicedesk.models import CannedResponse, KnowledgeArticle
+
+# How many people are affected -> impact; can you work -> urgency (1 high ... 3 low).
+WHO_CHOICES = [
+    ("me", "Just me"),
+    ("team", "My team or several people"),
+    ("all", "Many people or everyone"),
+]
+WORK_CHOICES = [
+    ("yes", "Yes, it is an annoyance"),
+    ("slow", "Only slowly or with a workaround"),
+    ("no", "No, I am blocked"),
+]
+IMPACT_FOR = {"me": 3, "team": 2, "all": 1}
+URGENCY_FOR = {"yes": 3, "slow": 2, "no": 1}
+
+
+class ReportForm(forms.Form):
+    short_description = forms.CharField(
+        label="What is wrong?",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    description = forms.CharField(
+        label="Tell us more (what you tried, error messages)",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    who = forms.ChoiceField(
+        label="Who is affected?", choices=WHO_CHOICES, initial="me", widget=forms.RadioSelect
+    )
+    work = forms.ChoiceField(
+        label="Can you keep working?", choices=WORK_CHOICES, initial="yes", widget=forms.RadioSelect
+    )
+    attachment = forms.FileField(label="Screenshot or file (optional)", required=False)
+
+    def incident_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "short_description": data["short_description"],
+            "description": data["description"],
+            "impact": IMPACT_FOR[data["who"]],
+            "urgency": URGENCY_FOR[data["work"]],
+        }
+
+
+class PortalCommentForm(forms.Form):
+    body = forms.CharField(
+        label="Add a comment",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    attachment = forms.FileField(label="Attach a file", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("body") or "").strip() and not data.get("attachment"):
+            raise forms.ValidationError("Write a comment or attach a file.")
+        return data
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="What is still wrong?", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class SurveyForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="How satisfied are you with how this was handled?",
+        choices=[
+            (5, "5 - Very satisfied"),
+            (4, "4"),
+            (3, "3"),
+            (2, "2"),
+            (1, "1 - Very dissatisfied"),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Anything to add? (optional)",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ArticleForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = KnowledgeArticle
+        fields = ["title", "body", "audience", "service", "keywords", "state"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14})}
+
+    def values(self) -> dict:
+        return {f: self.cleaned_data[f] for f in self.Meta.fields}
+
+
+class CannedForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = CannedResponse
+        fields = ["title", "body", "team", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def values(self) -> dict:
+        return {f: self.cleaned_data[f] for f in self.Meta.fields}

@@ -1,0 +1,274 @@
+"""Turn one received message into a ticket change, or keep it visibly when that is not possible.
+
+Every way mail gets in (IMAP polling, the HTTP endpoint, ``opsdesk ingest-email``) ends in
+``mail_ingest``. One transaction per message: the incident or comment, its files, the original
+.eml and the Message-ID in core's index commit together, so a message is processed once.
+"""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from opsdesk.core.attachments import attachment_store
+from opsdesk.core.errors import DomainError
+from opsdesk.core.mail import mail_remember, mail_seen, mail_thread_record
+from opsdesk.core.models import MailMessageRecord, User
+from opsdesk.core.roles import Role, is_agent
+from opsdesk.incidents import services as incidents
+from opsdesk.incidents.models import OPEN_STATES, Incident, State
+from opsdesk.servicedesk.inbound.parse import ParsedMail, Unreadable, parse_mail
+from opsdesk.servicedesk.models import Mailbox, UnknownSender, UnprocessedMail
+
+log = logging.getLogger(__name__)
+
+MAX_FILES = 20
+
+
+def max_files() -> int:
+    return int(getattr(settings, "OPSDESK_MAIL_MAX_FILES", MAX_FILES))
+
+
+def max_message_bytes() -> int:
+    # The original is kept as an attachment, so a message may not outgrow that limit.
+    configured = int(getattr(settings, "OPSDESK_MAIL_MAX_BYTES", settings.ATTACHMENT_MAX_BYTES))
+    return min(configured, settings.ATTACHMENT_MAX_BYTES)
+
+
+@dataclass
+class Ingested:
+    """What happened to one message: created, commented, ignored, duplicate or unprocessed."""
+
+    outcome: str
+    incident: Incident | None = None
+    unprocessed: UnprocessedMail | None = None
+    reason: str = ""
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def mail_keep_unprocessed(
+    *, raw: bytes, reason: str, mailbox=None, parsed: ParsedMail | None = None
+) -> UnprocessedMail:
+    """Keep the whole message with the reason, for a person to look at."""
+    return UnprocessedMail.objects.create(
+        mailbox=mailbox,
+        reason=reason[:500],
+        sender=(parsed.sender if parsed else "")[:320],
+        subject=(parsed.subject if parsed else _peek_subject(raw))[:500],
+        message_id=(parsed.message_id if parsed else "")[:255],
+        size=len(raw),
+        raw=raw,
+    )
+
+
+def _peek_subject(raw: bytes) -> str:
+    for line in raw[:65536].split(b"\n"):
+        if line.lower().startswith(b"subject:"):
+            return line[8:].decode("utf-8", "replace").strip()
+        if not line.strip():
+            break
+    return ""
+
+
+def _is_own_mail(parsed: ParsedMail) -> bool:
+    own = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    own.add(settings.DEFAULT_FROM_EMAIL.lower())
+    if parsed.sender in own:
+        return True
+    return MailMessageRecord.objects.filter(message_id=parsed.message_id, direction="out").exists()
+
+
+def _find_user(address: str) -> User | None:
+    if not address:
+        return None
+    return User.objects.filter(email__iexact=address, is_active=True).order_by("pk").first()
+
+
+def _create_contact(parsed: ParsedMail) -> User:
+    """A requester account for someone who wrote in; they sign in after a password reset."""
+    base = parsed.sender.split("@", 1)[0][:100] or "contact"
+    username = base
+    while User.objects.filter(username=username).exists():
+        username = f"{base}.{secrets.token_hex(2)}"
+    user = User.objects.create(
+        username=username,
+        email=parsed.sender,
+        display_name=parsed.sender_name[:150] or parsed.sender,
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user.groups.add(*Group.objects.filter(name=str(Role.REQUESTER)))
+    return user
+
+
+def _thread_incident(parsed: ParsedMail) -> Incident | None:
+    if parsed.number:
+        found = Incident.objects.filter(number=parsed.number).first()
+        if found is not None:
+            return found
+    row = mail_thread_record(message_ids=parsed.thread_ids)
+    if row is not None and row.content_type.model_class() is Incident:
+        return Incident.objects.filter(pk=row.object_id).first()
+    return None
+
+
+def _on_thread(incident: Incident, address: str) -> bool:
+    """Was this address part of the conversation (a recipient or sender of its mail)?"""
+    rows = MailMessageRecord.objects.filter(
+        content_type__app_label="incidents",
+        content_type__model="incident",
+        object_id=str(incident.pk),
+    ).values_list("addresses", flat=True)
+    return any(address in (addresses or []) for addresses in rows)
+
+
+def may_join(incident: Incident, *, user: User | None, address: str) -> bool:
+    """Only people already in the conversation add to a ticket by mail; a stranger who
+    reuses a subject or a Message-ID must not write into someone else's ticket."""
+    if user is not None:
+        if user.pk == incident.caller_id or is_agent(user):
+            return True
+        if incident.watchers.filter(pk=user.pk).exists():
+            return True
+    return _on_thread(incident, address)
+
+
+def _store_files(incident, parsed: ParsedMail, *, raw: bytes, user) -> list[str]:
+    notes = []
+    original = ContentFile(raw, name=f"{(parsed.message_id or 'message').strip('<>')}.eml"[-120:])
+    attachment_store(record=incident, upload=original, uploaded_by=user, is_public=False)
+    for index, item in enumerate(parsed.files):
+        if index >= max_files():
+            notes.append(
+                f"{len(parsed.files) - max_files()} more file(s) are only in the original."
+            )
+            break
+        if not item.data or len(item.data) > settings.ATTACHMENT_MAX_BYTES:
+            notes.append(f"{item.filename} was empty or too large; it is only in the original.")
+            continue
+        upload = ContentFile(item.data, name=item.filename)
+        try:
+            attachment_store(record=incident, upload=upload, uploaded_by=user)
+        except DomainError as refusal:
+            notes.append(f"{item.filename}: {refusal.message}")
+    return notes
+
+
+def _new_incident(parsed: ParsedMail, *, caller: User, mailbox, follow_up: Incident | None):
+    description = parsed.text
+    if follow_up is not None:
+        description = f"Follow-up to {follow_up.number}.\n\n{description}"
+    incident = incidents.incident_open(
+        actor=caller,
+        caller=caller,
+        short_description=(parsed.clean_subject or "(no subject)")[:200],
+        description=description,
+        channel="email",
+    )
+    if incident.assignment_group_id is None and mailbox is not None and mailbox.assignment_group:
+        incident = incidents.incident_assign(
+            actor=None, incident=incident, assignment_group=mailbox.assignment_group
+        )
+    return incident
+
+
+def _reply(parsed: ParsedMail, *, incident: Incident, user: User | None, notes: list[str]):
+    body = parsed.text or "(The reply had no new text; see the attached message.)"
+    if notes:
+        body += "\n\n" + "\n".join(notes)
+    if user is not None and incident.is_visible_to(user):
+        incidents.incident_comment(actor=user, incident=incident, body=body)
+    else:
+        # Someone on the thread without an account that may see the ticket: the system posts.
+        who = f"{parsed.sender_name} <{parsed.sender}>" if parsed.sender_name else parsed.sender
+        incidents.incident_comment(
+            actor=None, incident=incident, body=f"Email from {who}:\n\n{body}"
+        )
+
+
+def _process(parsed: ParsedMail, *, raw: bytes, mailbox) -> Ingested:
+    user = _find_user(parsed.sender)
+    incident = _thread_incident(parsed)
+    joins = incident is not None and may_join(incident, user=user, address=parsed.sender)
+    if joins and incident.state in (*OPEN_STATES, State.RESOLVED):
+        notes = _store_files(incident, parsed, raw=raw, user=user)
+        _reply(parsed, incident=incident, user=user, notes=notes)
+        outcome = "commented"
+    else:
+        if user is None:
+            if mailbox is not None and mailbox.unknown_sender == UnknownSender.REJECT:
+                raise Unreadable(f"Unknown sender {parsed.sender} and the mailbox rejects them.")
+            user = _create_contact(parsed)
+        follow_up = incident if joins else None  # a reply to a closed ticket opens a new one
+        incident = _new_incident(parsed, caller=user, mailbox=mailbox, follow_up=follow_up)
+        notes = _store_files(incident, parsed, raw=raw, user=user)
+        if notes:
+            incidents.incident_comment(actor=None, incident=incident, body="\n".join(notes))
+        outcome = "created"
+    _, first = mail_remember(
+        message_id=parsed.message_id,
+        direction="in",
+        record=incident,
+        addresses=[parsed.sender, *parsed.recipients],
+        subject=parsed.subject,
+    )
+    if not first:
+        raise _Duplicate
+    return Ingested(outcome=outcome, incident=incident)
+
+
+def mail_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> Ingested:
+    """Process one raw message; never loses it (unreadable mail is kept as unprocessed)."""
+    if len(raw) > max_message_bytes():
+        reason = (
+            f"The message is {len(raw) // 1024} KB; the limit is {max_message_bytes() // 1024} KB."
+        )
+        return Ingested(
+            "unprocessed",
+            unprocessed=mail_keep_unprocessed(raw=raw, reason=reason, mailbox=mailbox),
+            reason=reason,
+        )
+    parsed = None
+    try:
+        parsed = parse_mail(raw)
+        if not parsed.message_id:
+            # Without a Message-ID the content identifies the message, so a resend is caught.
+            parsed.message_id = f"<{hashlib.sha256(raw).hexdigest()}@opsdesk.invalid>"
+        if mail_seen(message_id=parsed.message_id):
+            return Ingested("duplicate", reason="This message was processed before.")
+        if parsed.automatic or _is_own_mail(parsed):
+            reason = parsed.automatic or "sent by opsdesk itself"
+            with transaction.atomic():
+                mail_remember(message_id=parsed.message_id, direction="in", subject=parsed.subject)
+            return Ingested("ignored", reason=reason)
+        with transaction.atomic():
+            return _process(parsed, raw=raw, mailbox=mailbox)
+    except (_Duplicate, IntegrityError):
+        if parsed is not None and mail_seen(message_id=parsed.message_id):
+            return Ingested("duplicate", reason="This message was processed before.")
+        raise
+    except Unreadable as error:
+        reason = error.reason
+    except DomainError as error:
+        reason = f"The ticket change was refused: {error.message}"
+    kept = mail_keep_unprocessed(raw=raw, reason=reason, mailbox=mailbox, parsed=parsed)
+    return Ingested("unprocessed", unprocessed=kept, reason=reason)
+
+
+def unprocessed_retry(*, item: UnprocessedMail) -> Ingested:
+    """Run a kept message again (after fixing the mailbox or adding the sender)."""
+    result = mail_ingest(raw=bytes(item.raw), mailbox=item.mailbox)
+    if result.outcome in ("created", "commented", "duplicate", "ignored"):
+        UnprocessedMail.objects.filter(pk=item.pk).update(status="processed")
+    elif result.unprocessed is not None:
+        # The new copy replaces the old one; keep only one entry per message.
+        UnprocessedMail.objects.filter(pk=item.pk).delete()
+    return result

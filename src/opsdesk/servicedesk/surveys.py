@@ -1,0 +1,110 @@
+"""Satisfaction surveys: created on resolution, answered once through a signed, expiring link."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from opsdesk.core.audit import audit_record
+from opsdesk.core.errors import TransitionRefused, ValidationFailed
+from opsdesk.core.outbox import outbox_publish
+from opsdesk.servicedesk.models import Survey
+
+SALT = "opsdesk.servicedesk.survey"
+LOW_RATING = 2
+
+
+def survey_days() -> int:
+    return int(getattr(settings, "OPSDESK_SURVEY_DAYS", 14))
+
+
+def survey_token(survey: Survey) -> str:
+    return signing.dumps({"survey": survey.pk}, salt=SALT)
+
+
+def survey_url(survey: Survey) -> str:
+    base = getattr(settings, "BASE_URL", "").rstrip("/")
+    return base + reverse("servicedesk:survey", args=[survey_token(survey)])
+
+
+def survey_from_token(token: str) -> Survey:
+    """The survey the link is for; refuses forged, altered or expired links."""
+    try:
+        data = signing.loads(token, salt=SALT, max_age=timedelta(days=survey_days()))
+        survey = Survey.objects.select_related("incident").get(pk=data["survey"])
+    except signing.SignatureExpired:
+        raise TransitionRefused("This survey link has expired.", code="expired") from None
+    except (signing.BadSignature, KeyError, TypeError, Survey.DoesNotExist):
+        raise ValidationFailed("This survey link is not valid.", code="bad_link") from None
+    if survey.expires_at <= timezone.now():
+        raise TransitionRefused("This survey link has expired.", code="expired")
+    return survey
+
+
+@transaction.atomic
+def survey_request(*, incident) -> Survey | None:
+    """One survey per incident: a second resolution does not ask again."""
+    survey, created = Survey.objects.get_or_create(
+        incident=incident,
+        defaults={
+            "caller_id": incident.caller_id,
+            "expires_at": timezone.now() + timedelta(days=survey_days()),
+        },
+    )
+    if not created:
+        return None
+    outbox_publish(
+        topic="servicedesk.survey_requested",
+        payload={
+            "incident_id": incident.pk,
+            "number": incident.number,
+            "caller_id": incident.caller_id,
+            "survey_id": survey.pk,
+            "survey_url": survey_url(survey),
+        },
+    )
+    return survey
+
+
+@transaction.atomic
+def survey_answer(*, survey: Survey, rating, comment: str = "") -> Survey:
+    current = Survey.objects.select_for_update().select_related("incident").get(pk=survey.pk)
+    if current.answered:
+        raise TransitionRefused("This survey has already been answered. Thank you!")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ValidationFailed("Pick a rating.", fields={"rating": ["Choose 1 to 5."]})
+    comment = (comment or "").strip()
+    if len(comment) > 5000:
+        raise ValidationFailed(
+            "That is too long.", fields={"comment": ["At most 5000 characters."]}
+        )
+    current.rating, current.comment, current.answered_at = rating, comment, timezone.now()
+    current.save(update_fields=["rating", "comment", "answered_at"])
+    audit_record(
+        action="survey.answered",
+        obj=current,
+        changes={"rating": {"from": None, "to": rating}},
+        actor=None,
+    )
+    incident = current.incident
+    if rating <= LOW_RATING:
+        outbox_publish(
+            topic="servicedesk.low_rating",
+            payload={
+                "incident_id": incident.pk,
+                "number": incident.number,
+                "survey_id": current.pk,
+                "rating": rating,
+                "assignment_group_id": incident.assignment_group_id,
+                "assignee_id": incident.assignee_id,
+                "team_lead_id": getattr(incident.assignment_group, "lead_id", None),
+            },
+        )
+    return current

@@ -1,0 +1,193 @@
+"""The self-service portal: report an issue, follow my tickets, read the knowledge base.
+
+Every ticket lookup goes through the viewer's own visibility, so a guessed id answers 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from opsdesk.core.attachments import attachment_store, attachments_for
+from opsdesk.core.errors import DomainError
+from opsdesk.core.timeline import render_markdown, timeline_for
+from opsdesk.core.views.generic import apply_domain_error, save_form
+from opsdesk.incidents import services as incidents
+from opsdesk.incidents.models import State
+from opsdesk.servicedesk import knowledge, selectors
+from opsdesk.servicedesk.forms import PortalCommentForm, ReopenForm, ReportForm
+from opsdesk.servicedesk.surveys import survey_token
+
+SUGGESTIONS = 5
+
+
+@login_required
+def home(request):
+    context = {
+        "tickets": selectors.my_tickets(viewer=request.user).order_by("-opened_at")[:5],
+        "status": selectors.service_status(viewer=request.user),
+        "popular": knowledge.article_list(viewer=request.user)
+        .filter(state="published", audience="public")
+        .order_by("-views")[:5],
+    }
+    return render(request, "servicedesk/portal/home.html", context)
+
+
+@login_required
+def my_tickets(request):
+    queryset = selectors.my_tickets(viewer=request.user).order_by("-opened_at", "-id")
+    page_obj = Paginator(queryset, 20).get_page(request.GET.get("page"))
+    return render(request, "servicedesk/portal/tickets.html", {"page_obj": page_obj})
+
+
+def _report(request, form):
+    with transaction.atomic():
+        incident = incidents.incident_open(
+            actor=request.user, caller=request.user, channel="portal", **form.incident_values()
+        )
+        upload = form.cleaned_data.get("attachment")
+        if upload:
+            attachment_store(record=incident, upload=upload, uploaded_by=request.user)
+    return incident
+
+
+@login_required
+def report(request):
+    form = ReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        incident = save_form(form, lambda: _report(request, form))
+        if incident is not None:
+            messages.success(
+                request, f"Thank you. {incident.number} is logged; we will be in touch."
+            )
+            return redirect("servicedesk:ticket", pk=incident.pk)
+    return render(request, "servicedesk/portal/report.html", {"form": form})
+
+
+@login_required
+def suggestions(request):
+    """htmx: articles matching what the requester is typing."""
+    text = request.GET.get("short_description", "") + " " + request.GET.get("description", "")
+    found = knowledge.article_search(viewer=request.user, text=text).filter(audience="public")
+    return render(
+        request, "servicedesk/portal/_suggestions.html", {"articles": found[:SUGGESTIONS]}
+    )
+
+
+def _ticket_context(request, incident, **extra):
+    survey = selectors.survey_for(incident=incident)
+    return {
+        "incident": incident,
+        "timeline": timeline_for(record=incident, public_only=True),
+        "attachments": attachments_for(record=incident, public_only=True),
+        "comment_form": PortalCommentForm(),
+        "reopen_form": ReopenForm(),
+        "survey": survey,
+        "survey_token": survey_token(survey) if survey and not survey.answered else "",
+        "is_resolved": incident.state == State.RESOLVED,
+        **extra,
+    }
+
+
+@login_required
+def ticket(request, pk):
+    incident = selectors.portal_ticket(viewer=request.user, pk=pk)
+    if incident is None:
+        raise Http404
+    return render(request, "servicedesk/portal/ticket.html", _ticket_context(request, incident))
+
+
+def _comment(request, incident, form):
+    with transaction.atomic():
+        body = (form.cleaned_data.get("body") or "").strip()
+        upload = form.cleaned_data.get("attachment")
+        if upload:
+            stored = attachment_store(record=incident, upload=upload, uploaded_by=request.user)
+            body = f"{body}\n\nAttached {stored.original_name}.".strip()
+        incidents.incident_comment(actor=request.user, incident=incident, body=body)
+
+
+@login_required
+@require_POST
+def ticket_action(request, pk, name):
+    incident = selectors.portal_ticket(viewer=request.user, pk=pk)
+    if incident is None:
+        raise Http404
+    if name == "comment":
+        form = PortalCommentForm(request.POST, request.FILES)
+        if form.is_valid() and save_form(form, lambda: _comment(request, incident, form) or True):
+            messages.success(request, "Your comment is added.")
+            return redirect("servicedesk:ticket", pk=pk)
+        context = _ticket_context(request, incident, comment_form=form)
+        return render(request, "servicedesk/portal/ticket.html", context, status=400)
+    if name == "confirm":
+        try:
+            incidents.incident_confirm_resolution(actor=request.user, incident=incident)
+            messages.success(request, "Thank you for confirming. The ticket is closed.")
+        except DomainError as refusal:
+            messages.error(request, refusal.message)
+        return redirect("servicedesk:ticket", pk=pk)
+    if name == "reopen":
+        form = ReopenForm(request.POST)
+        if form.is_valid():
+            try:
+                incidents.incident_transition(
+                    actor=request.user,
+                    incident=incident,
+                    action="reopen",
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, "The ticket is open again; we are on it.")
+                return redirect("servicedesk:ticket", pk=pk)
+            except DomainError as refusal:
+                apply_domain_error(form, refusal)
+        context = _ticket_context(request, incident, reopen_form=form)
+        return render(request, "servicedesk/portal/ticket.html", context, status=400)
+    raise Http404
+
+
+@login_required
+def kb_search(request):
+    query = request.GET.get("q", "").strip()
+    found = knowledge.article_search(viewer=request.user, text=query).filter(audience="public")
+    return render(
+        request, "servicedesk/portal/kb_search.html", {"q": query, "articles": found[:50]}
+    )
+
+
+@login_required
+def kb_article(request, number):
+    article = knowledge.article_list(viewer=request.user).filter(number=number).first()
+    if article is None or article.state != "published":
+        raise Http404
+    knowledge.article_viewed(article=article)
+    context = {
+        "article": article,
+        "body": render_markdown(article.body),
+        "from_report": request.GET.get("from") == "report",
+    }
+    return render(request, "servicedesk/portal/kb_article.html", context)
+
+
+@login_required
+@require_POST
+def kb_feedback(request, number):
+    article = (
+        knowledge.article_list(viewer=request.user).filter(number=number, state="published").first()
+    )
+    if article is None:
+        raise Http404
+    helpful = request.POST.get("helpful") == "yes"
+    knowledge.article_vote(actor=request.user, article=article, helpful=helpful)
+    if helpful and request.POST.get("from") == "report":
+        # Read from the report form and solved: the ticket that would have been is deflected.
+        knowledge.article_deflected(actor=request.user, article=article)
+        messages.success(request, "Glad that helped. No ticket needed.")
+        return redirect("servicedesk:home")
+    messages.success(request, "Thank you for the feedback.")
+    if request.POST.get("from") == "report":
+        return redirect("servicedesk:report")
+    return redirect("servicedesk:kb-article", number=number)

@@ -1,0 +1,122 @@
+"""In a real browser: a requester reports through the portal (a knowledge answer is suggested),
+an agent takes it and replies with a canned response, the requester confirms and rates it."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from django.urls import reverse
+
+from opsdesk.core.outbox import outbox_deliver_due
+from opsdesk.core.testing.factories import PASSWORD, TeamFactory, agent, requester
+from opsdesk.incidents import services as incidents
+from opsdesk.incidents.models import Incident
+from opsdesk.incidents.testing import resolution_code
+from opsdesk.servicedesk.models import CannedResponse, KnowledgeArticle, Survey
+
+CHROMIUM = os.environ.get("OPSDESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect, sync_playwright = sync_api.expect, sync_api.sync_playwright
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"Chromium not found at {CHROMIUM} (install Debian's chromium or set "
+        "OPSDESK_CHROMIUM)",
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+            # Inside Playwright's greenlet Django sees its own connection; close it here or
+            # it outlives the run and blocks dropping the test database. Not on SQLite: there
+            # the live server shares the in-memory database, which closing would destroy.
+            if connection.vendor != "sqlite":
+                connections.close_all()
+
+
+def sign_in(browser, base, user, *, phone=False):
+    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+    page = browser.new_context(viewport=viewport).new_page()
+    page.goto(base + reverse("core:login"))
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    return page
+
+
+def test_report_reply_confirm_and_rate(transactional_db, live_server, browser):
+    base = live_server.url
+    desk = TeamFactory(name="Service Desk")
+    dana = agent(username="dana", display_name="Dana Dubois")
+    desk.members.add(dana)
+    alice = requester(username="alice", first_name="Alice", display_name="Alice Archer")
+    KnowledgeArticle.objects.create(
+        number="KB0009001",
+        title="VPN disconnects every hour",
+        body="Update the VPN client to 5.2.",
+        keywords="vpn",
+        state="published",
+    )
+    CannedResponse.objects.create(
+        title="Client update", body="Hi {{ caller.first_name }}, please update the VPN client."
+    )
+
+    # The requester, on a phone, lands on the portal and reports the issue.
+    requester_page = sign_in(browser, base, alice, phone=True)
+    assert requester_page.url == base + reverse("servicedesk:home")
+    requester_page.get_by_role("link", name="Report an issue").first.click()
+    requester_page.get_by_label("What is wrong?").press_sequentially("VPN keeps dropping")
+    expect(requester_page.get_by_test_id("suggestions")).to_contain_text(
+        "VPN disconnects every hour"
+    )
+    requester_page.get_by_label("No, I am blocked").check()
+    requester_page.get_by_role("button", name="Send").click()
+    expect(requester_page.get_by_test_id("ticket-state")).to_have_text("New")
+    incident = Incident.objects.get()
+    assert incident.urgency == 1 and incident.caller == alice
+
+    # The agent finds it in the queue, takes it and replies with the canned response.
+    agent_page = sign_in(browser, base, dana)
+    agent_page.goto(base + reverse("incidents:queue", args=["open"]))
+    agent_page.get_by_role("link", name=incident.number).click()
+    agent_page.get_by_role("button", name="Assign to me").click()
+    expect(agent_page.locator(".badge", has_text="In progress")).to_be_visible()
+    agent_page.get_by_text("Insert a canned response").click()
+    agent_page.get_by_role("button", name="Client update").click()
+    expect(agent_page.locator("#id_body")).to_have_value("Hi Alice, please update the VPN client.")
+    agent_page.get_by_role("button", name="Post").click()
+    expect(agent_page.locator(".entry.comment").first).to_contain_text("please update")
+    incidents.incident_transition(
+        actor=dana,
+        incident=Incident.objects.get(),
+        action="resolve",
+        resolution_code=resolution_code(),
+        resolution_notes="Client updated to 5.2",
+    )
+    outbox_deliver_due()  # the resolution asks the caller for feedback
+    assert Survey.objects.filter(incident=incident).exists()
+
+    # The requester sees the reply, confirms the fix and answers the survey.
+    requester_page.reload()
+    expect(requester_page.get_by_text("Hi Alice, please update the VPN client.")).to_be_visible()
+    requester_page.get_by_role("button", name="Yes, it is fixed").click()
+    expect(requester_page.get_by_test_id("ticket-state")).to_have_text("Closed")
+    requester_page.get_by_role("link", name="Tell us how we did").click()
+    requester_page.get_by_label("5 - Very satisfied").check()
+    requester_page.get_by_label("Anything to add? (optional)").fill("Fast, thanks")
+    requester_page.get_by_role("button", name="Send feedback").click()
+    expect(requester_page.get_by_test_id("survey-done")).to_contain_text("5 of 5")
+    assert Survey.objects.get().rating == 5

@@ -1,0 +1,128 @@
+"""IMAP polling against a real dovecot: new mail becomes tickets, is flagged seen only after
+the ticket committed, and a second poll processes nothing twice."""
+
+import imaplib
+import shutil
+import ssl
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from opsdesk.incidents.models import Incident
+from opsdesk.servicedesk.inbound import imap
+from opsdesk.servicedesk.models import Mailbox
+from tests.servicedesk import imap_server
+from tests.servicedesk.mail import message, raw
+
+reason = imap_server.available()
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(bool(reason), reason=reason or "dovecot available"),
+]
+
+
+@pytest.fixture
+def server():
+    # Not pytest's tmp_path: its parents are private to us, and dovecot's own
+    # unprivileged processes must reach their sockets and the Maildir.
+    root = Path(tempfile.mkdtemp(prefix="opsdesk-imap-"))
+    instance = imap_server.ImapServer(root)
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def client_for(server):
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    client = imaplib.IMAP4_SSL("127.0.0.1", server.port, ssl_context=context, timeout=10)
+    client.login(imap_server.USER, imap_server.PASSWORD)
+    return client
+
+
+def deliver(server, *messages):
+    client = client_for(server)
+    for msg in messages:
+        client.append("INBOX", None, imaplib.Time2Internaldate(time.time()), raw(msg))
+    client.logout()
+
+
+def flags(server) -> dict[int, bool]:
+    client = client_for(server)
+    client.select("INBOX", readonly=True)
+    _, data = client.uid("FETCH", "1:*", "(FLAGS)")
+    client.logout()
+    seen = {}
+    for line in data:
+        text = line.decode()
+        uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
+        seen[uid] = "\\Seen" in text
+    return seen
+
+
+@pytest.fixture
+def imap_mailbox(server, db):
+    return Mailbox.objects.create(
+        name="imap",
+        address="servicedesk@example.com",
+        imap_enabled=True,
+        imap_host="127.0.0.1",
+        imap_port=server.port,
+        imap_username=imap_server.USER,
+        imap_password=imap_server.PASSWORD,
+        imap_verify_tls=False,
+    )
+
+
+def test_poll_turns_new_mail_into_tickets_and_marks_it_seen(server, imap_mailbox, alice):
+    deliver(server, message(subject="VPN drops"), message(subject="Printer jam"))
+    imap.mailboxes_poll()
+    assert sorted(Incident.objects.values_list("short_description", flat=True)) == [
+        "Printer jam",
+        "VPN drops",
+    ]
+    assert flags(server) == {1: True, 2: True}
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_last_uid == 2 and imap_mailbox.imap_uidvalidity
+    assert imap_mailbox.imap_last_error == ""
+
+    # Polling again finds nothing new; a later message is the only one processed.
+    imap.mailboxes_poll()
+    assert Incident.objects.count() == 2
+    deliver(server, message(subject="Monitor flickers"))
+    imap.mailboxes_poll()
+    assert Incident.objects.count() == 3
+
+
+def test_message_stays_unseen_when_its_ticket_change_fails(
+    server, imap_mailbox, alice, monkeypatch
+):
+    deliver(server, message(subject="Disk full"))
+
+    def broken(**kwargs):
+        raise OSError("database went away")
+
+    monkeypatch.setattr(imap, "mail_ingest", broken)
+    imap.mailboxes_poll()
+    assert flags(server) == {1: False}
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_last_uid == 0 and "database went away" in imap_mailbox.imap_last_error
+
+    monkeypatch.undo()
+    imap.mailboxes_poll()
+    assert flags(server) == {1: True}
+    assert Incident.objects.get().short_description == "Disk full"
+
+
+def test_wrong_password_is_reported_on_the_mailbox(server, imap_mailbox):
+    imap_mailbox.imap_password = "wrong"
+    imap_mailbox.save()
+    imap.mailboxes_poll()
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_last_error
+    assert Incident.objects.count() == 0

@@ -1,0 +1,158 @@
+"""The self-service portal: report, follow, confirm or reopen, and never see others' tickets."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from opsdesk.core.attachments import attachments_for
+from opsdesk.core.testing.factories import requester
+from opsdesk.incidents import services as incidents
+from opsdesk.incidents.models import Incident, State
+from opsdesk.incidents.testing import IncidentFactory, resolution_code
+from opsdesk.servicedesk.models import Deflection
+from tests.servicedesk.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_requesters_land_on_the_portal_and_agents_on_the_workspace(client, alice, desk_agent):
+    client.force_login(alice)
+    assert client.get(reverse("core:home")).url == reverse("servicedesk:home")
+    client.force_login(desk_agent)
+    assert client.get(reverse("core:home")).status_code == 200
+
+
+def test_home_offers_report_tickets_search_and_status(client, alice):
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:home")).content.decode()
+    for text in ("Report an issue", "My tickets", "Search the knowledge base", "Service status"):
+        assert text in page
+
+
+def test_status_panel_shows_major_incidents_on_services_the_user_uses(client, alice):
+    from opsdesk.incidents.testing import make_ci
+
+    email_service = make_ci("Email", "business_service")
+    other = make_ci("Payroll", "business_service")
+    mine = IncidentFactory(caller=alice, service=email_service)
+    mine.affected_services.add(email_service)
+    major = IncidentFactory(is_major=True, short_description="Mail is down for everyone")
+    major.affected_services.add(email_service)
+    unrelated = IncidentFactory(is_major=True, short_description="Payroll batch failed")
+    unrelated.affected_services.add(other)
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:home")).content.decode()
+    assert "Mail is down for everyone" in page
+    assert "Payroll batch failed" not in page
+
+
+def test_report_maps_plain_answers_to_impact_and_urgency_and_keeps_the_file(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        reverse("servicedesk:report"),
+        {
+            "short_description": "Cannot print payslips",
+            "description": "Printer says offline",
+            "who": "team",
+            "work": "no",
+            "attachment": SimpleUploadedFile("error.txt", b"offline since 9am"),
+        },
+    )
+    incident = Incident.objects.get()
+    assert response.url == reverse("servicedesk:ticket", args=[incident.pk])
+    assert (incident.impact, incident.urgency, incident.channel) == (2, 1, "portal")
+    assert incident.caller == alice
+    assert [a.original_name for a in attachments_for(record=incident)] == ["error.txt"]
+
+
+def test_report_without_a_summary_shows_the_error_and_writes_nothing(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("servicedesk:report"), {"who": "me", "work": "yes"})
+    assert response.status_code == 200 and b"This field is required" in response.content
+    assert Incident.objects.count() == 0
+
+
+def test_suggestions_show_public_published_articles_and_deflection_counts(client, alice):
+    vpn = ArticleFactory(title="VPN disconnects every hour", keywords="vpn, remote")
+    ArticleFactory(title="VPN internal runbook", audience="internal")
+    ArticleFactory(title="VPN draft", state="draft")
+    client.force_login(alice)
+    found = client.get(reverse("servicedesk:suggestions"), {"short_description": "my vpn drops"})
+    assert "VPN disconnects every hour" in found.content.decode()
+    assert "runbook" not in found.content.decode() and "draft" not in found.content.decode()
+    article = client.get(reverse("servicedesk:kb-article", args=[vpn.number]) + "?from=report")
+    assert b"Yes, I need no ticket" in article.content
+    done = client.post(
+        reverse("servicedesk:kb-feedback", args=[vpn.number]), {"helpful": "yes", "from": "report"}
+    )
+    assert done.url == reverse("servicedesk:home")
+    assert Deflection.objects.filter(article=vpn, user=alice).count() == 1
+    vpn.refresh_from_db()
+    assert (vpn.views, vpn.helpful_yes) == (1, 1)
+
+
+def test_guessing_ids_never_shows_another_requesters_ticket(client, alice):
+    theirs = IncidentFactory(caller=requester(), short_description="Bob's secret issue")
+    client.force_login(alice)
+    for pk in (theirs.pk, theirs.pk + 1, 999999):
+        assert client.get(reverse("servicedesk:ticket", args=[pk])).status_code == 404
+        posted = client.post(
+            reverse("servicedesk:ticket-action", args=[pk, "comment"]), {"body": "hi"}
+        )
+        assert posted.status_code == 404
+    assert "Bob's secret issue" not in client.get(reverse("servicedesk:tickets")).content.decode()
+
+
+def test_ticket_shows_the_public_timeline_but_never_work_notes(client, alice, desk_agent):
+    incident = IncidentFactory(caller=alice)
+    incidents.incident_comment(actor=desk_agent, incident=incident, body="We are on it")
+    incidents.incident_comment(
+        actor=desk_agent, incident=incident, body="Caller is grumpy", internal=True
+    )
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:ticket", args=[incident.pk])).content.decode()
+    assert "We are on it" in page and "grumpy" not in page
+
+
+def test_requester_comments_with_a_file(client, alice):
+    incident = IncidentFactory(caller=alice)
+    client.force_login(alice)
+    url = reverse("servicedesk:ticket-action", args=[incident.pk, "comment"])
+    empty = client.post(url, {"body": "  "})
+    assert empty.status_code == 400 and b"Write a comment or attach a file" in empty.content
+    client.post(url, {"body": "Here is a photo", "attachment": SimpleUploadedFile("p.txt", b"x")})
+    page = client.get(reverse("servicedesk:ticket", args=[incident.pk])).content.decode()
+    assert "Here is a photo" in page and "p.txt" in page
+
+
+def _resolved(alice, desk_agent):
+    incident = incidents.incident_open(
+        actor=desk_agent, caller=alice, short_description="Mail stuck", assignment_group=None
+    )
+    incident = incidents.incident_transition(
+        actor=desk_agent,
+        incident=incident,
+        action="resolve",
+        resolution_code=resolution_code(),
+        resolution_notes="Cleared the queue",
+    )
+    return incident
+
+
+def test_requester_confirms_the_resolution(client, alice, desk_agent):
+    incident = _resolved(alice, desk_agent)
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:ticket", args=[incident.pk])).content.decode()
+    assert "We think this is fixed" in page and "Cleared the queue" in page
+    client.post(reverse("servicedesk:ticket-action", args=[incident.pk, "confirm"]))
+    assert Incident.objects.get(pk=incident.pk).state == State.CLOSED
+
+
+def test_requester_reopens_with_a_reason(client, alice, desk_agent):
+    incident = _resolved(alice, desk_agent)
+    client.force_login(alice)
+    url = reverse("servicedesk:ticket-action", args=[incident.pk, "reopen"])
+    assert client.post(url, {"reason": ""}).status_code == 400
+    assert Incident.objects.get(pk=incident.pk).state == State.RESOLVED
+    client.post(url, {"reason": "Still stuck"})
+    assert Incident.objects.get(pk=incident.pk).state == State.IN_PROGRESS

@@ -1,0 +1,67 @@
+"""Satisfaction surveys: asked on resolution, answered once by signed link, low ratings flagged."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from opsdesk.core.models import OutboxEvent
+from opsdesk.core.outbox import outbox_deliver_due
+from opsdesk.servicedesk.models import Survey
+from opsdesk.servicedesk.surveys import survey_token
+from tests.servicedesk.test_portal import _resolved
+
+pytestmark = pytest.mark.django_db
+
+
+def resolved_with_survey(alice, desk_agent):
+    incident = _resolved(alice, desk_agent)
+    outbox_deliver_due()
+    return incident, Survey.objects.get(incident=incident)
+
+
+def test_resolution_asks_the_caller_once_with_a_link(alice, desk_agent):
+    incident, survey = resolved_with_survey(alice, desk_agent)
+    event = OutboxEvent.objects.get(topic="servicedesk.survey_requested")
+    assert event.payload["incident_id"] == incident.pk
+    assert event.payload["caller_id"] == alice.pk
+    assert event.payload["survey_url"].endswith(
+        reverse("servicedesk:survey", args=[survey_token(survey)])
+    )
+    outbox_deliver_due()  # at-least-once delivery must not ask twice
+    assert Survey.objects.count() == 1
+
+
+def test_answer_without_sign_in_once_and_it_shows_on_the_ticket(client, alice, desk_agent):
+    incident, survey = resolved_with_survey(alice, desk_agent)
+    url = reverse("servicedesk:survey", args=[survey_token(survey)])
+    assert b"How did we do" in client.get(url).content
+    bad = client.post(url, {"rating": "9"})
+    assert bad.status_code == 400
+    client.post(url, {"rating": "4", "comment": "Quick and friendly"})
+    again = client.post(url, {"rating": "1"})
+    assert b"You rated" in again.content
+    survey.refresh_from_db()
+    assert (survey.rating, survey.comment) == (4, "Quick and friendly")
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:ticket", args=[incident.pk])).content.decode()
+    assert "You rated this 4 of 5" in page
+
+
+def test_forged_and_expired_links_are_refused(client, alice, desk_agent):
+    _, survey = resolved_with_survey(alice, desk_agent)
+    token = survey_token(survey)
+    assert client.get(reverse("servicedesk:survey", args=[token[:-2] + "xx"])).status_code == 404
+    Survey.objects.filter(pk=survey.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    expired = client.post(reverse("servicedesk:survey", args=[token]), {"rating": "5"})
+    assert expired.status_code == 410
+    assert Survey.objects.get(pk=survey.pk).rating is None
+
+
+def test_low_rating_tells_the_team_lead(client, alice, desk_agent):
+    _, survey = resolved_with_survey(alice, desk_agent)
+    client.post(reverse("servicedesk:survey", args=[survey_token(survey)]), {"rating": "2"})
+    event = OutboxEvent.objects.get(topic="servicedesk.low_rating")
+    assert event.payload["rating"] == 2 and event.payload["survey_id"] == survey.pk
+    assert not OutboxEvent.objects.filter(topic="servicedesk.low_rating", payload__rating=4)
