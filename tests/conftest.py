@@ -46,3 +46,9 @@ def api(db):
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: run with OPSDESK_DATABASE_URL=postgres://...")
+
+
+# Transactional tests (transaction=True, live_server) flush the database afterwards, which
+# also removes what data migrations seeded (roles, resolution codes, CI classes ...). Each such
+# test therefore asks for serialized_rollback, which reloads that data before it runs and keeps
+# the flush from recreating content types behind the reload's back.

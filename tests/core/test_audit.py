@@ -45,7 +45,7 @@ def test_rolled_back_change_leaves_no_entry(admin_user_):
     assert AuditEntry.objects.count() == before
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_audit_record_outside_a_transaction_is_a_programming_error():
     with pytest.raises(RuntimeError):
         audit_record(action="x", object_type="y", object_id="1")

@@ -25,7 +25,7 @@ def test_a_rolled_back_creation_does_not_burn_its_number():
         assert number_next(prefix="REQ") == "REQ0001001"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_creators_never_share_a_number(postgres_only):
     results: list[str] = []
     errors: list[BaseException] = []

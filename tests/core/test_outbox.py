@@ -56,7 +56,7 @@ def test_rolled_back_transaction_publishes_nothing():
     assert received == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_publish_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError):
         outbox_publish(topic="x", payload={})

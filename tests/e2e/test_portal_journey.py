@@ -57,7 +57,9 @@ def sign_in(browser, base, user, *, phone=False):
     return page
 
 
-def test_report_reply_confirm_and_rate(transactional_db, live_server, browser):
+def test_report_reply_confirm_and_rate(
+    django_db_serialized_rollback, transactional_db, live_server, browser
+):
     base = live_server.url
     desk = TeamFactory(name="Service Desk")
     dana = agent(username="dana", display_name="Dana Dubois")

@@ -41,7 +41,9 @@ def page():
                 connections.close_all()
 
 
-def test_sign_in_see_home_sign_out(transactional_db, live_server, page):
+def test_sign_in_see_home_sign_out(
+    django_db_serialized_rollback, transactional_db, live_server, page
+):
     # transactional_db first: the test database must outlive the session-wide live server.
     user = agent(username="dana.dubois", display_name="Dana Dubois")
     page.goto(live_server.url + reverse("core:home"))

@@ -39,7 +39,7 @@ def database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_killed_worker_loses_nothing_and_restart_processes_once(postgres_only, monkeypatch):
     # No in-process wake-up: the worker subprocess must find the backlog untouched.
     monkeypatch.setattr("opsdesk.events.ingest._after_accept_hooks", [])

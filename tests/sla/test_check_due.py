@@ -78,7 +78,7 @@ def test_the_periodic_task_runs_the_check(policies, ticket):
     assert len(published("sla.breached")) == 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_at_once_publish_each_breach_once(postgres_only, policies):
     tickets = [TeamFactory() for _ in range(20)]
     for ticket in tickets:
