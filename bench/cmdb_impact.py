@@ -3,6 +3,9 @@
     .venv/bin/python bench/cmdb_impact.py                       # SQLite in a temporary data dir
     OPSDESK_DATABASE_URL=postgres://USER@HOST:5432/postgres .venv/bin/python bench/cmdb_impact.py
 
+Add ``--keep`` to leave the CMDB in place (SQLite: in ``--data-dir``; PostgreSQL: the bench
+database) so that later runs with the same options measure without rebuilding it.
+
 On PostgreSQL it creates (and finally drops) a database named opsdesk_bench_cmdb on the server
 OPSDESK_DATABASE_URL points at; nothing else is touched. The CMDB is 100 clusters of 1,000 CIs
 (business services, applications, VMs and databases, hosts, network and storage) with 3,000
@@ -32,7 +35,7 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def prepare_database() -> tuple[str, object]:
+def prepare_database(*, keep: bool = False, data_dir: str | None = None) -> tuple[str, object]:
     """Point opsdesk at a throwaway database; returns (backend, cleanup)."""
     url = os.environ.get("OPSDESK_DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
@@ -41,8 +44,12 @@ def prepare_database() -> tuple[str, object]:
         parts = urlsplit(url)
         admin_url = urlunsplit(parts._replace(path="/postgres"))
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
+            ).fetchone()
+            if not (keep and exists):
+                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+                conn.execute(f"CREATE DATABASE {BENCH_DB}")
         os.environ["OPSDESK_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
         os.environ.setdefault("OPSDESK_DATA_DIR", tempfile.mkdtemp(prefix="opsdesk-bench-"))
 
@@ -50,15 +57,22 @@ def prepare_database() -> tuple[str, object]:
             from django.db import connections
 
             connections.close_all()
+            if keep:
+                return
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
         return "postgresql", cleanup
     if url and not url.startswith("sqlite"):
         raise SystemExit(f"Unsupported OPSDESK_DATABASE_URL scheme: {url.split(':', 1)[0]}")
-    data_dir = tempfile.mkdtemp(prefix="opsdesk-bench-")
+    if data_dir:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+    else:
+        data_dir = tempfile.mkdtemp(prefix="opsdesk-bench-")
     os.environ.pop("OPSDESK_DATABASE_URL", None)
     os.environ["OPSDESK_DATA_DIR"] = data_dir
+    if keep:
+        return "sqlite", lambda: say(f"Kept the CMDB in {data_dir}")
     return "sqlite", lambda: shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -167,10 +181,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--max-depth", type=int, default=10)
     parser.add_argument("--max-build-seconds", type=int, default=900)
+    parser.add_argument("--keep", action="store_true", help="keep (and reuse) the built CMDB")
+    parser.add_argument("--data-dir", help="SQLite: the data directory to build in or reuse")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    backend, cleanup = prepare_database()
+    backend, cleanup = prepare_database(keep=args.keep, data_dir=args.data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.settings")
     os.environ.setdefault("OPSDESK_LOG_LEVEL", "WARNING")
     try:
@@ -184,9 +200,13 @@ def main() -> None:
 
         say(f"Backend: {backend}. Creating the schema…")
         call_command("migrate", verbosity=0)
-        say(f"Building {CLUSTERS * PER_CLUSTER:,} CIs and about 300,000 relationships…")
         started = time.monotonic()
-        ids = build(time.monotonic() + args.max_build_seconds)
+        if args.keep and ConfigurationItem.objects.count() == CLUSTERS * PER_CLUSTER:
+            say("Reusing the CMDB built by an earlier --keep run.")
+            ids = list(ConfigurationItem.objects.order_by("id").values_list("id", flat=True))
+        else:
+            say(f"Building {CLUSTERS * PER_CLUSTER:,} CIs and about 300,000 relationships…")
+            ids = build(time.monotonic() + args.max_build_seconds)
         build_seconds = time.monotonic() - started
         cis, rels = ConfigurationItem.objects.count(), Relationship.objects.count()
 
@@ -210,7 +230,9 @@ def main() -> None:
 
         print(f"backend                {backend}")
         print(f"CMDB                   {cis:,} CIs, {rels:,} relationships")
-        print(f"build                  {build_seconds:.1f} s (bulk inserts, then ANALYZE)")
+        print(
+            f"build                  {build_seconds:.1f} s (bulk inserts, ANALYZE; reused if kept)"
+        )
         print(
             f"impact of              {first.start.name}: reaches {first.reached_count:,} CIs, "
             f"{len(first.items)} business services, deepest path "

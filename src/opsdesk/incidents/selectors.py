@@ -72,6 +72,42 @@ def incident_queue(*, viewer, queue: str) -> QuerySet[Incident]:
     return qs.filter(state__in=OPEN_STATES)
 
 
+# Past this many parts, one query with IN beats many small ones.
+MAX_QUEUE_PARTS = 12
+
+
+def _queue_parts(*, viewer, queue: str) -> list[dict] | None:
+    states = [str(s) for s in OPEN_STATES]
+    if queue == "open":
+        return [{"state": s} for s in states]
+    if queue == "mine":
+        return [{"assignee_id": viewer.pk, "state": s} for s in states]
+    if queue == "unassigned":
+        groups = list(viewer.teams.values_list("pk", flat=True))
+        parts = [
+            {"assignment_group_id": g, "assignee_id": None, "state": s}
+            for g in groups
+            for s in states
+        ]
+        return parts if 0 < len(parts) <= MAX_QUEUE_PARTS else None
+    return None
+
+
+def incident_queue_paged(*, viewer, queue: str) -> tuple[QuerySet[Incident], list[dict] | None]:
+    """``incident_queue`` as (visible incidents, disjoint parts) when the queue splits into
+    parts that one index each serves in order; else (the queue, None).
+
+    Paging then reads each part from its index ("state" -> inc_state_opened, "assignee and
+    state" -> inc_assignee, "group, no assignee, state" -> inc_group_state) instead of one
+    "state IN (...)" scan, so a deep page costs what the first does. The parts together are
+    exactly what ``incident_queue`` selects.
+    """
+    parts = _queue_parts(viewer=viewer, queue=queue)
+    if parts is None:
+        return incident_queue(viewer=viewer, queue=queue), None
+    return incident_list(viewer=viewer), parts
+
+
 def incident_timeline(*, viewer, incident: Incident):
     """Agents see work notes and system entries; everyone else the public conversation."""
     return timeline_for(record=incident, public_only=not is_agent(viewer))

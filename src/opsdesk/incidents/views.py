@@ -30,13 +30,18 @@ def queue(request, name: str = "open"):
     if name not in selectors.QUEUES:
         raise Http404
     filter_form = forms.QueueFilterForm(request.GET or None)
-    queryset = filter_form.filter(selectors.incident_queue(viewer=request.user, queue=name))
+    queryset, parts = selectors.incident_queue_paged(viewer=request.user, queue=name)
+    queryset = filter_form.filter(queryset)
     if name == "breaching":
         # Soonest deadline first; the window keeps this list short, so one page holds it.
         page = KeysetPage(rows=list(queryset[:BREACHING_LIMIT]), next_cursor=None, sort="due")
     else:
         page = keyset_page(
-            queryset, sort=request.GET.get("sort"), cursor=request.GET.get("after"), size=PAGE_SIZE
+            queryset,
+            sort=request.GET.get("sort"),
+            cursor=request.GET.get("after"),
+            size=PAGE_SIZE,
+            partitions=parts,
         )
     params = request.GET.copy()
     params.pop("after", None)
