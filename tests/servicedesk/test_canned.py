@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.testing.factories import TeamFactory, agent
 from opsdesk.incidents.testing import IncidentFactory
 from opsdesk.servicedesk import canned
@@ -74,3 +75,14 @@ def test_picker_hides_incidents_the_agent_may_not_see(client):
     client.force_login(outsider)
     url = reverse("servicedesk:canned-picker", args=[secret.pk])
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("in_team", [False, True])
+def test_a_title_is_unique_among_global_and_within_a_team(admin_user_, in_team):
+    team = TeamFactory(name="Network") if in_team else None
+    canned.canned_create(actor=admin_user_, title="Password reset", body="a", team=team)
+    with pytest.raises(ValidationFailed):
+        canned.canned_create(actor=admin_user_, title="Password reset", body="b", team=team)
+    # The same title elsewhere is fine.
+    other = None if in_team else TeamFactory(name="Desk")
+    canned.canned_create(actor=admin_user_, title="Password reset", body="c", team=other)

@@ -212,12 +212,20 @@ class CannedResponse(TimestampedModel, VersionedModel):
     class Meta:
         ordering = ["title"]
         constraints = [
+            # Two partial constraints instead of NULLS NOT DISTINCT, which SQLite lacks: a
+            # title is unique within a team, and among the global responses.
             models.UniqueConstraint(
                 fields=["title", "team"],
+                condition=models.Q(team__isnull=False),
                 name="canned_unique_title_per_team",
-                nulls_distinct=False,
                 violation_error_message="A canned response with this title already exists.",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["title"],
+                condition=models.Q(team__isnull=True),
+                name="canned_unique_global_title",
+                violation_error_message="A canned response with this title already exists.",
+            ),
         ]
 
     def __str__(self):
