@@ -140,3 +140,30 @@ class AssignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = agents()
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int)
+    reason = forms.CharField(max_length=2000, help_text="Kept in the audit trail.")
+
+
+class DeclareMajorForm(forms.Form):
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    cadence_minutes = forms.IntegerField(
+        min_value=5, max_value=1440, initial=30, label="Stakeholder update every (minutes)"
+    )
+
+
+class StakeholderUpdateForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=20000, label="Update for stakeholders"
+    )
+
+
+class EndMajorForm(forms.Form):
+    """Ending a major incident asks for the outage window: service availability counts it."""
+
+    outage_start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    outage_end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -23,6 +23,8 @@ SORTS = {
 }
 DEFAULT_SORT = "opened"
 DATETIME_FIELDS = {"opened_at", "updated_at"}
+# The JSON type a cursor's value must have for the other sort fields.
+FIELD_TYPES = {"priority": int, "number": str}
 
 
 @dataclass
@@ -42,8 +44,10 @@ def _decode(cursor: str, field: str):
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if field in DATETIME_FIELDS:
-            value = parse_datetime(value)
-        if value is None or not isinstance(pk, int):
+            value = parse_datetime(value) if isinstance(value, str) else None
+        elif not isinstance(value, FIELD_TYPES.get(field, str)) or isinstance(value, bool):
+            return None  # e.g. text where a priority number belongs
+        if value is None or not isinstance(pk, int) or isinstance(pk, bool):
             return None
         return value, pk
     except (ValueError, TypeError):

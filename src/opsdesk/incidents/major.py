@@ -62,6 +62,7 @@ def incident_declare_major(
     """Promote an open incident to a major incident, run by ``manager`` (default: the actor)."""
     _require_mim(actor)
     current = lock_for_update(Incident, incident.pk)
+    require_visible(actor, current)
     version_check(current, expected_version)
     require_open(current, "declare a major incident on")
     if current.is_major:
@@ -193,6 +194,7 @@ def incident_end_major(
     """End the major incident: record the outage window and open the post-incident review."""
     _require_mim(actor)
     current = lock_for_update(Incident, incident.pk)
+    require_visible(actor, current)
     if not current.is_major or current.major_ended_at is not None:
         raise TransitionRefused(
             f"{current} is not a running major incident.",

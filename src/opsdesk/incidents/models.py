@@ -279,6 +279,18 @@ class Incident(TimestampedModel, VersionedModel, NumberedModel):
             ),
             models.Index(fields=["assignee", "state", "-opened_at", "-id"], name="inc_assignee"),
             models.Index(fields=["caller", "-opened_at"], name="inc_caller"),
+            # The open backlog in queue order, for the API list and any page of "all open"
+            # and "my teams' unassigned" (docs/benchmarks.md).
+            models.Index(
+                fields=["-opened_at", "-id"],
+                condition=Q(state__in=["new", "in_progress", "on_hold"]),
+                name="inc_open_opened",
+            ),
+            models.Index(
+                fields=["assignment_group", "-opened_at", "-id"],
+                condition=Q(assignee__isnull=True, state__in=["new", "in_progress", "on_hold"]),
+                name="inc_group_unassigned",
+            ),
             models.Index(
                 fields=["-opened_at", "-id"],
                 condition=Q(is_major=True),

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError, NotPermitted
@@ -69,8 +70,9 @@ def queue(request, name: str = "open"):
 def bulk_update(request):
     ids = [int(i) for i in request.POST.getlist("incidents") if i.isdigit()]
     form = forms.BulkForm(request.POST, ids=ids)
-    back = request.POST.get("next") or reverse("incidents:queue", args=["open"])
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    # Only a path on this site: "//host/..." or "https://..." would send the agent elsewhere.
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None) or not back.startswith("/"):
         back = reverse("incidents:queue", args=["open"])
     if not form.is_valid():
         messages.error(request, "Pick at least one incident and a change to make.")
@@ -134,6 +136,16 @@ def _record_context(request, incident, **extra) -> dict:
         "resolve_form": forms.ResolveForm(),
         "comment_form": forms.CommentForm(),
         "hold_reasons": HoldReason.choices,
+        "assign_form": forms.AssignForm(
+            initial={
+                "assignment_group": incident.assignment_group_id,
+                "assignee": incident.assignee_id,
+            }
+        ),
+        "priority_form": forms.PriorityForm(initial={"priority": incident.priority}),
+        "declare_form": forms.DeclareMajorForm(),
+        "update_form": forms.StakeholderUpdateForm(),
+        "end_major_form": forms.EndMajorForm(),
         "can_manage_major": major.is_major_incident_manager(request.user),
         **extra,
     }
@@ -144,6 +156,41 @@ def incident_detail(request, pk):
     # Anyone may ask; the selector answers 404 for what they may not see.
     incident = get_object_or_404(selectors.incident_list(viewer=request.user), pk=pk)
     return render(request, "incidents/detail.html", _record_context(request, incident))
+
+
+def _end_major(user, incident, data):
+    major.incident_end_major(actor=user, incident=incident, **data)
+    return incident
+
+
+# Actions that take a small form: name -> (form, what to do with the cleaned data).
+FORM_ACTIONS = {
+    "assign": (
+        forms.AssignForm,
+        lambda user, incident, data: services.incident_assign(
+            actor=user, incident=incident, **data
+        ),
+    ),
+    "priority": (
+        forms.PriorityForm,
+        lambda user, incident, data: services.incident_override_priority(
+            actor=user, incident=incident, **data
+        ),
+    ),
+    "declare_major": (
+        forms.DeclareMajorForm,
+        lambda user, incident, data: major.incident_declare_major(
+            actor=user, incident=incident, manager=user, **data
+        ),
+    ),
+    "stakeholder_update": (
+        forms.StakeholderUpdateForm,
+        lambda user, incident, data: major.incident_stakeholder_update(
+            actor=user, incident=incident, **data
+        ),
+    ),
+    "end_major": (forms.EndMajorForm, _end_major),
+}
 
 
 def _quick(request, incident, name):
@@ -158,6 +205,12 @@ def _quick(request, incident, name):
         return services.incident_assign(
             actor=user, incident=incident, assignment_group=group, assignee=user
         )
+    if name in FORM_ACTIONS:
+        form_class, run = FORM_ACTIONS[name]
+        form = form_class(post)
+        if not form.is_valid():
+            raise DomainError("Please correct the form.", fields=form.errors)
+        return run(user, incident, form.cleaned_data)
     if name == "hold":
         form = forms.HoldForm(post)
         if not form.is_valid():
