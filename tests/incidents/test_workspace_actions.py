@@ -120,3 +120,54 @@ def test_bulk_update_never_redirects_off_site(desk_agent, team, target):
     assert answer.status_code == 302
     assert answer["Location"].startswith("/")
     assert not answer["Location"].startswith("//")
+
+
+def test_an_agent_saves_a_filter_and_finds_it_again(desk_agent, team):
+    urgent = IncidentFactory(assignment_group=team, priority=1, short_description="Urgent one")
+    calm = IncidentFactory(assignment_group=team, priority=5, short_description="Calm one")
+    browser = browser_for(desk_agent)
+    queue = reverse("incidents:queue", args=["open"])
+    answer = browser.post(
+        reverse("incidents:saved-filter-save", args=["open"]),
+        {"name": "P1 only", "query": "priority=1&after=abc"},
+    )
+    assert answer.status_code == 302 and answer["Location"] == f"{queue}?priority=1"
+    page = browser.get(queue).content.decode()
+    assert "P1 only" in page
+    filtered = browser.get(answer["Location"]).content.decode()
+    assert urgent.number in filtered and calm.number not in filtered
+
+
+def test_the_freshest_filters_come_from_the_page_being_looked_at(desk_agent):
+    browser = browser_for(desk_agent)
+    queue = reverse("incidents:queue", args=["mine"])
+    answer = browser.post(
+        reverse("incidents:saved-filter-save", args=["mine"]),
+        {"name": "Mine by priority", "query": "stale=1"},
+        HTTP_REFERER=f"http://testserver{queue}?sort=priority",
+    )
+    assert answer["Location"] == f"{queue}?sort=priority"
+
+
+def test_saved_filters_are_private_and_need_a_name(desk_agent, team):
+    from opsdesk.incidents.models import SavedFilter
+
+    other = UserFactory(roles=[Role.AGENT])
+    browser_for(other).post(
+        reverse("incidents:saved-filter-save", args=["open"]), {"name": "Theirs", "query": ""}
+    )
+    theirs = SavedFilter.objects.get(name="Theirs")
+    browser = browser_for(desk_agent)
+    assert "Theirs" not in browser.get(reverse("incidents:queue", args=["open"])).content.decode()
+    assert (
+        browser.post(reverse("incidents:saved-filter-delete", args=[theirs.pk])).status_code == 404
+    )
+    browser.post(reverse("incidents:saved-filter-save", args=["open"]), {"name": " "})
+    assert not SavedFilter.objects.filter(owner=desk_agent).exists()
+    assert (
+        browser.post(
+            reverse("incidents:saved-filter-save", args=["nonsense"]), {"name": "x"}
+        ).status_code
+        == 302
+    )
+    assert not SavedFilter.objects.filter(owner=desk_agent).exists()

@@ -14,6 +14,7 @@ from opsdesk.incidents.models import (
     Incident,
     PriorityMatrixRow,
     ResolutionCode,
+    SavedFilter,
 )
 from opsdesk.sla.selectors import sla_breaching_soon
 
@@ -127,3 +128,8 @@ def priority_matrix() -> QuerySet[PriorityMatrixRow]:
 
 def assignment_rule_list() -> QuerySet[AssignmentRule]:
     return AssignmentRule.objects.select_related("assignment_group", "category", "service", "ci")
+
+
+def saved_filter_list(*, viewer):
+    """An agent's own saved filters; nobody sees anyone else's."""
+    return SavedFilter.objects.filter(owner_id=viewer.pk)

@@ -6,6 +6,7 @@ parent/child links and merging live in ``major.py``; they build on the helpers h
 """
 
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.db import transaction
@@ -26,8 +27,10 @@ from opsdesk.incidents.models import (
     Incident,
     Priority,
     ResolutionCode,
+    SavedFilter,
     State,
 )
+from opsdesk.incidents.selectors import QUEUES
 from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
 
 DEFAULT_AUTO_CLOSE_BUSINESS_DAYS = 3
@@ -727,3 +730,28 @@ def incident_bulk_update(
         except (TransitionRefused, ValidationFailed, NotPermitted) as error:
             refused[incident.number] = error.message
     return done, refused
+
+
+# --- saved filters ----------------------------------------------------------------------------
+@transaction.atomic
+def saved_filter_create(*, actor, name: str, queue: str, query: str):
+    """Keep the current queue, filters and sort under a name; the same name replaces it."""
+    require_agent(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Name the filter.", fields={"name": ["This field is required."]})
+    if queue not in QUEUES:
+        raise ValidationFailed("Unknown queue.", fields={"queue": [f"Pick one of {list(QUEUES)}."]})
+    # Paging position is not part of a filter.
+    kept = [(k, v) for k, v in parse_qsl(query or "") if k not in ("after", "page")]
+    saved, _ = SavedFilter.objects.update_or_create(
+        owner=actor, name=name[:60], defaults={"queue": queue, "query": urlencode(kept)[:1000]}
+    )
+    return saved
+
+
+@transaction.atomic
+def saved_filter_delete(*, actor, saved_filter) -> None:
+    if saved_filter.owner_id != actor.pk:
+        raise NotPermitted("You may only delete your own saved filters.")
+    saved_filter.delete()

@@ -4,6 +4,8 @@ Routine actions post with htmx and get the record panel back, so the page never 
 same forms work without JavaScript through a redirect.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -57,6 +59,8 @@ def queue(request, name: str = "open"):
         "bulk_form": forms.BulkForm(),
         "is_first_page": not request.GET.get("after"),
         "now": timezone.now(),
+        "saved_filters": selectors.saved_filter_list(viewer=request.user),
+        "current_query": params.urlencode(),
     }
     htmx = getattr(request, "htmx", None)
     template = (
@@ -270,3 +274,40 @@ def incident_action(request, pk, name):
     if error:
         messages.error(request, error)
     return redirect("incidents:detail", pk=pk)
+
+
+@agent_required
+@require_POST
+def saved_filter_save(request, name: str):
+    """Save the queue's current filters and sort under a name the agent picks."""
+    query = request.POST.get("query", "")
+    # Filtering swaps only the results and pushes the new URL, so the page the agent is
+    # looking at (the Referer) holds the freshest filters.
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.path == reverse("incidents:queue", args=[name]) and (
+        not referer.netloc or referer.netloc == request.get_host()
+    ):
+        query = referer.query
+    try:
+        saved = services.saved_filter_create(
+            actor=request.user, name=request.POST.get("name", ""), queue=name, query=query
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("incidents:queue", name=name)
+    messages.success(request, f"Saved filter “{saved.name}”.")
+    return redirect(saved_filter_url(saved))
+
+
+@agent_required
+@require_POST
+def saved_filter_delete(request, pk: int):
+    saved = get_object_or_404(selectors.saved_filter_list(viewer=request.user), pk=pk)
+    services.saved_filter_delete(actor=request.user, saved_filter=saved)
+    messages.success(request, f"Deleted the saved filter “{saved.name}”.")
+    return redirect("incidents:queue", name=saved.queue)
+
+
+def saved_filter_url(saved) -> str:
+    url = reverse("incidents:queue", args=[saved.queue])
+    return f"{url}?{saved.query}" if saved.query else url
