@@ -1,11 +1,7 @@
 """In a real browser: a requester reports through the portal (a knowledge answer is suggested),
 an agent takes it and replies with a canned response, the requester confirms and rates it."""
 
-import os
-from pathlib import Path
-
 import pytest
-from django.db import connection, connections
 from django.urls import reverse
 
 from opsdesk.core.outbox import outbox_deliver_due
@@ -15,35 +11,7 @@ from opsdesk.incidents.models import Incident
 from opsdesk.incidents.testing import resolution_code
 from opsdesk.servicedesk.models import CannedResponse, KnowledgeArticle, Survey
 
-CHROMIUM = os.environ.get("OPSDESK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-expect, sync_playwright = sync_api.expect, sync_api.sync_playwright
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"Chromium not found at {CHROMIUM} (install Debian's chromium or set "
-        "OPSDESK_CHROMIUM)",
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-            # Inside Playwright's greenlet Django sees its own connection; close it here or
-            # it outlives the run and blocks dropping the test database. Not on SQLite: there
-            # the live server shares the in-memory database, which closing would destroy.
-            if connection.vendor != "sqlite":
-                connections.close_all()
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def sign_in(browser, base, user, *, phone=False):

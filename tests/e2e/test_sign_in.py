@@ -1,44 +1,13 @@
 """In a real browser: sign in, see the start page with your name, sign out."""
 
 import os
-from pathlib import Path
 
 import pytest
-from django.db import connection, connections
 from django.urls import reverse
 
 from opsdesk.core.testing.factories import PASSWORD, agent
 
-CHROMIUM = os.environ.get("OPSDESK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-expect, sync_playwright = sync_api.expect, sync_api.sync_playwright
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"Chromium not found at {CHROMIUM} (install Debian's chromium or set "
-        "OPSDESK_CHROMIUM)",
-    ),
-]
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            yield context.new_page()
-        finally:
-            browser.close()
-            # Inside Playwright's greenlet Django sees its own connection; close it here or
-            # it outlives the run and blocks dropping the test database. Not on SQLite: there
-            # the live server shares the in-memory database, which closing would destroy.
-            if connection.vendor != "sqlite":
-                connections.close_all()
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def test_sign_in_see_home_sign_out(
