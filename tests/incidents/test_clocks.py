@@ -253,3 +253,14 @@ def test_incident_page_shows_its_clocks(policies, caller, team, desk_agent):
     client.force_login(desk_agent)
     page = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "SLA clocks" in page and "Standard" in page
+
+
+def test_raising_to_p2_later_notifies_the_team_lead_once(
+    policies, caller, team, desk_agent, lead_with_manager
+):
+    lead, _ = lead_with_manager
+    incident = open_incident(caller, team)
+    services.incident_update(actor=desk_agent, incident=incident, impact=1, urgency=2)
+    services.incident_update(actor=desk_agent, incident=incident, impact=1, urgency=1)
+    outbox_deliver_due()
+    assert [(n["level"], n["user_ids"]) for n in notices()] == [("team_lead", [lead.pk])]

@@ -1,7 +1,7 @@
 """Escalation driven by the clocks: hierarchical notices and optional functional hand-over.
 
 Hierarchical escalation tells people above the assignment group that an incident is in
-trouble: the group's team lead when a P1/P2 opens and when a resolution clock passes
+trouble: the group's team lead when a P1/P2 opens (or is raised to it) and when a resolution clock passes
 ``OPSDESK_INCIDENT_LEAD_NOTICE_AT`` percent (default 75), and the lead's manager as well when it
 breaches. Each notice is an ``incident.escalation_notice`` outbox event for notifications to
 deliver. Functional escalation by rule hands the incident to the group's escalation team when a
@@ -128,3 +128,22 @@ def _escalate(incident: Incident, *, why: str) -> None:
     except DomainError:
         # No escalation team configured: nothing to hand over to, the notices still go out.
         return
+
+
+@outbox_handler("incident.priority_changed")
+def on_raised_to_p1_or_p2(*, event_id, topic, payload):
+    """Raising an incident to P1/P2 later tells the lead, as opening it at that priority does."""
+    if payload.get("priority", 5) > 2 or payload.get("previous", 5) <= 2:
+        return
+    incident = (
+        Incident.objects.select_related("assignment_group__lead")
+        .filter(pk=payload["incident_id"], state__in=OPEN_STATES)
+        .first()
+    )
+    if incident is not None:
+        notify_hierarchy(
+            incident,
+            level="team_lead",
+            why=f"the incident was raised to P{incident.priority}",
+            with_manager=False,
+        )

@@ -296,6 +296,9 @@ def incident_update(
         clocks.incident_priority_changed(
             incident=updated, from_priority=old_priority, to_priority=updated.priority, at=now
         )
+        outbox_publish(
+            topic="incident.priority_changed", payload=payload(updated, previous=old_priority)
+        )
         _page_if_needed(updated, was_pageable=was_pageable, reason="priority raised")
         _propose_major(updated)
     if updated.version != current.version or m2m:
