@@ -1,11 +1,12 @@
 """Escalation driven by the clocks: hierarchical notices and optional functional hand-over.
 
 Hierarchical escalation tells people above the assignment group that an incident is in
-trouble: the group's team lead when a P1/P2 opens (or is raised to it) and when a resolution clock passes
-``OPSDESK_INCIDENT_LEAD_NOTICE_AT`` percent (default 75), and the lead's manager as well when it
-breaches. Each notice is an ``incident.escalation_notice`` outbox event for notifications to
-deliver. Functional escalation by rule hands the incident to the group's escalation team when a
-resolution clock passes ``OPSDESK_INCIDENT_AUTO_ESCALATE_AT`` percent (unset: only by hand).
+trouble: the group's team lead when a P1/P2 opens (or is raised to it) and when a resolution
+clock passes ``OPSDESK_INCIDENT_LEAD_NOTICE_AT`` percent (default 75), and the lead's manager
+as well when it breaches. Each notice is an ``incident.escalation_notice`` outbox event for
+notifications to deliver. Functional escalation by rule hands the incident to the group's
+escalation team when a resolution clock passes ``OPSDESK_INCIDENT_AUTO_ESCALATE_AT`` percent
+(unset: only by hand).
 
 These run as outbox handlers, so each SLA event escalates exactly once.
 """
