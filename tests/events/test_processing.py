@@ -134,3 +134,30 @@ def test_a_processed_event_is_never_processed_again(integration):
     send_and_process(integration, {"summary": "Disk", "dedup_key": "k"})
     assert events_process_pending() == 0
     assert Alert.objects.get().count == 1
+
+
+def test_a_batch_of_new_alerts_is_announced_in_one_fact_listing_them_all(integration):
+    from opsdesk.core.models import OutboxEvent
+
+    send_and_process(integration, *[{"summary": f"a{i}", "dedup_key": f"k{i}"} for i in range(150)])
+    fact = OutboxEvent.objects.get(topic="alert.opened")
+    alerts = fact.payload["alerts"]
+    assert len(alerts) == 150
+    assert {a["alert_id"] for a in alerts} == set(Alert.objects.values_list("id", flat=True))
+    assert alerts[0]["summary"] == "a0"
+
+
+def test_repeats_in_later_batches_update_the_alert_they_belong_to(integration):
+    send_and_process(integration, *[{"summary": f"a{i}", "dedup_key": f"k{i}"} for i in range(50)])
+    for _ in range(2):
+        send_and_process(
+            integration,
+            *[
+                {"summary": f"a{i} again", "dedup_key": f"k{i}", "labels": {"n": "2"}}
+                for i in range(50)
+            ],
+        )
+    assert Alert.objects.count() == 50
+    alert = Alert.objects.get(fingerprint="k7")
+    assert (alert.count, alert.summary, alert.labels) == (3, "a7 again", {"n": "2"})
+    assert set(Event.objects.values_list("state", flat=True)) == {EventState.PROCESSED}

@@ -92,3 +92,43 @@ def test_suppressed_alert_opens_no_incident(integration):
     RuleFactory(actions={"create_incident": True, "suppress": True})
     fire(integration, dedup_key="a", severity="critical")
     assert not Incident.objects.exists()
+
+
+def test_alerts_of_one_batch_each_open_their_incident(integration):
+    RuleFactory(actions={"create_incident": True})
+    send_and_process(
+        integration, *[{"summary": f"Down {i}", "dedup_key": f"k{i}"} for i in range(5)]
+    )
+    outbox_deliver_due()
+    assert Incident.objects.count() == 5
+    assert IncidentAlert.objects.filter(role="origin").count() == 5
+
+
+def test_one_alert_that_fails_does_not_hold_up_the_others_of_its_batch(integration, monkeypatch):
+    from opsdesk.core.models import OutboxEvent
+    from opsdesk.flows import events_to_incidents
+
+    RuleFactory(actions={"create_incident": True})
+    real_open = events_to_incidents._open_incident
+
+    def open_or_fail(alert, options):
+        if alert.fingerprint == "bad":
+            raise RuntimeError("assignment group lookup failed")
+        return real_open(alert, options)
+
+    monkeypatch.setattr(events_to_incidents, "_open_incident", open_or_fail)
+    send_and_process(
+        integration, *[{"summary": k, "dedup_key": k} for k in ("good-1", "bad", "good-2")]
+    )
+    outbox_deliver_due()
+    assert sorted(Incident.objects.values_list("short_description", flat=True)) == [
+        "good-1",
+        "good-2",
+    ]
+    retry = OutboxEvent.objects.get(topic="alert.opened", status="pending")
+    assert [a["fingerprint"] for a in retry.payload["alerts"]] == ["bad"]
+
+    monkeypatch.setattr(events_to_incidents, "_open_incident", real_open)
+    OutboxEvent.objects.filter(pk=retry.pk).update(next_attempt_at=retry.created_at)
+    outbox_deliver_due()
+    assert Incident.objects.count() == 3

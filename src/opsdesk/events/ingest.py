@@ -8,9 +8,10 @@ import hashlib
 import time
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from opsdesk.events.bulk import insert_rows
 from opsdesk.events.models import Event, Integration, hash_secret
 
 MAX_INGEST_BYTES = 512 * 1024
@@ -91,8 +92,19 @@ def events_accept(
         )
         for n, event in enumerate(events)
     ]
-    with transaction.atomic():
-        Event.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        for hook in _after_accept_hooks:
-            transaction.on_commit(hook)
+    if not rows:
+        return 0
+    # A delivery is written whole or not at all, so its first key tells whether it is a retry;
+    # two copies of one delivery racing each other meet on the unique delivery key.
+    first = Event.objects.filter(delivery_key=rows[0].delivery_key)
+    try:
+        with transaction.atomic():
+            if first.exists():
+                return len(rows)
+            insert_rows(Event, rows)
+            for hook in _after_accept_hooks:
+                transaction.on_commit(hook)
+    except IntegrityError:
+        if not first.exists():
+            raise
     return len(rows)

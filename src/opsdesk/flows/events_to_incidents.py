@@ -14,15 +14,17 @@ When every alert of an incident has cleared, the incident is resolved, unless a 
 ``"auto_resolve": "never"``. Handlers are idempotent: the outbox delivers at least once.
 """
 
+import logging
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.cmdb.selectors import ci_dependencies
 from opsdesk.core.models import Team
-from opsdesk.core.outbox import outbox_handler
+from opsdesk.core.outbox import outbox_handler, outbox_publish
 from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert, AlertStatus, Severity
 from opsdesk.incidents.models import (
     OPEN_STATES,
@@ -32,6 +34,8 @@ from opsdesk.incidents.models import (
     ResolutionCode,
 )
 from opsdesk.incidents.services import incident_comment, incident_open, incident_transition
+
+log = logging.getLogger(__name__)
 
 MONITORING_USERNAME = "monitoring"
 DEFAULT_WINDOW_MINUTES = 60
@@ -53,14 +57,6 @@ def monitoring_caller():
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
-
-
-def _open_link(alert_id: int) -> IncidentAlert | None:
-    return (
-        IncidentAlert.objects.select_related("incident")
-        .filter(alert_id=alert_id, incident__state__in=OPEN_STATES)
-        .first()
-    )
 
 
 def _link(incident, alert: Alert, role: str) -> IncidentAlert:
@@ -150,22 +146,43 @@ def _open_incident(alert: Alert, options: dict):
     )
 
 
-@outbox_handler("alert.opened")
-@outbox_handler("alert.updated")
-def alert_to_incident(*, event_id, topic, payload):
-    """Attach the alert to an incident, opening one when the rules ask for it."""
-    alert = Alert.objects.filter(pk=payload["alert_id"]).first()
-    if alert is None or alert.status not in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED):
+def _alert_ids(payload: dict) -> list[int]:
+    # One fact carries many alerts; a fact from before batching carried one alert_id.
+    if "alerts" in payload:
+        return [a["alert_id"] for a in payload["alerts"]]
+    return [payload["alert_id"]]
+
+
+def _isolated(*, topic: str, payload: dict, items: list, handle, alert_id_of) -> None:
+    """Handle each item in its own savepoint, so that one bad alert cannot hold up the rest.
+
+    The alerts that failed are published again, one fact each; a one-alert fact that fails
+    raises, and the outbox retries it with back-off and shows the error, as for any fact.
+    """
+    if len(_alert_ids(payload)) == 1:
+        for item in items:
+            handle(item)
         return
-    if _open_link(alert.pk):
-        return  # already handled (a redelivery, or a later update of the same alert)
-    actions = alert.actions or {}
-    wants_incident = "create_incident" in actions or "correlate" in actions
-    if not wants_incident:
-        return
+    failed = []
+    for item in items:
+        try:
+            with transaction.atomic():
+                handle(item)
+        except Exception:
+            log.warning(
+                "%s: alert %s failed; retried alone", topic, alert_id_of(item), exc_info=True
+            )
+            failed.append(alert_id_of(item))
+    sent = {a["alert_id"]: a for a in payload["alerts"]}
+    for alert_id in failed:
+        outbox_publish(topic=topic, payload={"alerts": [sent[alert_id]]})
+
+
+def _attach(alert: Alert) -> None:
     if incident := _symptom_of(alert):
         _link(incident, alert, IncidentAlertRole.SYMPTOM)
         return
+    actions = alert.actions or {}
     if "correlate" in actions and (incident := _correlated(alert, actions["correlate"])):
         _link(incident, alert, IncidentAlertRole.CORRELATED)
         return
@@ -176,13 +193,42 @@ def alert_to_incident(*, event_id, topic, payload):
     _link(incident, alert, IncidentAlertRole.ORIGIN)
 
 
-@outbox_handler("alert.resolved")
-def resolve_when_clear(*, event_id, topic, payload):
-    """Resolve the alert's incident once all its alerts have cleared (unless told never)."""
-    link = _open_link(payload["alert_id"])
-    if link is None:
+def _wants_incident(alert: Alert) -> bool:
+    actions = alert.actions or {}
+    return "create_incident" in actions or "correlate" in actions
+
+
+@outbox_handler("alert.opened")
+@outbox_handler("alert.updated")
+def alert_to_incident(*, event_id, topic, payload):
+    """Attach each alert to an incident, opening one when the rules ask for it."""
+    ids = _alert_ids(payload)
+    # Most alerts ask for no incident: two queries decide that for a whole fact.
+    alerts = [
+        a
+        for a in Alert.objects.filter(
+            pk__in=ids, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+        ).order_by("id")
+        if _wants_incident(a)
+    ]
+    if not alerts:
         return
-    incident = link.incident
+    # Already handled: a redelivery, or a later update of the same alert.
+    linked = set(
+        IncidentAlert.objects.filter(alert__in=alerts, incident__state__in=OPEN_STATES).values_list(
+            "alert_id", flat=True
+        )
+    )
+    _isolated(
+        topic=topic,
+        payload=payload,
+        items=[a for a in alerts if a.pk not in linked],
+        handle=_attach,
+        alert_id_of=lambda alert: alert.pk,
+    )
+
+
+def _resolve_incident(incident) -> None:
     alerts = Alert.objects.filter(incident_links__incident=incident)
     if alerts.filter(status__in=ACTIVE_ALERT_STATUSES).exists():
         return
@@ -200,4 +246,25 @@ def resolve_when_clear(*, event_id, topic, payload):
         action="resolve",
         resolution_code=code,
         resolution_notes="Resolved automatically: every alert of this incident has cleared.",
+    )
+
+
+@outbox_handler("alert.resolved")
+def resolve_when_clear(*, event_id, topic, payload):
+    """Resolve the alerts' incidents once all their alerts have cleared (unless told never)."""
+    links = (
+        IncidentAlert.objects.select_related("incident")
+        .filter(alert_id__in=_alert_ids(payload), incident__state__in=OPEN_STATES)
+        .order_by("incident_id")
+    )
+    incidents, alert_of = {}, {}
+    for link in links:
+        incidents.setdefault(link.incident_id, link.incident)
+        alert_of.setdefault(link.incident_id, link.alert_id)
+    _isolated(
+        topic=topic,
+        payload=payload,
+        items=list(incidents.values()),
+        handle=_resolve_incident,
+        alert_id_of=lambda incident: alert_of[incident.pk],
     )
