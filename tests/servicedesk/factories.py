@@ -2,7 +2,20 @@
 
 import factory
 
-from opsdesk.servicedesk.models import ArticleState, CannedResponse, KnowledgeArticle
+from opsdesk.servicedesk.models import (
+    ArticleCategory,
+    ArticleState,
+    CannedResponse,
+    KnowledgeArticle,
+)
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ArticleCategory
+
+    name = factory.Sequence(lambda n: f"Shelf {n}")
+    parent = None
 
 
 class ArticleFactory(factory.django.DjangoModelFactory):

@@ -9,6 +9,7 @@ from opsdesk.core.audit import audit_record, diff, snapshot
 from opsdesk.core.records import audited_fields
 from opsdesk.servicedesk.inbound.services import unprocessed_retry
 from opsdesk.servicedesk.models import (
+    ArticleCategory,
     CannedResponse,
     KnowledgeArticle,
     Mailbox,
@@ -104,9 +105,10 @@ class UnprocessedMailAdmin(admin.ModelAdmin):
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(AuditedAdmin):
     list_display = ["number", "title", "state", "audience", "views", "helpful_yes", "helpful_no"]
-    list_filter = ["state", "audience"]
+    list_filter = ["state", "audience", "category"]
     search_fields = ["number", "title", "keywords"]
-    readonly_fields = ["number", "views", "helpful_yes", "helpful_no", "published_at"]
+    # The state moves only through the review workflow on the article page.
+    readonly_fields = ["number", "state", "views", "helpful_yes", "helpful_no", "published_at"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -114,6 +116,12 @@ class KnowledgeArticleAdmin(AuditedAdmin):
 
             obj.number = number_next(prefix=KnowledgeArticle.NUMBER_PREFIX)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ArticleCategory)
+class ArticleCategoryAdmin(AuditedAdmin):
+    list_display = ["__str__", "parent"]
+    search_fields = ["name"]
 
 
 @admin.register(CannedResponse)

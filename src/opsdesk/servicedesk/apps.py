@@ -9,6 +9,7 @@ class ServicedeskConfig(AppConfig):
     verbose_name = "Service desk"
     nav_items = [
         ("Portal", "servicedesk:home", "all"),
+        ("My work", "servicedesk:my-work", "agent"),
         ("Knowledge", "servicedesk:kb-manage", "agent"),
         ("Canned responses", "servicedesk:canned-list", "agent"),
         ("Unprocessed mail", "servicedesk:unprocessed", "agent"),

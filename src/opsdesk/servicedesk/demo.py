@@ -56,9 +56,11 @@ def load(*, progress) -> None:
     added = 0
     for title, keywords, body in ARTICLES:
         if not KnowledgeArticle.objects.filter(title=title).exists():
-            knowledge.article_create(
-                actor=None, title=title, body=body, keywords=keywords, state="published"
+            article = knowledge.article_create(
+                actor=None, title=title, body=body, keywords=keywords
             )
+            for action in ("submit", "publish"):
+                article = knowledge.article_transition(actor=None, article=article, action=action)
             added += 1
     for title, body in REPLIES:
         if not CannedResponse.objects.filter(title=title, team=None).exists():

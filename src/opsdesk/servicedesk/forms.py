@@ -98,11 +98,19 @@ class ArticleForm(forms.ModelForm):
 
     class Meta:
         model = KnowledgeArticle
-        fields = ["title", "body", "audience", "service", "keywords", "state"]
+        fields = ["title", "body", "audience", "category", "service", "keywords"]
         widgets = {"body": forms.Textarea(attrs={"rows": 14})}
 
     def values(self) -> dict:
         return {f: self.cleaned_data[f] for f in self.Meta.fields}
+
+
+class ArticleAttachForm(forms.Form):
+    file = forms.FileField(label="Attach a file")
+
+
+class ArticleLinkForm(forms.Form):
+    article = forms.CharField(label="Article number", max_length=20)
 
 
 class CannedForm(forms.ModelForm):

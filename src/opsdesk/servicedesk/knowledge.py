@@ -1,21 +1,23 @@
-"""Knowledge base: write, publish and retire articles, search them, count what they achieve.
+"""Knowledge base: write articles and take them through review, search them, link them to
+the incidents they resolved, and count what they achieve.
 
-Search is deliberately portable: each word is matched with icontains in the title, keywords
-and body, and articles rank by how many words hit where (a title hit counts most). It gives
-the same answers on SQLite and PostgreSQL.
+Ranking search lives in ``search.py``; the lifecycle is data in ``workflow.py``.
 """
 
-import re
-
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
-from opsdesk.core.errors import NotPermitted, TransitionRefused
+from opsdesk.core.attachments import attachment_store
+from opsdesk.core.audit import audit_record
+from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.numbering import number_next
+from opsdesk.core.outbox import outbox_publish
 from opsdesk.core.records import record_create, record_update
 from opsdesk.core.roles import is_agent
+from opsdesk.servicedesk import search
 from opsdesk.servicedesk.models import (
+    ArticleCategory,
     ArticleRevision,
     ArticleState,
     ArticleVote,
@@ -23,11 +25,9 @@ from opsdesk.servicedesk.models import (
     Deflection,
     KnowledgeArticle,
 )
+from opsdesk.servicedesk.workflow import ARTICLE_WORKFLOW
 
-STOP_WORDS = frozenset(
-    ["a", "an", "and", "are", "can", "i", "is", "it", "my", "not", "of", "on", "the", "to"]
-)
-MAX_TERMS = 8
+search_terms = search.search_terms
 
 
 def _require_agent(actor) -> None:
@@ -37,7 +37,9 @@ def _require_agent(actor) -> None:
 
 def article_list(*, viewer) -> QuerySet[KnowledgeArticle]:
     """Agents see every article; everyone else published articles meant for them."""
-    qs = KnowledgeArticle.objects.select_related("service", "author")
+    qs = KnowledgeArticle.objects.select_related("service", "author", "category").annotate(
+        incident_count=Count("incident_links", distinct=True)
+    )
     if is_agent(viewer):
         return qs
     if not getattr(viewer, "is_authenticated", False):
@@ -45,35 +47,12 @@ def article_list(*, viewer) -> QuerySet[KnowledgeArticle]:
     return qs.filter(state=ArticleState.PUBLISHED, audience=Audience.PUBLIC)
 
 
-def search_terms(text: str) -> list[str]:
-    words = re.findall(r"\w+", (text or "").lower())
-    return [w for w in dict.fromkeys(words) if len(w) > 1 and w not in STOP_WORDS][:MAX_TERMS]
-
-
 def article_search(*, viewer, text: str, published_only: bool = True) -> QuerySet:
-    terms = search_terms(text)
+    """Articles the viewer may read that match ``text``, best first (``score``)."""
     qs = article_list(viewer=viewer)
     if published_only:
         qs = qs.filter(state=ArticleState.PUBLISHED)
-    if not terms:
-        return qs.none()
-    match = Q()
-    score = Value(0)
-    for term in terms:
-        in_title, in_keywords, in_body = (
-            Q(title__icontains=term),
-            Q(keywords__icontains=term),
-            Q(body__icontains=term),
-        )
-        match |= in_title | in_keywords | in_body
-        for condition, weight in ((in_title, 3), (in_keywords, 2), (in_body, 1)):
-            score = score + Case(When(condition, then=Value(weight)), default=Value(0))
-    return (
-        qs.filter(match)
-        .annotate(score=score)
-        .order_by("-score", "-helpful_yes", "title")
-        .distinct()
-    )
+    return search.ranked(qs, search.search_terms(text))
 
 
 def _revision(article: KnowledgeArticle, actor) -> None:
@@ -88,11 +67,15 @@ def _revision(article: KnowledgeArticle, actor) -> None:
 
 @transaction.atomic
 def article_create(*, actor, title: str, body: str, **fields) -> KnowledgeArticle:
+    """A new article is a draft; it reaches readers through review (``article_transition``)."""
     _require_agent(actor)
+    if fields.pop("state", ArticleState.DRAFT) != ArticleState.DRAFT:
+        raise ValidationFailed(
+            "New articles start as drafts.",
+            fields={"state": ["New articles start as drafts; send them for review."]},
+        )
     values = {"title": title, "body": body, "author": actor, **fields}
     values["number"] = number_next(prefix=KnowledgeArticle.NUMBER_PREFIX)
-    if values.get("state") == ArticleState.PUBLISHED:
-        values["published_at"] = timezone.now()
     article = record_create(KnowledgeArticle, values=values, actor=actor, action="article.created")
     _revision(article, actor)
     return article
@@ -100,10 +83,14 @@ def article_create(*, actor, title: str, body: str, **fields) -> KnowledgeArticl
 
 @transaction.atomic
 def article_update(*, actor, article, expected_version=None, **fields) -> KnowledgeArticle:
+    """Change what an article says; its state changes only through ``article_transition``."""
     _require_agent(actor)
     fields.pop("number", None)
-    if fields.get("state") == ArticleState.PUBLISHED and article.published_at is None:
-        fields["published_at"] = timezone.now()
+    if "state" in fields and fields.pop("state") != article.state:
+        raise ValidationFailed(
+            "Use the review actions to change an article's state.",
+            fields={"state": ["Use the review actions to change an article's state."]},
+        )
     before = article.version
     updated = record_update(
         article,
@@ -117,14 +104,83 @@ def article_update(*, actor, article, expected_version=None, **fields) -> Knowle
     return updated
 
 
+@transaction.atomic
+def article_transition(*, actor, article, action: str, expected_version=None) -> KnowledgeArticle:
+    """Move an article along its lifecycle (submit, rework, publish, retire)."""
+    _require_agent(actor)
+    move = ARTICLE_WORKFLOW.check(article, action, actor=actor)
+    values = {"state": move.target}
+    if move.target == ArticleState.PUBLISHED and article.published_at is None:
+        values["published_at"] = timezone.now()
+    updated = record_update(
+        article,
+        values=values,
+        actor=actor,
+        expected_version=expected_version,
+        action=f"article.{action}",
+    )
+    outbox_publish(
+        topic=f"servicedesk.article_{move.target}",
+        payload={"article_id": updated.pk, "number": updated.number, "state": updated.state},
+    )
+    return updated
+
+
 def article_publish(*, actor, article) -> KnowledgeArticle:
-    if article.state == ArticleState.PUBLISHED:
-        raise TransitionRefused("This article is already published.")
-    return article_update(actor=actor, article=article, state=ArticleState.PUBLISHED)
+    return article_transition(actor=actor, article=article, action="publish")
 
 
 def article_retire(*, actor, article) -> KnowledgeArticle:
-    return article_update(actor=actor, article=article, state=ArticleState.RETIRED)
+    return article_transition(actor=actor, article=article, action="retire")
+
+
+@transaction.atomic
+def article_attach(*, actor, article, upload):
+    """Attach a file; who may fetch it follows the article (``is_visible_to``)."""
+    _require_agent(actor)
+    stored = attachment_store(record=article, upload=upload, uploaded_by=actor)
+    audit_record(
+        action="article.attached",
+        obj=article,
+        changes={"attachment": [None, stored.original_name]},
+        actor=actor,
+    )
+    return stored
+
+
+@transaction.atomic
+def category_create(*, actor, name: str, parent=None, description: str = ""):
+    _require_agent(actor)
+    values = {"name": name, "parent": parent, "description": description}
+    return record_create(ArticleCategory, values=values, actor=actor, action="category.created")
+
+
+@transaction.atomic
+def category_update(*, actor, category, expected_version=None, **fields):
+    _require_agent(actor)
+    return record_update(
+        category,
+        values=fields,
+        actor=actor,
+        expected_version=expected_version,
+        action="category.updated",
+    )
+
+
+def category_tree() -> list[tuple[int, ArticleCategory]]:
+    """Every category with its depth, each parent followed by its children."""
+    children: dict[int | None, list[ArticleCategory]] = {}
+    for category in ArticleCategory.objects.order_by("name"):
+        children.setdefault(category.parent_id, []).append(category)
+    rows: list[tuple[int, ArticleCategory]] = []
+
+    def walk(parent_id, depth):
+        for category in children.get(parent_id, []):
+            rows.append((depth, category))
+            walk(category.pk, depth + 1)
+
+    walk(None, 0)
+    return rows
 
 
 def article_viewed(*, article) -> None:

@@ -1,14 +1,17 @@
 """The service desk's own records: mailboxes and mail that could not be processed, knowledge
-articles with their revisions, votes and deflections, canned responses and satisfaction surveys.
+articles with their categories, revisions, votes, deflections and incident links, canned
+responses and satisfaction surveys.
 """
 
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from opsdesk.core.models import NumberedModel, Team, TimestampedModel, VersionedModel
+from opsdesk.core.roles import is_agent
 
 
 def new_token() -> str:
@@ -100,8 +103,56 @@ class Audience(models.TextChoices):
 
 class ArticleState(models.TextChoices):
     DRAFT = "draft", "Draft"
+    REVIEW = "review", "In review"
     PUBLISHED = "published", "Published"
     RETIRED = "retired", "Retired"
+
+
+class ArticleCategory(TimestampedModel, VersionedModel):
+    """A shelf of the knowledge base; categories nest, e.g. Software > Email."""
+
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "article categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                condition=Q(parent__isnull=False),
+                name="kb_category_unique_in_parent",
+                violation_error_message="A category with this name already exists here.",
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(parent__isnull=True),
+                name="kb_category_unique_top_level",
+                violation_error_message="A category with this name already exists here.",
+            ),
+        ]
+
+    def __str__(self):
+        return " > ".join(c.name for c in self.ancestry())
+
+    def ancestry(self) -> list["ArticleCategory"]:
+        """From the top-level category down to this one."""
+        chain, node, seen = [], self, set()
+        while node is not None and node.pk not in seen:
+            seen.add(node.pk)
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]
+
+    def clean(self):
+        node = self.parent
+        while node is not None:
+            if self.pk is not None and node.pk == self.pk:
+                raise ValidationError({"parent": "A category cannot sit inside itself."})
+            node = node.parent
 
 
 class KnowledgeArticle(TimestampedModel, VersionedModel, NumberedModel):
@@ -116,6 +167,13 @@ class KnowledgeArticle(TimestampedModel, VersionedModel, NumberedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="knowledge_articles",
+    )
+    category = models.ForeignKey(
+        ArticleCategory,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
     )
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
     state = models.CharField(
@@ -135,6 +193,16 @@ class KnowledgeArticle(TimestampedModel, VersionedModel, NumberedModel):
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    def is_visible_to(self, user) -> bool:
+        """Agents read everything; others only published articles meant for everyone."""
+        if is_agent(user):
+            return True
+        return (
+            getattr(user, "is_authenticated", False)
+            and self.state == ArticleState.PUBLISHED
+            and self.audience == Audience.PUBLIC
+        )
 
 
 class ArticleRevision(models.Model):
@@ -189,6 +257,28 @@ class Deflection(models.Model):
 
     def __str__(self):
         return f"Deflected by {self.article.number}"
+
+
+class ArticleIncidentLink(models.Model):
+    """An incident resolved with this article: counts toward first-contact resolution."""
+
+    article = models.ForeignKey(
+        KnowledgeArticle, on_delete=models.CASCADE, related_name="incident_links"
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="article_links"
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["article", "incident"], name="kb_link_once")]
+
+    def __str__(self):
+        return f"{self.incident} resolved with {self.article.number}"
 
 
 class CannedResponse(TimestampedModel, VersionedModel):

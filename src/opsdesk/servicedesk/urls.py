@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opsdesk.servicedesk.views import agent, portal, survey
+from opsdesk.servicedesk.views import agent, desk, portal, survey
 
 app_name = "servicedesk"
 
@@ -19,7 +19,24 @@ urlpatterns = [
     path("desk/knowledge/new/", agent.kb_edit, name="kb-create"),
     path("desk/knowledge/<int:pk>/", agent.kb_detail, name="kb-detail"),
     path("desk/knowledge/<int:pk>/edit/", agent.kb_edit, name="kb-edit"),
+    path("desk/knowledge/<int:pk>/attach/", agent.kb_attach, name="kb-attach"),
     path("desk/knowledge/<int:pk>/<slug:action>/", agent.kb_state, name="kb-state"),
+    path("desk/my-work/", desk.my_work_page, name="my-work"),
+    path(
+        "desk/incidents/<int:incident_pk>/articles/",
+        desk.incident_articles,
+        name="incident-articles",
+    ),
+    path(
+        "desk/incidents/<int:incident_pk>/articles/link/",
+        desk.incident_article_link,
+        name="incident-article-link",
+    ),
+    path(
+        "desk/incidents/<int:incident_pk>/articles/<int:link_pk>/unlink/",
+        desk.incident_article_unlink,
+        name="incident-article-unlink",
+    ),
     path("desk/canned/", agent.canned_list, name="canned-list"),
     path("desk/canned/new/", agent.canned_edit, name="canned-create"),
     path("desk/canned/<int:pk>/", agent.canned_edit, name="canned-edit"),

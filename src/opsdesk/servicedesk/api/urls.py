@@ -7,6 +7,8 @@ from opsdesk.servicedesk.api import inbound, views
 
 router = DefaultRouter()
 router.register("articles", views.ArticleViewSet, basename="kb-article")
+router.register("article-categories", views.CategoryViewSet, basename="kb-category")
+router.register("article-links", views.ArticleLinkViewSet, basename="kb-link")
 router.register("canned-responses", views.CannedResponseViewSet, basename="canned-response")
 router.register("surveys", views.SurveyViewSet, basename="survey")
 

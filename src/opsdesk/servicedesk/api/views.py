@@ -1,16 +1,19 @@
 """Knowledge articles, canned responses and survey answers over the API."""
 
 from django.db.models import Q
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from opsdesk.core.api.base import ServiceViewSet
 from opsdesk.core.api.permissions import IsAgent
 from opsdesk.core.roles import is_agent
 from opsdesk.incidents.selectors import incident_list
-from opsdesk.servicedesk import canned, knowledge
+from opsdesk.servicedesk import canned, knowledge, links
 from opsdesk.servicedesk.api import serializers as s
-from opsdesk.servicedesk.models import Survey
+from opsdesk.servicedesk.models import ArticleCategory, Survey
 
 
 class ArticleViewSet(ServiceViewSet):
@@ -20,7 +23,7 @@ class ArticleViewSet(ServiceViewSet):
     selector = staticmethod(knowledge.article_list)
     ordering_fields = ["id", "title", "updated_at", "views"]
     ordering = ["-id"]
-    filterset_fields = ["state", "audience", "service"]
+    filterset_fields = ["state", "audience", "service", "category"]
 
     def get_queryset(self):
         query = self.request.query_params.get("q", "").strip()
@@ -41,6 +44,75 @@ class ArticleViewSet(ServiceViewSet):
         return knowledge.article_update(
             actor=actor, article=instance, expected_version=expected_version, **data
         )
+
+    @extend_schema(request=s.ArticleTransitionSerializer, responses=s.ArticleSerializer)
+    @action(detail=True, methods=["post"], serializer_class=s.ArticleTransitionSerializer)
+    def transition(self, request, pk=None):
+        """Move the article: submit, rework, publish (by another agent) or retire."""
+        article = self.get_object()
+        body = s.ArticleTransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        updated = knowledge.article_transition(
+            actor=request.user,
+            article=article,
+            action=body.validated_data["action"],
+            expected_version=body.validated_data.get("version"),
+        )
+        fresh = self.get_queryset().get(pk=updated.pk)
+        return Response(s.ArticleSerializer(fresh, context={"request": request}).data)
+
+
+def category_list(*, viewer):
+    if not getattr(viewer, "is_authenticated", False):
+        return ArticleCategory.objects.none()
+    return ArticleCategory.objects.select_related("parent")
+
+
+class CategoryViewSet(ServiceViewSet):
+    """The category tree; everyone reads, agents write."""
+
+    serializer_class = s.ArticleCategorySerializer
+    selector = staticmethod(category_list)
+    ordering_fields = ["id", "name"]
+    ordering = ["name", "id"]
+    filterset_fields = ["parent"]
+
+    def create_record(self, *, actor, data):
+        data.pop("version", None)
+        return knowledge.category_create(actor=actor, **data)
+
+    def update_record(self, *, actor, instance, data, expected_version):
+        return knowledge.category_update(
+            actor=actor, category=instance, expected_version=expected_version, **data
+        )
+
+
+class ArticleLinkViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents resolved with an article. Agents only."""
+
+    serializer_class = s.ArticleIncidentLinkSerializer
+    permission_classes = [IsAgent]
+    ordering = ["-id"]
+    ordering_fields = ["id", "created_at"]
+    filterset_fields = ["article", "incident"]
+
+    def get_queryset(self):
+        return links.link_list(viewer=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        link = links.article_link(actor=request.user, **body.validated_data)
+        return Response(self.get_serializer(link).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        links.article_unlink(actor=self.request.user, link=instance)
 
 
 class CannedResponseViewSet(ServiceViewSet):

@@ -8,15 +8,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from opsdesk.core.attachments import attachments_for
 from opsdesk.core.errors import DomainError
 from opsdesk.core.roles import is_admin
 from opsdesk.core.timeline import render_markdown
 from opsdesk.core.views.generic import agent_required, save_form
 from opsdesk.incidents.selectors import incident_list
 from opsdesk.servicedesk import canned, knowledge
-from opsdesk.servicedesk.forms import ArticleForm, CannedForm
+from opsdesk.servicedesk.forms import ArticleAttachForm, ArticleForm, CannedForm
 from opsdesk.servicedesk.inbound.services import unprocessed_retry
 from opsdesk.servicedesk.models import KnowledgeArticle, UnprocessedMail, UnprocessedStatus
+from opsdesk.servicedesk.workflow import ARTICLE_WORKFLOW
 
 
 @agent_required
@@ -53,13 +55,17 @@ def kb_edit(request, pk=None):
 
 
 @agent_required
-def kb_detail(request, pk):
-    article = get_object_or_404(KnowledgeArticle, pk=pk)
+def kb_detail(request, pk, attach_form=None):
+    article = get_object_or_404(knowledge.article_list(viewer=request.user), pk=pk)
     context = {
         "article": article,
         "body": render_markdown(article.body),
         "revisions": article.revisions.select_related("edited_by")[:20],
         "deflections": article.deflections.count(),
+        "actions": ARTICLE_WORKFLOW.allowed(article.state),
+        "attachments": attachments_for(record=article),
+        "attach_form": attach_form or ArticleAttachForm(),
+        "links": article.incident_links.select_related("incident")[:20],
     }
     return render(request, "servicedesk/agent/kb_detail.html", context)
 
@@ -68,17 +74,36 @@ def kb_detail(request, pk):
 @require_POST
 def kb_state(request, pk, action):
     article = get_object_or_404(KnowledgeArticle, pk=pk)
-    change = {"publish": knowledge.article_publish, "retire": knowledge.article_retire}.get(action)
-    if change is None:
-        raise Http404
     try:
-        change(actor=request.user, article=article)
-        messages.success(
-            request, f"{article.number} is {'published' if action == 'publish' else 'retired'}."
-        )
+        move = ARTICLE_WORKFLOW.transition(action)
+    except DomainError:
+        raise Http404 from None
+    try:
+        knowledge.article_transition(actor=request.user, article=article, action=action)
+        messages.success(request, f"{article.number}: {move.label or action}, done.")
     except DomainError as refusal:
         messages.error(request, refusal.message)
     return redirect("servicedesk:kb-detail", pk=pk)
+
+
+@agent_required
+@require_POST
+def kb_attach(request, pk):
+    article = get_object_or_404(KnowledgeArticle, pk=pk)
+    form = ArticleAttachForm(request.POST, request.FILES)
+    if form.is_valid():
+        stored = save_form(
+            form,
+            lambda: knowledge.article_attach(
+                actor=request.user, article=article, upload=form.cleaned_data["file"]
+            ),
+        )
+        if stored is not None:
+            messages.success(request, f"{stored.original_name} is attached.")
+            return redirect("servicedesk:kb-detail", pk=pk)
+    response = kb_detail(request, pk, attach_form=form)
+    response.status_code = 400
+    return response
 
 
 @agent_required

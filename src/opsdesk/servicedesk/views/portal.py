@@ -167,6 +167,7 @@ def kb_article(request, number):
     context = {
         "article": article,
         "body": render_markdown(article.body),
+        "attachments": attachments_for(record=article),
         "from_report": request.GET.get("from") == "report",
     }
     return render(request, "servicedesk/portal/kb_article.html", context)

@@ -1,0 +1,88 @@
+"""Incidents resolved with a knowledge article: linked by agents, counted per article.
+
+The count feeds first-contact resolution: an incident the desk closed with an article.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from opsdesk.core.audit import audit_record
+from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.roles import is_agent
+from opsdesk.incidents.selectors import incident_list
+from opsdesk.servicedesk.models import ArticleIncidentLink, ArticleState
+
+
+def links_for_incident(*, viewer, incident) -> QuerySet[ArticleIncidentLink]:
+    if not is_agent(viewer):
+        return ArticleIncidentLink.objects.none()
+    return ArticleIncidentLink.objects.filter(incident=incident).select_related(
+        "article", "linked_by"
+    )
+
+
+def link_list(*, viewer) -> QuerySet[ArticleIncidentLink]:
+    """Links on incidents the viewer may see; agents only."""
+    if not is_agent(viewer):
+        return ArticleIncidentLink.objects.none()
+    visible = incident_list(viewer=viewer).values("pk")
+    return ArticleIncidentLink.objects.filter(incident__in=visible).select_related(
+        "article", "incident", "linked_by"
+    )
+
+
+def _check(actor, article, incident) -> None:
+    if not is_agent(actor):
+        raise NotPermitted("Only service-desk staff may link articles to incidents.")
+    if not incident_list(viewer=actor).filter(pk=incident.pk).exists():
+        raise NotPermitted("You cannot see this incident.")
+
+
+@transaction.atomic
+def article_link(*, actor, article, incident) -> ArticleIncidentLink:
+    """Record that ``incident`` was resolved with ``article`` (once per pair)."""
+    _check(actor, article, incident)
+    if article.state != ArticleState.PUBLISHED:
+        raise ValidationFailed(
+            "Only published articles can be linked.",
+            fields={"article": ["Only published articles can be linked."]},
+        )
+    try:
+        with transaction.atomic():
+            link = ArticleIncidentLink.objects.create(
+                article=article, incident=incident, linked_by=actor
+            )
+    except IntegrityError:
+        raise ValidationFailed(
+            "This article is already linked to the incident.",
+            fields={"article": ["This article is already linked to the incident."]},
+        ) from None
+    audit_record(
+        action="article.linked",
+        obj=incident,
+        changes={"resolved_with": [None, article.number]},
+        actor=actor,
+    )
+    outbox_publish(
+        topic="servicedesk.article_linked",
+        payload={
+            "article_id": article.pk,
+            "number": article.number,
+            "incident_id": incident.pk,
+            "incident_number": incident.number,
+        },
+    )
+    return link
+
+
+@transaction.atomic
+def article_unlink(*, actor, link) -> None:
+    _check(actor, link.article, link.incident)
+    audit_record(
+        action="article.unlinked",
+        obj=link.incident,
+        changes={"resolved_with": [link.article.number, None]},
+        actor=actor,
+    )
+    link.delete()
