@@ -18,6 +18,34 @@ from opsdesk.incidents.models import (
 CIs = ConfigurationItem.objects.all()
 
 
+# Facts the record keeps as it moves (links, timestamps, major-incident state): shown, never
+# written directly; services set them.
+RECORDED_FACTS = [
+    "parent",
+    "duplicate_of",
+    "opened_at",
+    "first_response_at",
+    "acknowledged_at",
+    "first_assigned_at",
+    "first_resolved_at",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+    "is_major",
+    "major_proposed",
+    "major_incident_manager",
+    "major_declared_at",
+    "major_ended_at",
+    "update_cadence_minutes",
+    "next_update_due",
+    "major_summary",
+    "outage_start",
+    "outage_end",
+    "created_at",
+    "updated_at",
+]
+
+
 class IncidentSerializer(VersionedSerializer):
     caller = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, help_text="Defaults to you."
@@ -63,28 +91,7 @@ class IncidentSerializer(VersionedSerializer):
             "resolution_notes",
             "confidential",
             "watchers",
-            "parent",
-            "duplicate_of",
-            "opened_at",
-            "first_response_at",
-            "acknowledged_at",
-            "first_assigned_at",
-            "first_resolved_at",
-            "resolved_at",
-            "closed_at",
-            "reopen_count",
-            "is_major",
-            "major_proposed",
-            "major_incident_manager",
-            "major_declared_at",
-            "major_ended_at",
-            "update_cadence_minutes",
-            "next_update_due",
-            "major_summary",
-            "outage_start",
-            "outage_end",
-            "created_at",
-            "updated_at",
+            *RECORDED_FACTS,
             "version",
         ]
         read_only_fields = [
@@ -99,28 +106,7 @@ class IncidentSerializer(VersionedSerializer):
             "hold_reason",
             "resolution_code",
             "resolution_notes",
-            "parent",
-            "duplicate_of",
-            "opened_at",
-            "first_response_at",
-            "acknowledged_at",
-            "first_assigned_at",
-            "first_resolved_at",
-            "resolved_at",
-            "closed_at",
-            "reopen_count",
-            "is_major",
-            "major_proposed",
-            "major_incident_manager",
-            "major_declared_at",
-            "major_ended_at",
-            "update_cadence_minutes",
-            "next_update_due",
-            "major_summary",
-            "outage_start",
-            "outage_end",
-            "created_at",
-            "updated_at",
+            *RECORDED_FACTS,
         ]
 
 
