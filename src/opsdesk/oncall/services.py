@@ -140,32 +140,54 @@ def schedule_create(*, actor, team: Team, name: str, layers=(), **fields) -> Sch
     return schedule
 
 
+def _update_with_parts(
+    obj, *, actor, expected_version, fields, parts, part_name, snapshot_parts, replace_parts
+):
+    """Update a record and, when given, replace its ordered parts (layers, steps) as a whole;
+    one audit entry holds both, and nothing is written when nothing changed."""
+    _require_manager(actor, obj.team)
+    if "team" in fields and fields["team"] != obj.team:
+        _require_manager(actor, fields["team"])
+    model = type(obj)
+    current = lock_for_update(model, obj.pk)
+    version_check(current, expected_version)
+    before = snapshot(current, audited_fields(model))
+    parts_before = snapshot_parts(current)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    changes = diff(before, snapshot(current, audited_fields(model)))
+    if parts is not None:
+        replace_parts(current, list(parts))
+        parts_after = snapshot_parts(current)
+        if parts_after != parts_before:
+            changes[part_name] = {"from": parts_before, "to": parts_after}
+    if not changes:
+        return current, False
+    current.version += 1
+    _clean(current)
+    current.save()
+    audit_record(
+        action=f"{model._meta.model_name}.updated", obj=current, changes=changes, actor=actor
+    )
+    return current, True
+
+
 @transaction.atomic
 def schedule_update(
     *, actor, schedule: Schedule, expected_version=None, layers=None, **fields
 ) -> Schedule:
-    _require_manager(actor, schedule.team)
-    if "team" in fields and fields["team"] != schedule.team:
-        _require_manager(actor, fields["team"])
-    current = lock_for_update(Schedule, schedule.pk)
-    version_check(current, expected_version)
-    before = snapshot(current, audited_fields(Schedule))
-    layers_before = _layer_snapshot(current)
-    for name, value in fields.items():
-        setattr(current, name, value)
-    changes = diff(before, snapshot(current, audited_fields(Schedule)))
-    if layers is not None:
-        _replace_layers(current, list(layers))
-        layers_after = _layer_snapshot(current)
-        if layers_after != layers_before:
-            changes["layers"] = {"from": layers_before, "to": layers_after}
-    if not changes:
-        return current
-    current.version += 1
-    _clean(current)
-    current.save()
-    audit_record(action="schedule.updated", obj=current, changes=changes, actor=actor)
-    outbox_publish(topic="oncall.schedule_changed", payload={"schedule": current.pk})
+    current, changed = _update_with_parts(
+        schedule,
+        actor=actor,
+        expected_version=expected_version,
+        fields=fields,
+        parts=layers,
+        part_name="layers",
+        snapshot_parts=_layer_snapshot,
+        replace_parts=_replace_layers,
+    )
+    if changed:
+        outbox_publish(topic="oncall.schedule_changed", payload={"schedule": current.pk})
     return current
 
 
@@ -270,27 +292,16 @@ def escalation_policy_create(*, actor, team: Team, name: str, steps=(), **fields
 def escalation_policy_update(
     *, actor, policy: EscalationPolicy, expected_version=None, steps=None, **fields
 ):
-    _require_manager(actor, policy.team)
-    if "team" in fields and fields["team"] != policy.team:
-        _require_manager(actor, fields["team"])
-    current = lock_for_update(EscalationPolicy, policy.pk)
-    version_check(current, expected_version)
-    before = snapshot(current, audited_fields(EscalationPolicy))
-    steps_before = _steps_snapshot(current)
-    for name, value in fields.items():
-        setattr(current, name, value)
-    changes = diff(before, snapshot(current, audited_fields(EscalationPolicy)))
-    if steps is not None:
-        _replace_steps(current, list(steps))
-        steps_after = _steps_snapshot(current)
-        if steps_after != steps_before:
-            changes["steps"] = {"from": steps_before, "to": steps_after}
-    if not changes:
-        return current
-    current.version += 1
-    _clean(current)
-    current.save()
-    audit_record(action="escalationpolicy.updated", obj=current, changes=changes, actor=actor)
+    current, _ = _update_with_parts(
+        policy,
+        actor=actor,
+        expected_version=expected_version,
+        fields=fields,
+        parts=steps,
+        part_name="steps",
+        snapshot_parts=_steps_snapshot,
+        replace_parts=_replace_steps,
+    )
     return current
 
 
