@@ -49,29 +49,27 @@ def _array_type(field) -> str:
     return "text" if _is_json(field) else field.db_type(connection)
 
 
-def _converter(field, json_as_text=False):
+def _converter(field):
     kind = field.get_internal_type()
     if kind in PLAIN:
         return None
     if kind == "JSONField" and field.encoder is None:
-        if connection.vendor == "postgresql" and not json_as_text:
-            from psycopg.types.json import Jsonb
-
-            return lambda value: Jsonb(value) if value is not None else None
+        # JSON goes as text, parsed by the server: COPY reads it so, and psycopg would dump
+        # an array of Jsonb values element by element in Python, several times slower.
         return lambda value: json.dumps(value) if value is not None else None
     if kind == "DateTimeField" and connection.vendor == "postgresql":
         return None  # aware datetimes go as they are
     return lambda value: field.get_db_prep_save(value, connection)
 
 
-def _rows(objs: list, fields: list, extra=(), json_as_text=False) -> list[list]:
-    converters = [(f.attname, _converter(f, json_as_text)) for f in fields]
+def _rows(objs: list, fields: list) -> list[list]:
+    converters = [(f.attname, _converter(f)) for f in fields]
     rows = []
     for obj in objs:
         values = obj.__dict__
-        row = [convert(values[name]) if convert else values[name] for name, convert in converters]
-        row.extend(values[name] for name in extra)
-        rows.append(row)
+        rows.append(
+            [convert(values[name]) if convert else values[name] for name, convert in converters]
+        )
     return rows
 
 
@@ -80,43 +78,84 @@ def insert_rows(model, objs: list, *, returning_ids: bool = False) -> None:
 
     PostgreSQL gets COPY, several times faster than any INSERT for a batch, with ids taken
     from the table's sequence first when the caller needs them; SQLite a multi-row INSERT.
+    ``objs`` are model instances or any objects with the fields' attnames as attributes.
     """
     if not objs:
         return
     meta = model._meta
-    qn = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        fields = list(meta.concrete_fields) if returning_ids else _non_pk(meta)
-        with connection.wrap_database_errors, _cursor() as cursor:
-            if returning_ids:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, len(objs)],
-                )
-                for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                    obj.pk = pk
-            columns = ", ".join(qn(f.column) for f in fields)
-            with cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
-                for row in _rows(objs, fields):
-                    copy.write_row(row)
+    fields = list(meta.concrete_fields) if returning_ids else _non_pk(meta)
+    if connection.vendor == "postgresql" and returning_ids:
+        for obj, pk in zip(objs, _next_ids(meta, len(objs)), strict=True):
+            obj.__dict__[meta.pk.attname] = pk
+        _insert(model, fields, _rows(objs, fields))
+    elif connection.vendor == "postgresql":
+        _insert(model, fields, _rows(objs, fields))
     else:
         fields = _non_pk(meta)
-        head = "INSERT INTO {} ({}) VALUES ".format(
-            qn(meta.db_table), ", ".join(qn(f.column) for f in fields)
-        )
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        tail = f" RETURNING {qn(meta.pk.column)}" if returning_ids else ""
-        per_statement = max(1, MAX_PARAMS // len(fields))
-        with connection.cursor() as cursor:
-            for start in range(0, len(objs), per_statement):
-                chunk = objs[start : start + per_statement]
-                params = [value for row_ in _rows(chunk, fields) for value in row_]
-                cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
-                if returning_ids:
-                    for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                        obj.pk = pk
+        ids = _insert(model, fields, _rows(objs, fields), returning_ids=returning_ids)
+        for obj, pk in zip(objs, ids, strict=True):
+            obj.__dict__[meta.pk.attname] = pk
     for obj in objs:
-        obj._state.adding = False
+        if state := getattr(obj, "_state", None):
+            state.adding = False
+
+
+def insert_values(model, rows: list[dict]) -> None:
+    """INSERT rows given as ``{attname: value}``; a missing field takes its default.
+
+    The ingest path: building model instances costs more than writing the rows.
+    """
+    if not rows:
+        return
+    fields = _non_pk(model._meta)
+    defaults = [(f.attname, f.get_default()) for f in fields]
+    converters = [_converter(f) for f in fields]
+    values = []
+    for row in rows:
+        line = [row.get(name, default) for name, default in defaults]
+        values.append(
+            [convert(v) if convert else v for v, convert in zip(line, converters, strict=True)]
+        )
+    _insert(model, fields, values)
+
+
+def _next_ids(meta, count: int) -> list[int]:
+    with connection.wrap_database_errors, _cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _insert(model, fields: list, rows: list[list], *, returning_ids: bool = False) -> list:
+    """Write prepared rows: COPY on PostgreSQL, multi-row INSERTs on SQLite (ids if asked)."""
+    meta = model._meta
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        copy_sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
+        with (
+            connection.wrap_database_errors,
+            _cursor() as cursor,
+            cursor.copy(copy_sql) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return []
+    head = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = f" RETURNING {qn(meta.pk.column)}" if returning_ids else ""
+    per_statement = max(1, MAX_PARAMS // len(fields))
+    ids = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [value for row in chunk for value in row]
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+            if returning_ids:
+                ids.extend(pk for (pk,) in cursor.fetchall())
+    return ids
 
 
 def _non_pk(meta) -> list:
@@ -124,41 +163,57 @@ def _non_pk(meta) -> list:
 
 
 def update_rows(model, objs: list, field_names: list[str]) -> None:
-    """Write ``field_names`` of many rows.
+    """Write ``field_names`` of many rows (model instances or plain objects with attnames)."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    pk = meta.pk.attname
+    update_values(
+        model,
+        [obj.__dict__[pk] for obj in objs],
+        {f.name: [obj.__dict__[f.attname] for obj in objs] for f in fields},
+    )
+
+
+def update_values(model, pks: list, columns: dict[str, list]) -> None:
+    """Set each of ``columns`` (field name -> one value per pk) on the rows ``pks``.
 
     PostgreSQL: one UPDATE joined to the new values passed as one array per column; SQLite:
     one UPDATE executed for each row.
     """
-    if not objs:
+    if not pks:
         return
     meta = model._meta
     qn = connection.ops.quote_name
-    fields = [meta.get_field(name) for name in field_names]
+    fields = [meta.get_field(name) for name in columns]
     pk = meta.pk
     if connection.vendor == "postgresql":
-        # JSON goes as text and is cast by the server: psycopg dumps an array of Jsonb values
-        # element by element in Python, several times slower.
-        rows = _rows(objs, fields, extra=(pk.attname,), json_as_text=True)
+        arrays = [list(pks)]
+        for f, values in zip(fields, columns.values(), strict=True):
+            convert = _converter(f)
+            arrays.append([convert(v) for v in values] if convert else list(values))
         table = qn(meta.db_table)
         names = ["v_pk", *(f"v{n}" for n in range(len(fields)))]
-        arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in (pk, *fields))
         sql = "UPDATE {} SET {} FROM unnest({}) AS v({}) WHERE {}.{} = v.v_pk".format(
             table,
             ", ".join(
                 f"{qn(f.column)} = v.v{n}" + ("::jsonb" if _is_json(f) else "")
                 for n, f in enumerate(fields)
             ),
-            arrays,
+            ", ".join(f"%s::{_array_type(f)}[]" for f in (pk, *fields)),
             ", ".join(names),
             table,
             qn(pk.column),
         )
-        columns = list(zip(*rows, strict=True))
-        params = [list(columns[-1]), *(list(c) for c in columns[:-1])]
         with connection.wrap_database_errors, _cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, arrays)
         return
-    rows = _rows(objs, fields, extra=(pk.attname,))
+    converted = []
+    for f, values in zip(fields, columns.values(), strict=True):
+        convert = _converter(f)
+        converted.append([convert(v) for v in values] if convert else values)
+    rows = [[*row, pk_value] for *row, pk_value in zip(*converted, pks, strict=True)]
     sql = "UPDATE {} SET {} WHERE {} = %s".format(
         qn(meta.db_table),
         ", ".join(f"{qn(f.column)} = %s" for f in fields),

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from opsdesk.events.bulk import insert_rows
+from opsdesk.events.bulk import insert_values
 from opsdesk.events.models import Event, Integration, hash_secret
 
 MAX_INGEST_BYTES = 512 * 1024
@@ -63,13 +63,15 @@ def rate_limited(integration: Integration, count: int, *, now: float | None = No
     return 0
 
 
-def delivery_key(*, integration_id: int, body: bytes, index: int, idempotency_key: str, now):
+def delivery_keys(*, integration_id: int, body: bytes, count: int, idempotency_key: str, now):
+    """One key per event of a delivery: the same for a retry, different for a later resend."""
     if idempotency_key:
         basis = f"key:{idempotency_key}"
     else:
         bucket = int(now.timestamp() // RETRY_WINDOW_SECONDS)
         basis = f"body:{bucket}:{hashlib.sha256(body).hexdigest()}"
-    return hashlib.sha256(f"{integration_id}|{basis}|{index}".encode()).hexdigest()
+    prefix = f"{integration_id}|{basis}|"
+    return [hashlib.sha256(f"{prefix}{index}".encode()).hexdigest() for index in range(count)]
 
 
 def events_accept(
@@ -77,31 +79,27 @@ def events_accept(
 ) -> int:
     """Write normalised events as pending; a retried delivery adds nothing. Returns the count."""
     now = timezone.now()
+    keys = delivery_keys(
+        integration_id=integration.pk,
+        body=body,
+        count=len(events),
+        idempotency_key=idempotency_key,
+        now=now,
+    )
     rows = [
-        Event(
-            integration_id=integration.pk,
-            delivery_key=delivery_key(
-                integration_id=integration.pk,
-                body=body,
-                index=n,
-                idempotency_key=idempotency_key,
-                now=now,
-            ),
-            received_at=now,
-            **event,
-        )
-        for n, event in enumerate(events)
+        {**event, "integration_id": integration.pk, "delivery_key": key, "received_at": now}
+        for event, key in zip(events, keys, strict=True)
     ]
     if not rows:
         return 0
     # A delivery is written whole or not at all, so its first key tells whether it is a retry;
     # two copies of one delivery racing each other meet on the unique delivery key.
-    first = Event.objects.filter(delivery_key=rows[0].delivery_key)
+    first = Event.objects.filter(delivery_key=rows[0]["delivery_key"])
     try:
         with transaction.atomic():
             if first.exists():
                 return len(rows)
-            insert_rows(Event, rows)
+            insert_values(Event, rows)
             for hook in _after_accept_hooks:
                 transaction.on_commit(hook)
     except IntegrityError:

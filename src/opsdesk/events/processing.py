@@ -15,7 +15,7 @@ from django.utils import timezone
 from opsdesk.core.audit import jsonable
 from opsdesk.core.models import OutboxEvent
 from opsdesk.core.outbox import outbox_publish
-from opsdesk.events.bulk import insert_rows, update_rows
+from opsdesk.events.bulk import insert_rows, update_rows, update_values
 from opsdesk.events.models import (
     ACTIVE_ALERT_STATUSES,
     SEVERITY_RANK,
@@ -56,9 +56,46 @@ ALERT_UPDATE_FIELDS = [
 ]
 
 ALERT_UPDATE_ATTNAMES = [Alert._meta.get_field(name).attname for name in ALERT_UPDATE_FIELDS]
+ALERT_ATTNAMES = [f.attname for f in Alert._meta.concrete_fields]
+
+# What processing reads of an event; the raw payload is only kept for people to read.
+EVENT_FIELDS = (
+    "id",
+    "integration_id",
+    "fingerprint",
+    "action",
+    "severity",
+    "resource",
+    "check_name",
+    "summary",
+    "description",
+    "group_key",
+    "labels",
+    "links",
+    "ends_at",
+)
 
 
-def fact_payload(alert: Alert, rules=()) -> dict:
+class AlertState:
+    """An alert as a batch works on it: its columns as plain attributes.
+
+    Building thousands of model instances per batch cost more than the rest of processing;
+    the bulk writers and ``fact_payload`` need only the attributes.
+    """
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_ALERT_STATUSES
+
+
+def fact_payload(alert, rules=()) -> dict:
     return {
         "alert_id": alert.pk,
         "integration_id": alert.integration_id,
@@ -104,7 +141,7 @@ def publish_facts(facts: list[tuple[str, dict]]) -> None:
         )
 
 
-def _note_change(alert: Alert, now) -> None:
+def _note_change(alert, now) -> None:
     """Remember a state change; too many in the window and the alert is flapping."""
     cutoff = (now - FLAP_WINDOW).isoformat()
     recent = [t for t in alert.state_changes if t >= cutoff]
@@ -118,17 +155,16 @@ class Batch:
         self.now = now
         self.planner = Planner(now=now)
         self.integrations = {}
-        self.alerts: dict[tuple[int, str], Alert] = {}
-        self.new: list[Alert] = []
-        self.changed: dict[int, Alert] = {}
-        self.facts: list[tuple[str, Alert, list]] = []
-        self.event_alert: list[tuple[Event, Alert | None]] = []
+        self.alerts: dict[tuple[int, str], AlertState] = {}
+        self.new: list[AlertState] = []
+        self.changed: dict[int, AlertState] = {}
+        self.facts: list[tuple[str, AlertState, list]] = []
         self.loaded: dict[int, list] = {}  # alert id -> its updatable values as read
 
-    def load(self, events: list[Event]) -> None:
-        ids = {e.integration_id for e in events}
+    def load(self, events: list[dict]) -> None:
+        ids = {e["integration_id"] for e in events}
         self.integrations = {i.pk: i for i in Integration.objects.filter(pk__in=ids)}
-        fingerprints = {e.fingerprint for e in events}
+        fingerprints = {e["fingerprint"] for e in events}
         # Active alerts, and ones cleared recently enough that a re-trigger means flapping.
         candidates = Alert.objects.filter(
             integration_id__in=ids, fingerprint__in=fingerprints
@@ -138,38 +174,39 @@ class Batch:
             status=AlertStatus.RESOLVED,
             resolved_at__gte=self.now - FLAP_WINDOW,
         )
-        for alert in candidates.order_by("id"):
-            self.loaded[alert.pk] = [getattr(alert, name) for name in ALERT_UPDATE_ATTNAMES]
+        for values in candidates.order_by("id").values(*ALERT_ATTNAMES):
+            alert = AlertState(values)
+            self.loaded[alert.id] = [values[name] for name in ALERT_UPDATE_ATTNAMES]
             key = (alert.integration_id, alert.fingerprint)
             current = self.alerts.get(key)
             if current is None or not current.active:
                 self.alerts[key] = alert
 
-    def run(self, events: list[Event]) -> None:
+    def run(self, events: list[dict]) -> None:
         self.load(events)
         for event in events:
             self.apply(event)
         self.save(events)
 
-    def apply(self, event: Event) -> None:
-        integration = self.integrations[event.integration_id]
-        key = (event.integration_id, event.fingerprint)
+    def apply(self, event: dict) -> None:
+        integration = self.integrations[event["integration_id"]]
+        key = (event["integration_id"], event["fingerprint"])
         alert = self.alerts.get(key)
         plan = self.planner.plan(
-            vars(event),
+            event,
             integration=integration,
             known_ci=alert.ci_id if alert else None,
             known_service=alert.service_id if alert else None,
         )
-        event.processed_at = self.now
+        event["alert"] = None
         if plan.drop:
-            event.state = EventState.DROPPED
+            event["state"] = EventState.DROPPED
             return
-        event.state = EventState.SUPPRESSED if plan.suppressed_by else EventState.PROCESSED
-        if event.action == Action.TRIGGER:
+        event["state"] = EventState.SUPPRESSED if plan.suppressed_by else EventState.PROCESSED
+        if event["action"] == Action.TRIGGER:
             alert = self._trigger(event, alert, plan, key)
         elif alert is not None and alert.active:
-            if event.action == Action.RESOLVE:
+            if event["action"] == Action.RESOLVE:
                 self._resolve(alert, plan)
             elif alert.status == AlertStatus.OPEN:
                 alert.status = AlertStatus.ACKNOWLEDGED
@@ -177,25 +214,31 @@ class Batch:
             alert.last_seen = self.now
             alert.count += 1
             self._touch(alert)
-        event.alert = alert
+        event["alert"] = alert
 
-    def _trigger(self, event, alert, plan, key) -> Alert:
+    def _trigger(self, event, alert, plan, key) -> AlertState:
         status = AlertStatus.SUPPRESSED if plan.suppressed_by else AlertStatus.OPEN
         if alert is None:
-            alert = Alert(
-                integration_id=event.integration_id,
-                fingerprint=event.fingerprint,
-                status=status,
-                severity=plan.severity,
-                highest_severity=plan.severity,
-                classification=classification_of(plan.severity),
-                resource=event.resource,
-                check_name=event.check_name,
-                group_key=event.group_key,
-                first_seen=self.now,
-                last_seen=self.now,
-                count=0,
-                state_changes=[self.now.isoformat()],
+            alert = AlertState(
+                {
+                    "id": None,
+                    "integration_id": event["integration_id"],
+                    "fingerprint": event["fingerprint"],
+                    "status": status,
+                    "severity": plan.severity,
+                    "highest_severity": plan.severity,
+                    "classification": classification_of(plan.severity),
+                    "resource": event["resource"],
+                    "check_name": event["check_name"],
+                    "group_key": event["group_key"],
+                    "first_seen": self.now,
+                    "last_seen": self.now,
+                    "count": 0,
+                    "resolved_at": None,
+                    "acknowledged_at": None,
+                    "state_changes": [self.now.isoformat()],
+                    "flapping": False,
+                }
             )
             self.alerts[key] = alert
             self.new.append(alert)
@@ -216,11 +259,11 @@ class Batch:
         if SEVERITY_RANK[plan.severity] < SEVERITY_RANK[alert.highest_severity]:
             alert.highest_severity = plan.severity
         alert.classification = classification_of(plan.severity)
-        alert.summary, alert.description = event.summary, event.description
-        alert.labels, alert.links = plan.labels, event.links
+        alert.summary, alert.description = event["summary"], event["description"]
+        alert.labels, alert.links = plan.labels, event["links"]
         alert.last_seen = self.now
         alert.count += 1
-        alert.expires_at = event.ends_at
+        alert.expires_at = event["ends_at"]
         alert.ci_id = plan.ci_id
         alert.service_id = plan.service_id
         alert.team_id = plan.team_id
@@ -230,7 +273,7 @@ class Batch:
             self.facts.append((topic, alert, plan.rules))
         return alert
 
-    def _resolve(self, alert: Alert, plan) -> None:
+    def _resolve(self, alert: AlertState, plan) -> None:
         alert.status = AlertStatus.RESOLVED
         alert.resolved_at = self.now
         alert.severity = "ok"
@@ -238,15 +281,15 @@ class Batch:
         _note_change(alert, self.now)
         self.facts.append(("alert.resolved", alert, plan.rules))
 
-    def _touch(self, alert: Alert) -> None:
+    def _touch(self, alert: AlertState) -> None:
         if alert.pk:
             self.changed[alert.pk] = alert
 
-    def save(self, events: list[Event]) -> None:
+    def save(self, events: list[dict]) -> None:
         insert_rows(Alert, self.new, returning_ids=True)
         # A repeat usually changes only when it was last seen and how often: writing just the
         # columns that changed makes the rows, and the statement, several times smaller.
-        by_fields: dict[tuple, list[Alert]] = {}
+        by_fields: dict[tuple, list[AlertState]] = {}
         for alert in self.changed.values():
             before = self.loaded.get(alert.pk)
             fields = tuple(
@@ -260,19 +303,24 @@ class Batch:
                 by_fields.setdefault(fields, []).append(alert)
         for fields, alerts in by_fields.items():
             update_rows(Alert, alerts, list(fields))
-        for event in events:
-            event.alert_id = event.alert.pk if event.alert else None
-        update_rows(Event, events, ["state", "processed_at", "alert"])
+        update_values(
+            Event,
+            [e["id"] for e in events],
+            {
+                "state": [e["state"] for e in events],
+                "processed_at": [self.now] * len(events),
+                "alert": [e["alert"].id if e["alert"] else None for e in events],
+            },
+        )
         # A flapping alert stays quiet until it is stable (see alerts_settle).
         publish_facts([(t, fact_payload(a, rules)) for t, a, rules in self.facts if not a.flapping])
 
 
-def _claim(limit: int) -> list[Event]:
-    # The raw payload is only kept for people to read; processing never decodes it.
-    pending = Event.objects.filter(state=EventState.PENDING).order_by("id").defer("payload")
+def _claim(limit: int) -> list[dict]:
+    pending = Event.objects.filter(state=EventState.PENDING).order_by("id")
     if connection.features.has_select_for_update_skip_locked:
         pending = pending.select_for_update(skip_locked=True)
-    return list(pending[:limit])
+    return list(pending.values(*EVENT_FIELDS)[:limit])
 
 
 def events_process_pending(*, limit: int = BATCH_SIZE, now=None) -> int:
