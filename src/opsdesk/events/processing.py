@@ -174,6 +174,9 @@ class Batch:
             status=AlertStatus.RESOLVED,
             resolved_at__gte=self.now - FLAP_WINDOW,
         )
+        if connection.features.has_select_for_update:
+            # Held to the commit: people acknowledging and the expiry sweep write alerts too.
+            candidates = candidates.select_for_update()
         for values in candidates.order_by("id").values(*ALERT_ATTNAMES):
             alert = AlertState(values)
             self.loaded[alert.id] = [values[name] for name in ALERT_UPDATE_ATTNAMES]
@@ -320,7 +323,26 @@ def _claim(limit: int) -> list[dict]:
     pending = Event.objects.filter(state=EventState.PENDING).order_by("id")
     if connection.features.has_select_for_update_skip_locked:
         pending = pending.select_for_update(skip_locked=True)
-    return list(pending.values(*EVENT_FIELDS)[:limit])
+    events = list(pending.values(*EVENT_FIELDS)[:limit])
+    if events and connection.features.has_select_for_update_skip_locked:
+        _wait_for_earlier(events)
+    return events
+
+
+def _wait_for_earlier(events: list[dict]) -> None:
+    """Let batches claimed earlier by other workers commit first where they share an alert.
+
+    Workers claim batches in arrival order but finish them in any order; a resolve must not
+    overtake the trigger before it. Older events still pending are exactly those locked by
+    other workers' batches: waiting for their locks (never for newer ones) keeps each alert's
+    events in order and cannot deadlock. When the other batch commits, its events are no
+    longer pending and the wait returns nothing.
+    """
+    fingerprints = list({e["fingerprint"] for e in events})
+    earlier = Event.objects.filter(
+        state=EventState.PENDING, id__lt=events[0]["id"], fingerprint__in=fingerprints
+    )
+    list(earlier.select_for_update().values_list("id", flat=True))
 
 
 def events_process_pending(*, limit: int = BATCH_SIZE, now=None) -> int:
