@@ -3,15 +3,22 @@
 A job pings ``/api/heartbeats/<token>`` when it succeeds (``/start`` when it begins,
 ``/fail`` when it fails). A failure or a missed deadline becomes an ordinary event, so rules
 turn it into an incident; the next good check-in resolves it.
+
+The next check-in is due one interval after the last one or, for a heartbeat with a cron
+schedule, at the next fire time after it (read in the heartbeat's time zone). A new heartbeat,
+one whose schedule changed and one resumed from pause count from that moment instead. The
+check-in is missed once ``grace_seconds`` have passed after it was due.
 """
 
+import copy
 import json
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from opsdesk.core.records import record_create, record_update
+from opsdesk.core.concurrency import lock_for_update, version_check
+from opsdesk.core.records import record_create, record_update, validate_or_fail
 from opsdesk.events.ingest import events_accept
 from opsdesk.events.models import (
     Action,
@@ -43,18 +50,39 @@ def heartbeat_integration() -> Integration:
     return integration
 
 
-def heartbeat_create(*, actor, **values) -> Heartbeat:
+SCHEDULE_FIELDS = ("interval_seconds", "cron", "timezone")
+
+
+def heartbeat_create(*, actor, now=None, **values) -> Heartbeat:
+    """Register a job; its first check-in is due one schedule step after ``now``."""
+    now = now or timezone.now()
     with transaction.atomic():
         values.setdefault("integration", heartbeat_integration())
-        # The first check-in is due one interval after the job is registered.
-        values.setdefault(
-            "due_at", timezone.now() + timedelta(seconds=values.get("interval_seconds", 86400))
-        )
+        if "due_at" not in values:
+            candidate = Heartbeat(**values)
+            validate_or_fail(candidate)  # a bad cron expression is refused before it is used
+            values["due_at"] = candidate.next_due(now)
         return record_create(Heartbeat, values=values, actor=actor)
 
 
-def heartbeat_update(*, actor, heartbeat, expected_version=None, **values) -> Heartbeat:
+def heartbeat_update(*, actor, heartbeat, expected_version=None, now=None, **values) -> Heartbeat:
+    """Edit a heartbeat; a new schedule, or a resume from pause, counts from ``now``."""
+    now = now or timezone.now()
     with transaction.atomic():
+        current = lock_for_update(Heartbeat, heartbeat.pk)
+        version_check(current, expected_version)
+        candidate = copy.copy(current)
+        for name, value in values.items():
+            setattr(candidate, name, value)
+        resumed = (
+            current.status == HeartbeatStatus.PAUSED and candidate.status != HeartbeatStatus.PAUSED
+        )
+        rescheduled = any(
+            getattr(candidate, name) != getattr(current, name) for name in SCHEDULE_FIELDS
+        )
+        if (resumed or rescheduled) and "due_at" not in values:
+            validate_or_fail(candidate)
+            values["due_at"] = candidate.next_due(now)
         return record_update(
             heartbeat, values=values, actor=actor, expected_version=expected_version
         )
@@ -111,7 +139,7 @@ def heartbeat_check_in(
                 duration = (now - hb.last_started_at).total_seconds()
                 hb.last_duration_seconds = duration
             hb.last_check_in_at = now
-            hb.due_at = now + timedelta(seconds=hb.interval_seconds)
+            hb.due_at = hb.next_due(now)
             if kind == CheckInKind.FAIL:
                 hb.status = HeartbeatStatus.DOWN
                 _raise_event(hb, action=Action.TRIGGER, summary=f"{hb.name} failed", now=now)

@@ -6,7 +6,10 @@ accepted. Processing turns events into *alerts*: one per fingerprint while it is
 
 import hashlib
 import secrets
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -293,8 +296,42 @@ class HeartbeatStatus(models.TextChoices):
     PAUSED = "paused", "Paused"
 
 
+def cron_problem(expression: str) -> str | None:
+    """Why ``expression`` is not a usable five-field cron expression, or None when it is."""
+    if len(expression.split()) != 5:
+        return "Use five fields: minute, hour, day of month, month, day of week."
+    try:
+        next(CronSim(expression, datetime.now(UTC)))
+    except CronSimError as error:
+        return f"Not a valid cron expression: {error}"
+    except StopIteration:
+        return "This cron expression never fires."
+    return None
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why ``name`` is not a known IANA time zone (e.g. ``Europe/London``), or None."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return f"Unknown time zone “{name}”; use a name such as Europe/London or UTC."
+    return None
+
+
+def _every(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"every {count} {unit}{'' if count == 1 else 's'}"
+    return f"every {seconds} seconds"
+
+
 class Heartbeat(TimestampedModel, VersionedModel):
-    """A scheduled job (backup, batch, transfer) that must check in every ``interval``."""
+    """A scheduled job (backup, batch, transfer) that must check in on its schedule.
+
+    The schedule is either a fixed interval or, when ``cron`` is set, a cron expression read in
+    ``timezone``; a check-in is missed ``grace_seconds`` after it was due.
+    """
 
     name = models.CharField(max_length=200, unique=True)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
@@ -303,6 +340,15 @@ class Heartbeat(TimestampedModel, VersionedModel):
     )
     interval_seconds = models.PositiveIntegerField(default=86400)
     grace_seconds = models.PositiveIntegerField(default=3600)
+    cron = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Five-field cron expression, e.g. '30 2 * * 1-5'; when set it replaces the "
+        "interval.",
+    )
+    timezone = models.CharField(
+        max_length=64, default="UTC", help_text="Time zone the cron expression is read in."
+    )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MAJOR)
     ci = models.ForeignKey(
         "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -326,12 +372,40 @@ class Heartbeat(TimestampedModel, VersionedModel):
         return self.name
 
     def clean(self):
-        if self.interval_seconds is not None and self.interval_seconds < 60:
-            raise ValidationError({"interval_seconds": "Use an interval of at least 60 seconds."})
+        errors = {}
+        self.cron = " ".join((self.cron or "").split())
+        self.timezone = (self.timezone or "").strip()
+        if self.cron:
+            if problem := cron_problem(self.cron):
+                errors["cron"] = problem
+        elif self.interval_seconds is not None and self.interval_seconds < 60:
+            errors["interval_seconds"] = "Use an interval of at least 60 seconds."
+        if problem := timezone_problem(self.timezone):
+            errors["timezone"] = problem
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def fingerprint(self) -> str:
         return f"heartbeat:{self.pk}"
+
+    @property
+    def schedule(self) -> str:
+        """The schedule in words: "every 1 day" or "cron '30 2 * * 1-5' (Europe/London)"."""
+        if self.cron:
+            return f"cron '{self.cron}' ({self.timezone})"
+        return _every(self.interval_seconds)
+
+    def next_due(self, after: datetime) -> datetime:
+        """When the check-in following ``after`` is due, before the grace period.
+
+        With cron it is the next fire time after ``after``, found in the heartbeat's time zone
+        so that "02:30 every weekday" stays 02:30 local time across daylight-saving changes.
+        """
+        if not self.cron:
+            return after + timedelta(seconds=self.interval_seconds)
+        local = after.astimezone(ZoneInfo(self.timezone))
+        return next(CronSim(self.cron, local)).astimezone(UTC)
 
 
 class CheckInKind(models.TextChoices):

@@ -10,12 +10,21 @@ Actions (one object, every key optional): ``drop``, ``suppress``, ``set_severity
 ``create_incident`` (``true`` or ``{"category": id, "assignment_group": id}``),
 ``correlate`` (``{"by": "service"|"ci"|"group_key", "window_minutes": 60}``),
 ``auto_resolve`` (``"on_clear"`` or ``"never"``), ``notify`` (a list of recipients).
+
+``notify`` recipients, each one mailed once when the alert opens (users also see it in the
+app): ``"team:<team name or id>"`` (the team's active members), ``"user:<username>"``,
+``"oncall:<team name or id>"`` (whoever is on call for the team at that moment) or a plain
+e-mail address. Teams and users must exist when the rule is saved.
 """
 
 import re
 from dataclasses import dataclass, field
 from datetime import time
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from opsdesk.core.models import Team, User
 from opsdesk.events.models import Severity
 
 FIELDS = {
@@ -90,6 +99,58 @@ def validate_conditions(conditions) -> list[str]:
     return problems
 
 
+NOTIFY_KINDS = ("team", "user", "oncall")
+NOTIFY_MAX = 50
+NOTIFY_FORMS = (
+    "team:<team name or id>, user:<username>, oncall:<team name or id> or an e-mail address"
+)
+
+
+def parse_recipient(entry) -> tuple[str, str] | None:
+    """``(kind, value)`` of one ``notify`` entry, kind one of NOTIFY_KINDS or ``"email"``."""
+    if not isinstance(entry, str):
+        return None
+    entry = entry.strip()
+    kind, sep, value = entry.partition(":")
+    if sep and kind.strip().lower() in NOTIFY_KINDS:
+        return (kind.strip().lower(), value.strip()) if value.strip() else None
+    try:
+        validate_email(entry)
+    except ValidationError:
+        return None
+    return "email", entry
+
+
+def find_team(value: str) -> Team | None:
+    """The team a recipient names: by exact name, else by id."""
+    team = Team.objects.filter(name=value).first()
+    if team is None and value.isdigit():
+        team = Team.objects.filter(pk=int(value)).first()
+    return team
+
+
+def find_user(value: str) -> User | None:
+    return User.objects.filter(username=value, is_active=True).first()
+
+
+def validate_notify(entries) -> list[str]:
+    """Every problem with a ``notify`` list, naming the entry at fault."""
+    if not isinstance(entries, list) or not entries:
+        return [f"notify needs at least one recipient: {NOTIFY_FORMS}."]
+    if len(entries) > NOTIFY_MAX:
+        return [f"notify names at most {NOTIFY_MAX} recipients."]
+    problems = []
+    for entry in entries:
+        parsed = parse_recipient(entry)
+        if parsed is None:
+            problems.append(f"notify: {entry!r} is not a recipient; use {NOTIFY_FORMS}.")
+        elif parsed[0] in ("team", "oncall") and find_team(parsed[1]) is None:
+            problems.append(f"notify: {entry!r} names no team.")
+        elif parsed[0] == "user" and find_user(parsed[1]) is None:
+            problems.append(f"notify: {entry!r} names no active user.")
+    return problems
+
+
 def validate_actions(actions) -> list[str]:
     if not isinstance(actions, dict) or not actions:
         return ["Actions must be an object with at least one action."]
@@ -114,6 +175,8 @@ def validate_actions(actions) -> list[str]:
     labels = actions.get("add_labels")
     if isinstance(labels, dict) and not all(isinstance(v, str) for v in labels.values()):
         problems.append("add_labels values must be text.")
+    if isinstance(actions.get("notify"), list):
+        problems.extend(validate_notify(actions["notify"]))
     return problems
 
 

@@ -5,6 +5,11 @@ priority, caller, assignee, assignment_group, resolution_notes, recipient, url, 
 per event: comment, comment_author (commented); survey_url (survey); acknowledge_url, reason
 (page); level, why (escalation notice); update, next_update_due (stakeholder update);
 sla_kind, due_at, threshold (SLA warning and breach).
+
+An alert that fired (``alert_fired``, sent to the recipients of a rule's ``notify`` action) is
+not a ticket: its templates see event, recipient, count (alerts in this mail), others
+(count - 1), alerts (a list; each has id, summary, severity, resource, ci, service, team, url)
+and the first alert's summary, severity, resource, ci, service, team and url.
 """
 
 # (event, audience, email, in_app)
@@ -31,6 +36,7 @@ RULES = [
     ("stakeholder_update", "caller", True, False),
     ("stakeholder_update", "watchers", True, False),
     ("stakeholder_update", "named", True, False),
+    ("alert_fired", "named", True, True),
 ]
 
 FOOTER = (
@@ -132,6 +138,28 @@ TEMPLATES = {
     ),
 }
 
+# Mail about records without a ticket number: no "reply to comment" footer.
+ALERT_TEMPLATES = {
+    "alert_fired": (
+        "[{{ severity }}] Alert fired: {{ summary }}"
+        "{% if others %} (and {{ others }} more){% endif %}",
+        "{% for alert in alerts %}Alert fired: {{ alert.summary }}\n"
+        "Severity: {{ alert.severity }}\n"
+        "{% if alert.ci %}CI: {{ alert.ci }}\n{% endif %}"
+        "{% if alert.service %}Service: {{ alert.service }}\n{% endif %}"
+        "{% if alert.team %}Team: {{ alert.team }}\n{% endif %}"
+        "{{ alert.url }}\n\n{% endfor %}"
+        "--\nAn event rule names you in its notify action.\n",
+        "{% for alert in alerts %}<p><b>Alert fired:</b> "
+        '<a href="{{ alert.url }}">{{ alert.summary }}</a><br>'
+        "Severity: {{ alert.severity }}"
+        "{% if alert.ci %}<br>CI: {{ alert.ci }}{% endif %}"
+        "{% if alert.service %}<br>Service: {{ alert.service }}{% endif %}"
+        "{% if alert.team %}<br>Team: {{ alert.team }}{% endif %}</p>{% endfor %}"
+        "<hr><p>An event rule names you in its notify action.</p>",
+    ),
+}
+
 
 def seed(apps) -> None:
     """Add the default rules and templates that are missing; never overwrite an admin's edits."""
@@ -149,4 +177,8 @@ def seed(apps) -> None:
                 "body_text": text + FOOTER,
                 "body_html": html + HTML_FOOTER,
             },
+        )
+    for event, (subject, text, html) in ALERT_TEMPLATES.items():
+        template_model.objects.get_or_create(
+            event=event, defaults={"subject": subject, "body_text": text, "body_html": html}
         )

@@ -27,12 +27,15 @@ class Event(models.TextChoices):
     PAGE = "page", "On-call page"
     ESCALATION_NOTICE = "escalation_notice", "Escalation notice"
     STAKEHOLDER_UPDATE = "stakeholder_update", "Major incident update"
+    ALERT_FIRED = "alert_fired", "Alert fired"
 
 
 # Being paged is part of being on call; nobody may switch it off.
 MANDATORY_EVENTS = frozenset({Event.PAGE})
 # Mail that must leave at once instead of waiting to be folded into a digest.
-URGENT_EVENTS = frozenset({Event.PAGE, Event.ESCALATION_NOTICE, Event.SLA_BREACHED})
+URGENT_EVENTS = frozenset(
+    {Event.PAGE, Event.ESCALATION_NOTICE, Event.SLA_BREACHED, Event.ALERT_FIRED}
+)
 
 
 class Audience(models.TextChoices):

@@ -7,8 +7,11 @@ from django.urls import reverse
 
 from opsdesk.core.models import AuditEntry, OutboxEvent, TimelineEntry, User
 from opsdesk.core.roles import is_agent
+from opsdesk.events.models import Alert
+from opsdesk.events.rules import find_team, find_user, parse_recipient
 from opsdesk.incidents.models import HoldReason, Incident
 from opsdesk.notifications.models import Audience, Event
+from opsdesk.oncall.selectors import oncall_now
 
 TOPIC_EVENTS = {
     "incident.opened": Event.OPENED,
@@ -160,3 +163,49 @@ def may_hear(fact: Fact, user: User, audience: str) -> bool:
         return False
     # A page or escalation goes to the people on call, who need it whatever the record's flags.
     return audience == Audience.NAMED or fact.incident.is_visible_to(user)
+
+
+# --- alerts: the recipients a rule's notify action names ---------------------------------------
+def alert_url(alert: Alert) -> str:
+    return f"{settings.BASE_URL}{reverse('events:alert-detail', args=[alert.pk])}"
+
+
+def notify_recipients(entries: list, *, at) -> list[tuple[User | None, str]]:
+    """(user or None, address) for each person a ``notify`` list reaches at ``at``, once each.
+
+    Teams and users that no longer exist, inactive users and people without an address are
+    skipped: the rule was valid when saved and the alert must still reach the others.
+    """
+    found: dict[str, tuple[User | None, str]] = {}
+
+    def add(user: User | None, address: str) -> None:
+        if not address or (user is not None and not user.is_active):
+            return
+        key = address.lower()
+        # A plain address that belongs to a named user counts as that user (in-app, preferences).
+        if key not in found or (found[key][0] is None and user is not None):
+            found[key] = (user, address)
+
+    for entry in entries or []:
+        parsed = parse_recipient(entry)
+        if parsed is None:
+            continue
+        kind, value = parsed
+        if kind == "email":
+            add(None, value)
+        elif kind == "user":
+            user = find_user(value)
+            if user is not None:
+                add(user, user.email)
+        else:
+            team = find_team(value)
+            if team is None:
+                continue
+            people = (
+                oncall_now(team=team, at=at)
+                if kind == "oncall"
+                else team.members.filter(is_active=True).order_by("username")
+            )
+            for user in people:
+                add(user, user.email)
+    return list(found.values())

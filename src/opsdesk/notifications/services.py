@@ -2,6 +2,7 @@
 
 ``notify_fact(event=)`` is called by the outbox handler inside its transaction: it writes one
 ``Delivery`` per address and one ``InAppNotification`` per agent, or nothing at all.
+``notify_alerts_fired(event=)`` does the same for the ``notify`` action of event rules.
 """
 
 from datetime import timedelta
@@ -16,6 +17,7 @@ from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import OutboxEvent, User
 from opsdesk.core.roles import is_agent
+from opsdesk.events.models import Alert, AlertStatus
 from opsdesk.notifications.models import (
     MANDATORY_EVENTS,
     URGENT_EVENTS,
@@ -30,10 +32,12 @@ from opsdesk.notifications.models import (
 )
 from opsdesk.notifications.recipients import (
     Fact,
+    alert_url,
     audience_members,
     fact_for,
     incident_url,
     may_hear,
+    notify_recipients,
 )
 from opsdesk.notifications.rendering import render_mail
 
@@ -168,6 +172,113 @@ def notify_fact(*, event: OutboxEvent) -> int:
     ).exists():
         for address in fact.named_addresses:
             queue_mail(address, None)
+    if queued:
+        from opsdesk.notifications.tasks import wake_sender
+
+        transaction.on_commit(wake_sender)
+    return queued
+
+
+# --- alerts that fired, for the recipients of a rule's notify action --------------------------
+def _alert_context(alert: Alert) -> dict:
+    return {
+        "id": alert.pk,
+        "summary": alert.summary or alert.fingerprint,
+        "severity": alert.get_severity_display(),
+        "resource": alert.resource,
+        "ci": alert.ci.name if alert.ci else "",
+        "service": alert.service.name if alert.service else "",
+        "team": alert.team.name if alert.team else "",
+        "url": alert_url(alert),
+    }
+
+
+def notify_alerts_fired(*, event: OutboxEvent) -> int:
+    """Mail (and tell in the app) the people the opened alerts' ``notify`` action names.
+
+    One mail per person per fact, listing every alert of the fact that names them. Alerts that
+    were suppressed, started flapping or cleared before the fact is handled notify nobody; the
+    rows are unique per fact, so a redelivered fact queues nothing twice.
+    """
+    ids = [a.get("alert_id") for a in event.payload.get("alerts") or [] if isinstance(a, dict)]
+    alerts = [
+        alert
+        for alert in Alert.objects.filter(
+            pk__in=[i for i in ids if i is not None],
+            status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED),
+            flapping=False,
+        )
+        .select_related("ci", "service", "team")
+        .order_by("id")
+        if isinstance((alert.actions or {}).get("notify"), list)
+    ]
+    if not alerts:
+        return 0
+    rule = NotificationRule.objects.filter(
+        event=Event.ALERT_FIRED, audience=Audience.NAMED, active=True
+    ).first()
+    template = NotificationTemplate.objects.filter(event=Event.ALERT_FIRED).first()
+    if rule is None or template is None:
+        return 0  # switched off by an administrator
+    # Who hears of which alerts: one mail each, however many alerts and entries name them.
+    people: dict[str, list] = {}  # address -> [user or None, address, alerts]
+    for alert in alerts:
+        for user, address in notify_recipients(alert.actions["notify"], at=event.created_at):
+            person = people.setdefault(address.lower(), [user, address, []])
+            person[0] = person[0] or user
+            person[2].append(alert)
+    user_ids = [user.pk for user, _, _ in people.values() if user is not None]
+    muted = {
+        channel: opted_out(user_ids, Event.ALERT_FIRED, channel)
+        for channel in (Channel.EMAIL, Channel.IN_APP)
+    }
+    alert_type = ContentType.objects.get_for_model(Alert)
+    now = timezone.now()
+    queued = 0
+    for user, address, fired in people.values():
+        lines = [_alert_context(alert) for alert in fired]
+        context = {
+            "event": Event.ALERT_FIRED.label,
+            "recipient": str(user) if user else address,
+            "count": len(lines),
+            "others": len(lines) - 1,
+            "alerts": lines,
+            **{k: v for k, v in lines[0].items() if k != "id"},
+        }
+        mail = render_mail(template, context)
+        record = {
+            "content_type": alert_type,
+            "object_id": str(fired[0].pk),
+            "url": lines[0]["url"],
+            "event": Event.ALERT_FIRED,
+        }
+        if rule.email and (user is None or user.pk not in muted[Channel.EMAIL]):
+            _, created = Delivery.objects.get_or_create(
+                source_event_id=event.pk,
+                address=address,
+                defaults={
+                    **record,
+                    "recipient": user,
+                    "subject": mail.subject,
+                    "body_text": mail.body_text,
+                    "body_html": mail.body_html,
+                    "message_id": make_msgid(domain=message_id_domain()),
+                    "next_attempt_at": now,
+                },
+            )
+            queued += int(created)
+        if (
+            rule.in_app
+            and user is not None
+            and is_agent(user)
+            and user.pk not in muted[Channel.IN_APP]
+        ):
+            _, created = InAppNotification.objects.get_or_create(
+                source_event_id=event.pk,
+                user=user,
+                defaults={**record, "title": mail.subject, "body": mail.body_text[:2000]},
+            )
+            queued += int(created)
     if queued:
         from opsdesk.notifications.tasks import wake_sender
 

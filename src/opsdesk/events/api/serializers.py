@@ -12,6 +12,8 @@ from opsdesk.events.models import (
     MaintenanceWindow,
     Rule,
     Severity,
+    cron_problem,
+    timezone_problem,
 )
 
 
@@ -92,6 +94,8 @@ class MaintenanceWindowSerializer(VersionedSerializer):
 
 
 class HeartbeatSerializer(VersionedSerializer):
+    schedule = serializers.CharField(read_only=True, help_text="The schedule in words.")
+
     class Meta:
         model = Heartbeat
         fields = [
@@ -99,6 +103,9 @@ class HeartbeatSerializer(VersionedSerializer):
             "name",
             "token",
             "interval_seconds",
+            "cron",
+            "timezone",
+            "schedule",
             "grace_seconds",
             "severity",
             "ci",
@@ -119,6 +126,18 @@ class HeartbeatSerializer(VersionedSerializer):
             "last_duration_seconds",
             "due_at",
         ]
+
+    def validate_cron(self, value: str) -> str:
+        value = " ".join(value.split())
+        if value and (problem := cron_problem(value)):
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate_timezone(self, value: str) -> str:
+        value = value.strip()
+        if problem := timezone_problem(value):
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class AlertSerializer(serializers.ModelSerializer):
