@@ -7,9 +7,10 @@ the machine-driven writes.
 from django.db import transaction
 from django.utils import timezone
 
-from opsdesk.core.audit import audit_record
+from opsdesk.core.audit import audit_record, diff, snapshot
+from opsdesk.core.concurrency import lock_for_update
 from opsdesk.core.errors import TransitionRefused, ValidationFailed
-from opsdesk.core.records import record_create, record_update
+from opsdesk.core.records import audited_fields, record_create, record_update
 from opsdesk.events.models import (
     ACTIVE_ALERT_STATUSES,
     Alert,
@@ -27,7 +28,7 @@ from opsdesk.events.normalise import (
     read_pagerduty,
     read_prometheus,
 )
-from opsdesk.events.planning import Planner
+from opsdesk.events.planning import Planner, window_active
 from opsdesk.events.processing import fact_payload, publish_facts
 
 
@@ -57,6 +58,21 @@ def integration_rotate_secret(*, actor, integration) -> str:
     return secret
 
 
+def _audited_delete(obj, *, actor) -> None:
+    """Delete a record; its audit entry keeps every field, so it can be put back by hand."""
+    current = lock_for_update(type(obj), obj.pk)
+    before = snapshot(current, audited_fields(type(current)))
+    for field in current._meta.many_to_many:
+        before[field.name] = sorted(getattr(current, field.name).values_list("pk", flat=True))
+    audit_record(
+        action=f"{current._meta.model_name}.deleted",
+        obj=current,
+        changes=diff(before, {}),
+        actor=actor,
+    )
+    current.delete()
+
+
 def rule_create(*, actor, **values) -> Rule:
     with transaction.atomic():
         return record_create(Rule, values=values, actor=actor)
@@ -65,6 +81,12 @@ def rule_create(*, actor, **values) -> Rule:
 def rule_update(*, actor, rule, expected_version=None, **values) -> Rule:
     with transaction.atomic():
         return record_update(rule, values=values, actor=actor, expected_version=expected_version)
+
+
+def rule_delete(*, actor, rule) -> None:
+    """Remove a rule; later events are no longer matched against it."""
+    with transaction.atomic():
+        _audited_delete(rule, actor=actor)
 
 
 def window_create(*, actor, cis=(), **values) -> MaintenanceWindow:
@@ -86,6 +108,34 @@ def window_update(*, actor, window, expected_version=None, cis=None, **values):
             expected_version=expected_version,
             m2m=None if cis is None else {"cis": list(cis)},
         )
+
+
+def window_end(*, actor, window, now=None) -> MaintenanceWindow:
+    """End a window at once: it stops suppressing now and, if weekly, stops repeating."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = lock_for_update(MaintenanceWindow, window.pk)
+        if current.starts_at > now:
+            raise TransitionRefused(
+                f"{current} has not started yet; delete it instead.",
+                fields={"ends_at": ["The window has not started."]},
+            )
+        if not current.weekly and not window_active(current, now):
+            raise TransitionRefused(
+                f"{current} is already over.", fields={"ends_at": ["The window is over."]}
+            )
+        return record_update(
+            current,
+            values={"ends_at": now, "weekly": False},
+            actor=actor,
+            action="maintenancewindow.ended",
+        )
+
+
+def window_delete(*, actor, window) -> None:
+    """Remove a window: events already received keep their state, new ones are not held."""
+    with transaction.atomic():
+        _audited_delete(window, actor=actor)
 
 
 ALERT_ACTIONS = {
