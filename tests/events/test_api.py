@@ -1,14 +1,26 @@
 """The events API: admins configure, agents operate, requesters see nothing."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from opsdesk.core.models import AuditEntry
 from opsdesk.core.roles import Role
 from opsdesk.core.testing.api import APICrudSuite, assert_error_shape, client_for
 from opsdesk.core.testing.factories import admin, agent, requester
-from opsdesk.events.models import Alert, AlertStatus, Heartbeat, HeartbeatStatus, Integration
-from opsdesk.events.testing import IntegrationFactory, RuleFactory
+from opsdesk.events.models import (
+    Alert,
+    AlertStatus,
+    Heartbeat,
+    HeartbeatStatus,
+    Integration,
+    MaintenanceWindow,
+    Rule,
+)
+from opsdesk.events.testing import IntegrationFactory, MaintenanceWindowFactory, RuleFactory
 from tests.events.helpers import send_and_process
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +50,19 @@ class TestIntegrationAPI(APICrudSuite):
     reader_roles = [Role.AGENT]
     writer_roles = [Role.ADMINISTRATOR]
     outsider_roles = [Role.REQUESTER]
+
+
+def test_rules_and_windows_are_deleted_through_the_api_with_an_audit_entry(db):
+    starts = timezone.now()
+    rule = RuleFactory()
+    window = MaintenanceWindowFactory(starts_at=starts, ends_at=starts + timedelta(hours=1))
+    refused = client_for(agent()).delete(f"/api/events/rules/{rule.pk}/")
+    assert refused.status_code == 403
+    assert client_for(admin()).delete(f"/api/events/rules/{rule.pk}/").status_code == 204
+    window_url = f"/api/events/maintenance-windows/{window.pk}/"
+    assert client_for(agent()).delete(window_url).status_code == 204
+    assert not Rule.objects.exists() and not MaintenanceWindow.objects.exists()
+    assert AuditEntry.objects.filter(action__endswith=".deleted").count() == 2
 
 
 def test_integration_secret_is_shown_once_and_works(db):
@@ -79,6 +104,17 @@ def test_rule_dry_run_shows_what_would_happen_and_writes_nothing(integration):
     assert first["matched_rules"] == ["DBA pages"]
     assert "opens or joins an incident" in first["outcome"]
     assert second["matched_rules"] == []
+    assert first["labels"] == {"team": "dba"}
+
+
+def test_dry_run_adds_up_the_recipients_of_every_matching_rule(integration):
+    RuleFactory(name="Ops hears", actions={"notify": ["ops@example.com"]})
+    RuleFactory(name="DBA hears", actions={"notify": ["dba@example.com", "ops@example.com"]})
+    body = {"integration": integration.pk, "payload": {"summary": "Disk"}}
+    response = client_for(agent()).post("/api/events/rules/test/", body, format="json")
+    (event,) = response.json()["events"]
+    assert event["actions"]["notify"] == ["ops@example.com", "dba@example.com"]
+    assert "notifies ops@example.com, dba@example.com" in event["outcome"]
     assert not Alert.objects.exists()
     assert (
         client_for(requester()).post("/api/events/rules/test/", body, format="json").status_code

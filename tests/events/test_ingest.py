@@ -86,6 +86,20 @@ def test_generic_array_is_accepted_and_becomes_alerts(integration, sender):
     assert sorted(Alert.objects.values_list("severity", flat=True)) == ["critical", "warning"]
 
 
+def test_unlabelled_events_without_a_key_are_told_apart_by_what_they_say(integration, sender):
+    body = [
+        {"summary": "disk full", "resource": "db-01"},
+        {"summary": "cpu high", "resource": "db-01"},
+        {"summary": "disk full", "resource": "db-01"},
+    ]
+    assert post(sender, "/api/events/ingest", body, **BEARER).status_code == 202
+    events_process_all()
+    assert sorted(Alert.objects.values_list("summary", "count")) == [
+        ("cpu high", 1),
+        ("disk full", 2),
+    ]
+
+
 def test_generic_to_the_integrations_own_url_needs_no_header(integration, sender):
     response = post(
         sender, f"/api/events/integrations/{integration.token}/events", {"summary": "x"}

@@ -150,6 +150,16 @@ def read_generic(body, *, identity=None) -> tuple[list[dict], list[str]]:
         if found:
             continue
         key = item.get("dedup_key") or item.get("fingerprint")
+        if not key and not labels:
+            # Nothing identifies it but what it says: without this every unlabelled event
+            # would share the fingerprint of the empty label set and merge into one alert.
+            key = labels_fingerprint(
+                {
+                    "resource": str(item.get("resource", "")),
+                    "check": str(item.get("check", "")),
+                    "summary": summary,
+                }
+            )
         events.append(
             _event(
                 severity=Severity.OK if action == Action.RESOLVE else severity,

@@ -227,10 +227,15 @@ def rule_matches(rule, subject: Subject) -> bool:
 
 
 def merge_actions(into: dict, actions: dict) -> dict:
-    """Later rules refine earlier ones; labels accumulate."""
+    """Later rules refine earlier ones; labels and notify recipients accumulate."""
     for key, value in actions.items():
         if key == "add_labels":
             into["add_labels"] = {**into.get("add_labels", {}), **value}
+        elif key == "notify":
+            into["notify"] = [
+                *into.get("notify", []),
+                *(v for v in value if v not in into.get("notify", [])),
+            ]
         elif key in ("drop", "suppress"):
             into[key] = into.get(key, False) or value
         else:

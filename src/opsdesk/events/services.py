@@ -211,11 +211,14 @@ def rules_dry_run(*, integration: Integration, payload, format: str | None = Non
             outcome.append(f"{event['action']} alert {event['fingerprint']}")
             if "create_incident" in plan.actions or "correlate" in plan.actions:
                 outcome.append("opens or joins an incident")
+            if plan.actions.get("notify"):
+                outcome.append("notifies " + ", ".join(plan.actions["notify"]))
         results.append(
             {
                 "fingerprint": event["fingerprint"],
                 "summary": event["summary"],
                 "severity": plan.severity,
+                "labels": plan.labels,
                 "matched_rules": plan.rules,
                 "actions": plan.actions,
                 "ci_id": plan.ci_id,

@@ -47,14 +47,15 @@ class IntegrationViewSet(AdminWrites):
         return Response(s.IntegrationSerializer(integration).data)
 
 
-class RuleViewSet(AdminWrites):
+class RuleViewSet(AdminWrites, mixins.DestroyModelMixin):
     """Ordered rules: conditions on events, actions to take."""
 
     serializer_class = s.RuleSerializer
     selector = staticmethod(selectors.rule_list)
     ordering = ["order", "id"]
-    supports_delete = True
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_destroy(self, instance):
+        services.rule_delete(actor=self.request.user, rule=instance)
 
     def create_record(self, *, actor, data):
         return services.rule_create(actor=actor, **data)
@@ -78,11 +79,14 @@ class RuleViewSet(AdminWrites):
         )
 
 
-class MaintenanceWindowViewSet(AdminWrites):
+class MaintenanceWindowViewSet(AdminWrites, mixins.DestroyModelMixin):
     serializer_class = s.MaintenanceWindowSerializer
     selector = staticmethod(selectors.window_list)
     permission_classes = [permissions.IsAuthenticated, IsAgent]
     ordering = ["-starts_at"]
+
+    def perform_destroy(self, instance):
+        services.window_delete(actor=self.request.user, window=instance)
 
     def create_record(self, *, actor, data):
         return services.window_create(actor=actor, **data)
