@@ -127,6 +127,16 @@ def preview(request):
     return render(request, "incidents/_preview.html", context)
 
 
+# The resolve form on the record page. A higher layer may offer a richer one (the service desk
+# resolves and links a knowledge article in one step) without this app knowing about it.
+RESOLVE_FORM_TEMPLATE = "incidents/_resolve_form.html"
+
+
+def use_resolve_form(template_name: str) -> None:
+    global RESOLVE_FORM_TEMPLATE
+    RESOLVE_FORM_TEMPLATE = template_name
+
+
 def _record_context(request, incident, **extra) -> dict:
     agent = is_agent(request.user)
     return {
@@ -138,6 +148,7 @@ def _record_context(request, incident, **extra) -> dict:
         "allowed": [t.name for t in INCIDENT_WORKFLOW.allowed(incident.state)],
         "hold_form": forms.HoldForm(),
         "resolve_form": forms.ResolveForm(),
+        "resolve_form_template": RESOLVE_FORM_TEMPLATE,
         "comment_form": forms.CommentForm(),
         "hold_reasons": HoldReason.choices,
         "assign_form": forms.AssignForm(
@@ -266,10 +277,19 @@ def incident_action(request, pk, name):
             if not fields or fields in refusal.message
             else (f"{refusal.message} {fields}")
         )
+    return record_response(request, pk, error=error)
+
+
+def record_response(request, pk, *, error: str | None = None, **extra):
+    """The answer to an action posted from the incident page, whoever handled it: htmx gets
+    the refreshed record panel, a plain post goes back to the page.
+
+    ``extra`` reaches the panel's template, so a refused form can come back as it was filled.
+    """
     incident = get_object_or_404(selectors.incident_list(viewer=request.user), pk=pk)
     if getattr(request, "htmx", None):
         # A refusal still answers 200: htmx swaps it in and the panel shows the message.
-        context = _record_context(request, incident, error=error)
+        context = _record_context(request, incident, error=error, **extra)
         return render(request, "incidents/_record.html", context)
     if error:
         messages.error(request, error)

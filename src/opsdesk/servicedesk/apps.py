@@ -8,13 +8,17 @@ class ServicedeskConfig(AppConfig):
     label = "servicedesk"
     verbose_name = "Service desk"
     nav_items = [
-        ("Portal", "servicedesk:home", "all"),
         ("My work", "servicedesk:my-work", "agent"),
         ("Knowledge", "servicedesk:kb-manage", "agent"),
         ("Canned responses", "servicedesk:canned-list", "agent"),
         ("Unprocessed mail", "servicedesk:unprocessed", "agent"),
+        ("Portal", "servicedesk:home", "all"),
     ]
 
     def ready(self):
         # Outbox handlers: a resolved incident asks its caller for feedback.
+        from opsdesk.incidents.views import use_resolve_form
         from opsdesk.servicedesk import handlers  # noqa: F401
+
+        # The incident page's resolve form also links the knowledge article that solved it.
+        use_resolve_form("servicedesk/_resolve_form.html")

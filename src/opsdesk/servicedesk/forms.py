@@ -3,7 +3,8 @@ answers map to impact and urgency so a requester never sees ITIL vocabulary."""
 
 from django import forms
 
-from opsdesk.servicedesk.models import CannedResponse, KnowledgeArticle
+from opsdesk.servicedesk import knowledge
+from opsdesk.servicedesk.models import ArticleState, CannedResponse, KnowledgeArticle
 
 # How many people are affected -> impact; can you work -> urgency (1 high ... 3 low).
 WHO_CHOICES = [
@@ -111,6 +112,31 @@ class ArticleAttachForm(forms.Form):
 
 class ArticleLinkForm(forms.Form):
     article = forms.CharField(label="Article number", max_length=20)
+
+
+class ResolveArticleForm(forms.Form):
+    """What the incident page's resolve form adds: the published article that solved it."""
+
+    # Rendered by servicedesk/_resolve_form.html, which also offers the matching articles.
+    article = forms.CharField(label="Knowledge article", required=False, max_length=20)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    def clean_article(self) -> KnowledgeArticle | None:
+        number = self.cleaned_data["article"].strip().upper()
+        if not number:
+            return None
+        article = (
+            knowledge.article_list(viewer=self.viewer)
+            .filter(number=number, state=ArticleState.PUBLISHED)
+            .first()
+        )
+        if article is None:
+            raise forms.ValidationError(f"There is no published article {number}.")
+        return article
 
 
 class CannedForm(forms.ModelForm):

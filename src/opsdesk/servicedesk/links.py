@@ -1,6 +1,8 @@
 """Incidents resolved with a knowledge article: linked by agents, counted per article.
 
 The count feeds first-contact resolution: an incident the desk closed with an article.
+Resolving with an article lives here rather than in ``incidents``: the incident domain sits
+below the service desk and knows nothing of knowledge articles.
 """
 
 from django.db import IntegrityError, transaction
@@ -11,6 +13,7 @@ from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.outbox import outbox_publish
 from opsdesk.core.roles import is_agent
 from opsdesk.incidents.selectors import incident_list
+from opsdesk.incidents.services import incident_transition
 from opsdesk.servicedesk.models import ArticleIncidentLink, ArticleState
 
 
@@ -74,6 +77,34 @@ def article_link(*, actor, article, incident) -> ArticleIncidentLink:
         },
     )
     return link
+
+
+@transaction.atomic
+def incident_resolve_with_article(
+    *,
+    actor,
+    incident,
+    resolution_code,
+    resolution_notes: str,
+    article=None,
+    expected_version=None,
+):
+    """Resolve ``incident`` and link the ``article`` that solved it, both or neither.
+
+    Without an article this is the incident's own resolve. A refused link (not published,
+    already linked) undoes the resolution with it.
+    """
+    resolved = incident_transition(
+        actor=actor,
+        incident=incident,
+        action="resolve",
+        expected_version=expected_version,
+        resolution_code=resolution_code,
+        resolution_notes=resolution_notes,
+    )
+    if article is not None:
+        article_link(actor=actor, article=article, incident=resolved)
+    return resolved
 
 
 @transaction.atomic

@@ -1,9 +1,11 @@
 """Knowledge search with ranking, in each database's own full-text engine.
 
 PostgreSQL: a weighted ``tsvector`` (title A, keywords B, body C, English stemming) ranked
-with ``ts_rank``. SQLite: the FTS5 table ``servicedesk_kb_fts`` (created by migration 0004,
-kept in step with the article table by triggers there) ranked with ``bm25()``. Words are
-matched as prefixes and any word may match, so suggestions appear while someone is typing.
+with ``ts_rank``, matched through the GIN index of migration 0005, which holds exactly this
+expression: change the vector and that index needs replacing. SQLite: the FTS5 table
+``servicedesk_kb_fts`` (created by migration 0004, kept in step with the article table by
+triggers there) ranked with ``bm25()``. Words are matched as prefixes and any word may
+match, so suggestions appear while someone is typing.
 Other databases fall back to a portable ``icontains`` score.
 """
 

@@ -33,6 +33,16 @@ urlpatterns = [
         name="incident-article-link",
     ),
     path(
+        "desk/incidents/<int:incident_pk>/resolve/",
+        desk.incident_resolve,
+        name="incident-resolve",
+    ),
+    path(
+        "desk/incidents/<int:incident_pk>/resolve/articles/",
+        desk.incident_article_options,
+        name="incident-article-options",
+    ),
+    path(
         "desk/incidents/<int:incident_pk>/articles/<int:link_pk>/unlink/",
         desk.incident_article_unlink,
         name="incident-article-unlink",

@@ -1,23 +1,28 @@
-"""Agent pages around the incident: my work across record types, and the articles an
-incident was resolved with (the include on the incident page)."""
+"""Agent pages around the incident: my work across record types, the articles an incident
+was resolved with (the include on the incident page), and the incident page's resolve form,
+which can name the article that solved it."""
 
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from opsdesk.core.errors import DomainError
+from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.views.generic import agent_required
+from opsdesk.incidents.forms import ResolveForm
 from opsdesk.incidents.selectors import incident_list
+from opsdesk.incidents.views import record_response
 from opsdesk.servicedesk import knowledge, links
-from opsdesk.servicedesk.forms import ArticleLinkForm
-from opsdesk.servicedesk.models import ArticleIncidentLink
+from opsdesk.servicedesk.forms import ArticleLinkForm, ResolveArticleForm
+from opsdesk.servicedesk.models import ArticleIncidentLink, ArticleState
 from opsdesk.servicedesk.my_work import SCOPES, my_work
 
 SUGGESTIONS = 5
+ARTICLE_OPTIONS = 10
 
 
 @agent_required
@@ -100,3 +105,79 @@ def incident_article_unlink(request, incident_pk, link_pk):
     except DomainError as refusal:
         return _answer(request, incident, "error", refusal.message)
     return _answer(request, incident, "success", f"{link.article.number} is no longer linked.")
+
+
+@agent_required
+@require_POST
+def incident_resolve(request, incident_pk):
+    """The incident page's resolve form: the resolution, and optionally the article that
+    solved it, written in one transaction. A refusal comes back on the form as filled."""
+    incident = _incident(request, incident_pk)
+    resolve = ResolveForm(request.POST)
+    extra = ResolveArticleForm(request.POST, viewer=request.user)
+    valid = resolve.is_valid() & extra.is_valid()  # both, so every field shows its message
+    if valid:
+        try:
+            links.incident_resolve_with_article(
+                actor=request.user,
+                incident=incident,
+                article=extra.cleaned_data["article"],
+                expected_version=extra.cleaned_data["version"],
+                **resolve.cleaned_data,
+            )
+        except DomainError as refusal:
+            _refusal_on_forms(refusal, resolve, extra)
+            valid = False
+    if valid:
+        return record_response(request, incident.pk)
+    return record_response(
+        request,
+        incident.pk,
+        error=_summary(resolve, extra),
+        resolve_form=resolve,
+        article_form=extra,
+        resolve_open=True,
+    )
+
+
+def _refusal_on_forms(refusal: DomainError, *forms) -> None:
+    """The service's field messages on the form that shows the field; the rest on top."""
+    if isinstance(refusal, NotPermitted):
+        raise PermissionDenied(refusal.message)
+    unplaced = not refusal.fields
+    for name, texts in refusal.fields.items():
+        shown = [f for f in forms if name in f.fields and not f.fields[name].widget.is_hidden]
+        if shown:
+            shown[0].add_error(name, texts)
+        else:
+            unplaced = True
+    if unplaced:
+        forms[0].add_error(None, refusal.message)
+
+
+def _summary(*forms) -> str:
+    """One line for the top of the panel, read out as an alert: what stopped the resolve."""
+    parts = ["The incident is not resolved."]
+    for form in forms:
+        parts += form.non_field_errors()
+        for name, texts in form.errors.items():
+            if name != "__all__":
+                parts.append(f"{form[name].label}: {' '.join(texts)}")
+    return " ".join(parts)
+
+
+@agent_required
+def incident_article_options(request, incident_pk):
+    """htmx: published articles for the resolve form's list, matching what is typed so far
+    (a number or words), or the incident's own words before anything is typed."""
+    incident = _incident(request, incident_pk)
+    typed = request.GET.get("article", "").strip()[:200]
+    published = knowledge.article_list(viewer=request.user).filter(state=ArticleState.PUBLISHED)
+    if typed.upper().startswith("KB"):
+        articles = published.filter(number__startswith=typed.upper()).order_by("number")
+    else:
+        articles = knowledge.article_search(
+            viewer=request.user, text=typed or incident.short_description
+        )
+    context = {"articles": articles[:ARTICLE_OPTIONS]}
+    return render(request, "servicedesk/_resolve_article_options.html", context)
