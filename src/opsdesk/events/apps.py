@@ -6,7 +6,7 @@ from django.apps import AppConfig
 class EventsConfig(AppConfig):
     name = "opsdesk.events"
     label = "events"
-    nav_items = [("Operations", "events:console", "agent")]
+    nav_items = [("Alerts", "events:console", "agent")]
 
     def ready(self):
         # Registers the wake-up of the worker after events are accepted.
