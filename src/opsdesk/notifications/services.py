@@ -200,7 +200,14 @@ def notify_alerts_fired(*, event: OutboxEvent) -> int:
     were suppressed, started flapping or cleared before the fact is handled notify nobody; the
     rows are unique per fact, so a redelivered fact queues nothing twice.
     """
-    ids = [a.get("alert_id") for a in event.payload.get("alerts") or [] if isinstance(a, dict)]
+    # The fact carries each alert's actions: only those naming recipients are read again.
+    ids = [
+        a.get("alert_id")
+        for a in event.payload.get("alerts") or []
+        if isinstance(a, dict) and (a.get("actions") or {}).get("notify")
+    ]
+    if not ids:
+        return 0
     alerts = [
         alert
         for alert in Alert.objects.filter(
