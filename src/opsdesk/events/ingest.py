@@ -7,12 +7,13 @@ write what was received, in one transaction, so an accepted event is never lost.
 import hashlib
 import time
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from opsdesk.events.bulk import insert_values
-from opsdesk.events.models import Event, Integration, hash_secret
+from opsdesk.events.models import Event, Integration, RateWindow, hash_secret
 
 MAX_INGEST_BYTES = 512 * 1024
 # Retries of the same body within this many seconds are the same delivery; a later
@@ -49,18 +50,48 @@ def rate_limited(integration: Integration, count: int, *, now: float | None = No
     """Count ``count`` events against the integration's window; seconds to wait, or 0."""
     now = now if now is not None else time.time()
     window = int(now // RATE_WINDOW_SECONDS)
-    key = f"events:rate:{integration.pk}:{window}"
-    try:
-        used = cache.incr(key, count)
-    except ValueError:
-        # First request of the window; add() loses the race harmlessly to a concurrent one.
-        if not cache.add(key, count, timeout=RATE_WINDOW_SECONDS * 2):
-            used = cache.incr(key, count)
-        else:
-            used = count
+    if _cache_is_shared():
+        used = _count_in_cache(integration.pk, window, count)
+    else:
+        used = _count_in_database(integration.pk, window, count)
     if used > integration.rate_limit_per_minute:
         return max(1, int((window + 1) * RATE_WINDOW_SECONDS - now))
     return 0
+
+
+def _cache_is_shared() -> bool:
+    # The memory cache is per process; Redis (OPSDESK_REDIS_URL) is one for all of them.
+    return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
+
+
+def _count_in_cache(integration_id: int, window: int, count: int) -> int:
+    key = f"events:rate:{integration_id}:{window}"
+    try:
+        return cache.incr(key, count)
+    except ValueError:
+        # First request of the window; add() loses the race harmlessly to a concurrent one.
+        if not cache.add(key, count, timeout=RATE_WINDOW_SECONDS * 2):
+            return cache.incr(key, count)
+        return count
+
+
+def _count_in_database(integration_id: int, window: int, count: int) -> int:
+    """One upsert that adds and reads back, atomic on both databases."""
+    table = connection.ops.quote_name(RateWindow._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (integration_id, minute, used) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (integration_id, minute) DO UPDATE SET used = {table}.used + "
+            "excluded.used RETURNING used",
+            [integration_id, window, count],
+        )
+        return cursor.fetchone()[0]
+
+
+def rate_windows_prune(*, now: float | None = None) -> int:
+    """Forget the counts of windows that have passed."""
+    window = int((now if now is not None else time.time()) // RATE_WINDOW_SECONDS)
+    return RateWindow.objects.filter(minute__lt=window - 1).delete()[0]
 
 
 def delivery_keys(*, integration_id: int, body: bytes, count: int, idempotency_key: str, now):

@@ -100,6 +100,28 @@ class Integration(TimestampedModel, VersionedModel):
             raise ValidationError({"identity_labels": "Give a list of label names."})
 
 
+class RateWindow(models.Model):
+    """Events counted per integration per minute, when no shared cache (Redis) is configured.
+
+    Each web process has its own memory cache; counting there would let every process take
+    the whole rate. This row is the count all processes share.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    minute = models.BigIntegerField(help_text="Minutes since the epoch.")
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "minute"], name="events_one_rate_window_per_minute"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.integration_id}@{self.minute}: {self.used}"
+
+
 class EventState(models.TextChoices):
     PENDING = "pending", "Pending"
     PROCESSED = "processed", "Processed"

@@ -8,7 +8,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from opsdesk.core.context import action_context
-from opsdesk.events import heartbeats, maintenance, processing
+from opsdesk.events import heartbeats, ingest, maintenance, processing
 from opsdesk.events.ingest import on_accepted
 
 # A web process wakes the worker at most this often; a woken worker keeps looking for new
@@ -49,6 +49,7 @@ def events_sweep():
         processing.alerts_expire(now=now)
         processing.alerts_settle(now=now)
         maintenance.windows_remind(now=now)
+        ingest.rate_windows_prune()
 
 
 @db_periodic_task(crontab(minute="17", hour="3"))
