@@ -69,6 +69,14 @@ CIS = [
     ("endpoint", "lon-print-3f", COLLAB, 4, "HP", {"asset_tag": "PR-0031"}),
     ("endpoint", "kiosk-reception-01", COLLAB, 4, "Dell", {"asset_tag": "KI-0002"}),
 ]
+# The departments (as on the demo users' profiles) that use each business service.
+CONSUMERS = {
+    "Payroll": ["Human Resources", "Finance"],
+    "Online Store": ["Sales", "Marketing", "Customer Care"],
+    "ERP – Finance & Logistics": ["Finance", "Logistics"],
+    "Customer Support Portal": ["Customer Care"],
+    "Document Sharing": ["Legal", "Engineering", "Marketing"],
+}
 HOSTS = [f"esx-lon-0{i}" for i in range(1, 7)] + ["esx-man-01", "esx-man-02"]
 CIS += [("server", h, SS, 1 if "lon" in h else 2, "Dell", {"cpu_cores": 48}) for h in HOSTS]
 VMS = {
@@ -210,6 +218,7 @@ def load(*, progress) -> None:
             attributes=attributes,
             service_owner=owner if class_key == "business_service" else None,
             location="Manchester" if "-man-" in name else "London",
+            consumer_departments=CONSUMERS.get(name, []),
         )
         added += 1
     progress(f"{added} configuration items added ({len(CIS)} in the demo CMDB)")

@@ -1,6 +1,9 @@
 """Forms of the CMDB pages. They shape input; the services validate and write."""
 
+import re
+
 from django import forms
+from django.db.models.functions import Lower
 
 from opsdesk.cmdb.models import (
     SUPPORTING_TEAM_TYPES,
@@ -55,8 +58,26 @@ class CIFilterForm(forms.Form):
         return queryset
 
 
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in re.split(r"[;\n]", text or "") if n.strip()]
+
+
 class CIForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    consumer_departments = forms.CharField(
+        label="Used by departments",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Business and technical services only. One department per line, named as "
+        "on user profiles (any case); their people hear when the service is disrupted.",
+    )
+    subscribers = forms.CharField(
+        label="Subscribers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Business and technical services only. Usernames of people who follow the "
+        "service, separated by spaces, commas or new lines.",
+    )
 
     class Meta:
         model = ConfigurationItem
@@ -85,8 +106,38 @@ class CIForm(forms.ModelForm):
         self.fields["attributes"].widget.attrs["rows"] = 6
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.initial["consumer_departments"] = "\n".join(
+                self.instance.consumer_departments or []
+            )
+            self.initial["subscribers"] = "\n".join(
+                # People who have left are dropped on the next save; they hear nothing anyway.
+                self.instance.subscribers.filter(is_active=True)
+                .order_by(Lower("username"))
+                .values_list("username", flat=True)
+            )
         else:
             del self.fields["version"]
+
+    def clean_consumer_departments(self) -> list[str]:
+        return _names(self.cleaned_data["consumer_departments"])
+
+    def clean_subscribers(self) -> list[User]:
+        wanted = [n for n in re.split(r"[\s,;]+", self.cleaned_data["subscribers"] or "") if n]
+        keys = {n.lower() for n in wanted}
+        found = {
+            u.username.lower(): u
+            for u in User.objects.alias(key=Lower("username")).filter(key__in=keys)
+        }
+        unknown = sorted({n for n in wanted if n.lower() not in found})
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (
+                f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            )
+            raise forms.ValidationError(f"No user called {shown}.")
+        inactive = sorted(u.username for u in found.values() if not u.is_active)
+        if inactive:
+            raise forms.ValidationError(f"{', '.join(inactive[:5])}: no longer active.")
+        return list(found.values())
 
     def values(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}

@@ -10,6 +10,11 @@ from opsdesk.core.models import Team, TeamType
 from opsdesk.core.models.base import TimestampedModel, VersionedModel
 
 BUSINESS_SERVICE = "business_service"
+TECHNICAL_SERVICE = "technical_service"
+# The classes whose CIs are used by people, and so may name who uses them.
+SERVICE_CLASSES = (BUSINESS_SERVICE, TECHNICAL_SERVICE)
+# As long as User.department, so any department can be named.
+DEPARTMENT_MAX_LENGTH = 100
 
 # Support groups that own infrastructure: the Technical, Application and IT Operations
 # Management functions. The service desk takes calls; it does not own CIs.
@@ -39,6 +44,10 @@ class CIClass(models.Model):
     @property
     def is_business_service(self) -> bool:
         return self.key == BUSINESS_SERVICE
+
+    @property
+    def is_service(self) -> bool:
+        return self.key in SERVICE_CLASSES
 
     def clean(self):
         try:
@@ -112,6 +121,19 @@ class ConfigurationItem(TimestampedModel, VersionedModel):
     location = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Who uses a service: whole departments (matched, in any case, against User.department)
+    # and people who follow it themselves. Only business and technical services have users.
+    consumer_departments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Departments whose people use this service (names as on user profiles).",
+    )
+    subscribers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="followed_services",
+        help_text="People who follow this service and hear when it is disrupted.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -135,8 +157,15 @@ class ConfigurationItem(TimestampedModel, VersionedModel):
     def __str__(self):
         return self.name
 
+    @property
+    def is_service(self) -> bool:
+        return self.ci_class_id is not None and self.ci_class.is_service
+
     def clean(self):
         errors = {}
+        problem = self._departments_problem()
+        if problem:
+            errors["consumer_departments"] = [problem]
         if self.supporting_team_id and self.supporting_team.type not in SUPPORTING_TEAM_TYPES:
             errors["supporting_team"] = [
                 "Choose a technical, application or IT operations team; "
@@ -150,6 +179,39 @@ class ConfigurationItem(TimestampedModel, VersionedModel):
                 errors["attributes"] = problems
         if errors:
             raise ValidationError(errors)
+
+    def _departments_problem(self) -> str:
+        departments = self.consumer_departments
+        if not isinstance(departments, list) or not all(isinstance(d, str) for d in departments):
+            return "A list of department names."
+        if not departments:
+            return ""
+        if self.ci_class_id and not self.ci_class.is_service:
+            return (
+                "Only business and technical services have users; "
+                f"leave this empty for a {self.ci_class.name.lower()}."
+            )
+        if any(not d.strip() for d in departments):
+            return "A department name cannot be empty."
+        too_long = [d for d in departments if len(d) > DEPARTMENT_MAX_LENGTH]
+        if too_long:
+            return f"{too_long[0][:20]}…: at most {DEPARTMENT_MAX_LENGTH} characters."
+        return ""
+
+
+def normalise_departments(value):
+    """Names stripped, blanks dropped, each department once (any case); non-lists as they are."""
+    if not isinstance(value, list | tuple):
+        return value
+    seen, names = set(), []
+    for name in value:
+        if not isinstance(name, str):
+            return list(value)  # left for clean() to refuse
+        name = name.strip()
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    return names
 
 
 class RelationshipType(models.TextChoices):

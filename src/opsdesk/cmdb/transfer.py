@@ -10,15 +10,20 @@ CSV files hold one kind of record, told apart by their header: CI files have ``c
 ``name`` columns, relationship files ``source_class, source_name, type, target_class,
 target_name``. JSON files hold both: ``{"cis": [...], "relationships": [...]}`` with the same
 keys, and ``attributes`` as an object instead of a JSON string.
+
+Services' users travel too: ``consumer_departments`` (department names, ";"-separated in CSV, a
+list in JSON) and ``subscribers`` (usernames, likewise).
 """
 
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Prefetch
 
 from opsdesk.cmdb.models import (
     CIClass,
@@ -44,6 +49,8 @@ CI_COLUMNS = [
     "location",
     "description",
     "attributes",
+    "consumer_departments",
+    "subscribers",
 ]
 RELATIONSHIP_COLUMNS = ["source_class", "source_name", "type", "target_class", "target_name"]
 FORMATS = ("csv", "json")
@@ -241,14 +248,14 @@ class _Lookups:
             raise RowRefused(f"supporting_team: no team called {value!r}")
         return found
 
-    def user(self, value):
+    def user(self, value, column="service_owner"):
         if not value:
             return None
         key = str(value).strip().lower()
         if key not in self.users:
             self.users[key] = User.objects.filter(username__iexact=key).first()
         if self.users[key] is None:
-            raise RowRefused(f"service_owner: no user called {value!r}")
+            raise RowRefused(f"{column}: no user called {value!r}")
         return self.users[key]
 
     def ci(self, class_value, name) -> ConfigurationItem:
@@ -258,6 +265,19 @@ class _Lookups:
         if found is None:
             raise RowRefused(f"no {ci_class.name.lower()} called {name!r}")
         return found
+
+
+def _list_cell(value, column: str, separators: str) -> list[str]:
+    """A list in JSON, or one cell of names split on ``separators`` (a regex class) in CSV."""
+    if isinstance(value, list):
+        if not all(isinstance(v, str) for v in value):
+            raise RowRefused(f"{column}: a list of names")
+        return [v.strip() for v in value if v.strip()]
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        raise RowRefused(f"{column}: a list of names")
+    return [v.strip() for v in re.split(separators, value) if v.strip()]
 
 
 def _choice(choices, value, column):
@@ -301,6 +321,15 @@ def _ci_values(row: dict, lookups: _Lookups) -> tuple[CIClass, str, dict]:
             except json.JSONDecodeError as error:
                 raise RowRefused(f"attributes: not valid JSON ({error.msg})") from None
         values["attributes"] = attributes
+    if "consumer_departments" in row:
+        values["consumer_departments"] = _list_cell(
+            row["consumer_departments"], "consumer_departments", r"[;\n]"
+        )
+    if "subscribers" in row:
+        values["subscribers"] = [
+            lookups.user(name, "subscribers")
+            for name in _list_cell(row["subscribers"], "subscribers", r"[;,\s]+")
+        ]
     return ci_class, name, values
 
 
@@ -388,7 +417,13 @@ def cmdb_import(
 # --- export -------------------------------------------------------------------------------------
 def _ci_records(queryset=None) -> Iterator[dict]:
     qs = queryset if queryset is not None else ConfigurationItem.objects.all()
-    qs = qs.select_related("ci_class", "supporting_team", "service_owner").order_by("id")
+    qs = (
+        qs.select_related("ci_class", "supporting_team", "service_owner")
+        .prefetch_related(
+            Prefetch("subscribers", User.objects.only("username").order_by("username"))
+        )
+        .order_by("id")
+    )
     for ci in qs.iterator(chunk_size=2000):
         yield {
             "class": ci.ci_class.key,
@@ -402,6 +437,8 @@ def _ci_records(queryset=None) -> Iterator[dict]:
             "location": ci.location,
             "description": ci.description,
             "attributes": ci.attributes,
+            "consumer_departments": list(ci.consumer_departments or []),
+            "subscribers": [user.username for user in ci.subscribers.all()],
         }
 
 
@@ -430,5 +467,7 @@ def cmdb_export(*, fmt: str = "json", kind: str = "cis", queryset=None) -> str:
         writer.writeheader()
         for record in _ci_records(queryset):
             record["attributes"] = json.dumps(record["attributes"], sort_keys=True)
+            record["consumer_departments"] = "; ".join(record["consumer_departments"])
+            record["subscribers"] = "; ".join(record["subscribers"])
             writer.writerow(record)
     return out.getvalue()

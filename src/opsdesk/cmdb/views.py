@@ -51,8 +51,14 @@ def ci_list(request):
 def ci_detail(request, pk: int):
     ci = get_object_or_404(selectors.ci_list(viewer=request.user), pk=pk)
     context = {"ci": ci, "can_edit": cmdb_can_edit(request.user), "staff": False}
-    # Relationships reveal other CIs, which requesters may not see.
+    # Relationships reveal other CIs, and subscribers other people: staff only.
     if cmdb_can_read_all(request.user):
+        if ci.is_service:
+            subscribers = ci.subscribers.order_by("username")
+            context["service_users"] = True
+            context["subscribers_page"] = Paginator(subscribers, PAGE_SIZE).get_page(
+                request.GET.get("page")
+            )
         context.update(
             staff=True,
             relationships=selectors.ci_relationships(ci=ci),

@@ -4,7 +4,11 @@ Templates see only these names: event, number, short_description, description, s
 priority, caller, assignee, assignment_group, resolution_notes, recipient, url, internal, and
 per event: comment, comment_author (commented); survey_url (survey); acknowledge_url, reason
 (page); level, why (escalation notice); update, next_update_due (stakeholder update);
-sla_kind, due_at, threshold (SLA warning and breach).
+sla_kind, due_at, threshold (SLA warning and breach); and for major-incident mail (declared,
+stakeholder update) services (the affected services' names), summary and status_url.
+
+Major-incident mail also reaches the users of the affected services, most of whom cannot open
+the ticket: its templates hold only public text and link to the portal's service status.
 
 An alert that fired (``alert_fired``, sent to the recipients of a rule's ``notify`` action) is
 not a ticket: its templates see event, recipient, count (alerts in this mail), others
@@ -36,7 +40,11 @@ RULES = [
     ("stakeholder_update", "caller", True, False),
     ("stakeholder_update", "watchers", True, False),
     ("stakeholder_update", "named", True, False),
+    ("stakeholder_update", "service_users", True, False),
     ("alert_fired", "named", True, True),
+    ("major_declared", "caller", True, False),
+    ("major_declared", "watchers", True, False),
+    ("major_declared", "service_users", True, False),
 ]
 
 FOOTER = (
@@ -128,11 +136,33 @@ TEMPLATES = {
         "{{ number }} ({{ priority }}) needs attention: {{ why }}",
         "<p><b>{{ number }}</b> ({{ priority }}) needs attention: {{ why }}</p>",
     ),
+}
+
+# Major-incident mail goes to everyone who uses the affected services: public text only, a
+# link to the service status they can all open, and no invitation to reply into the ticket.
+BROADCAST_FOOTER = "\n\n--\n{{ number }} · Status of our services: {{ status_url }}\n"
+BROADCAST_HTML_FOOTER = (
+    '<hr><p>{{ number }} · <a href="{{ status_url }}">Status of our services</a></p>'
+)
+
+BROADCAST_TEMPLATES = {
+    "major_declared": (
+        "Service disruption: {{ services|default:short_description }}",
+        "Hello {{ recipient }},\n\nWe are working on a major incident"
+        "{% if services %} affecting {{ services }}{% endif %}:\n\n{{ summary }}\n\n"
+        "We will send updates until it is over; there is no need to report it again.",
+        "<p>Hello {{ recipient }},</p><p>We are working on a major incident"
+        "{% if services %} affecting <b>{{ services }}</b>{% endif %}:</p>"
+        "<blockquote>{{ summary|linebreaksbr }}</blockquote>"
+        "<p>We will send updates until it is over; there is no need to report it again.</p>",
+    ),
     "stakeholder_update": (
         "Major incident update: {{ short_description }}",
-        "Update on {{ number }} ({{ state }}):\n\n{{ update }}"
+        "Update on {{ number }} ({{ state }}){% if services %}, affecting {{ services }}"
+        "{% endif %}:\n\n{{ update }}"
         "{% if next_update_due %}\n\nNext update by {{ next_update_due }}.{% endif %}",
-        "<p>Update on <b>{{ number }}</b> ({{ state }}):</p>"
+        "<p>Update on <b>{{ number }}</b> ({{ state }}){% if services %}, affecting "
+        "{{ services }}{% endif %}:</p>"
         "<blockquote>{{ update|linebreaksbr }}</blockquote>"
         "{% if next_update_due %}<p>Next update by {{ next_update_due }}.</p>{% endif %}",
     ),
@@ -176,6 +206,15 @@ def seed(apps) -> None:
                 "subject": subject,
                 "body_text": text + FOOTER,
                 "body_html": html + HTML_FOOTER,
+            },
+        )
+    for event, (subject, text, html) in BROADCAST_TEMPLATES.items():
+        template_model.objects.get_or_create(
+            event=event,
+            defaults={
+                "subject": subject,
+                "body_text": text + BROADCAST_FOOTER,
+                "body_html": html + BROADCAST_HTML_FOOTER,
             },
         )
     for event, (subject, text, html) in ALERT_TEMPLATES.items():

@@ -20,7 +20,12 @@ from django.utils import timezone
 from opsdesk.core.mail import mail_remember
 from opsdesk.core.models import MailMessageRecord
 from opsdesk.core.outbox import backoff
-from opsdesk.notifications.models import URGENT_EVENTS, Delivery, DeliveryState
+from opsdesk.notifications.models import (
+    BROADCAST_EVENTS,
+    URGENT_EVENTS,
+    Delivery,
+    DeliveryState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +151,9 @@ def _mark_sent(group: list[Delivery], now) -> None:
             message_id=lead.message_id,
             direction="out",
             record=record,
-            addresses=[lead.address],
+            # A broadcast to everyone who uses a service does not make each of them part of
+            # the incident's conversation: a reply from one of them starts a ticket of its own.
+            addresses=[] if lead.event in BROADCAST_EVENTS else [lead.address],
             subject=lead.subject,
         )
 

@@ -28,6 +28,7 @@ class Event(models.TextChoices):
     ESCALATION_NOTICE = "escalation_notice", "Escalation notice"
     STAKEHOLDER_UPDATE = "stakeholder_update", "Major incident update"
     ALERT_FIRED = "alert_fired", "Alert fired"
+    MAJOR_DECLARED = "major_declared", "Major incident declared"
 
 
 # Being paged is part of being on call; nobody may switch it off.
@@ -36,6 +37,8 @@ MANDATORY_EVENTS = frozenset({Event.PAGE})
 URGENT_EVENTS = frozenset(
     {Event.PAGE, Event.ESCALATION_NOTICE, Event.SLA_BREACHED, Event.ALERT_FIRED}
 )
+# Announcements to many people; replying to one is not joining the incident's conversation.
+BROADCAST_EVENTS = frozenset({Event.STAKEHOLDER_UPDATE, Event.MAJOR_DECLARED})
 
 
 class Audience(models.TextChoices):
@@ -45,6 +48,9 @@ class Audience(models.TextChoices):
     WATCHERS = "watchers", "Watchers"
     TEAM_LEAD = "team_lead", "Team lead"
     NAMED = "named", "People named in the event"
+    # Everyone whose department uses, or who follows, a service the incident affects; for
+    # major incidents only, and told the public text only.
+    SERVICE_USERS = "service_users", "Users of the affected services"
 
 
 class Channel(models.TextChoices):

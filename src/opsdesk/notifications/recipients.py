@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.urls import reverse
 
+from opsdesk.cmdb.selectors import service_list, service_users
 from opsdesk.core.models import AuditEntry, OutboxEvent, TimelineEntry, User
 from opsdesk.core.roles import is_agent
 from opsdesk.events.models import Alert
@@ -27,7 +28,11 @@ TOPIC_EVENTS = {
     "incident.page": Event.PAGE,
     "incident.escalation_notice": Event.ESCALATION_NOTICE,
     "incident.stakeholder_update": Event.STAKEHOLDER_UPDATE,
+    "incident.major_declared": Event.MAJOR_DECLARED,
 }
+
+# Major-incident communications: they name the affected services and where to follow them.
+MAJOR_EVENTS = frozenset({Event.MAJOR_DECLARED, Event.STAKEHOLDER_UPDATE})
 
 # The audit action that records who made the change behind each topic.
 ACTOR_ACTIONS = {
@@ -37,6 +42,8 @@ ACTOR_ACTIONS = {
     "incident.held": ["incident.hold"],
     "incident.resolved": ["incident.resolve"],
     "incident.reopened": ["incident.reopen"],
+    "incident.major_declared": ["incident.major_declared"],
+    "incident.stakeholder_update": ["incident.stakeholder_update"],
 }
 
 
@@ -51,10 +58,35 @@ class Fact:
     named_users: list[User] = field(default_factory=list)
     named_addresses: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    # The services the fact is about (None: the incident's own, looked up when needed).
+    service_ids: list[int] | None = None
 
 
 def incident_url(incident: Incident) -> str:
     return f"{settings.BASE_URL}{reverse('incidents:detail', args=[incident.pk])}"
+
+
+def status_url() -> str:
+    """The portal's service-status panel: the link for people who cannot open the ticket."""
+    return f"{settings.BASE_URL}{reverse('servicedesk:home')}"
+
+
+def _incident_service_ids(incident: Incident) -> list[int]:
+    ids = set(incident.affected_services.values_list("pk", flat=True))
+    if incident.service_id:
+        ids.add(incident.service_id)
+    return sorted(ids)
+
+
+def _fact_service_ids(payload: dict, incident: Incident) -> list[int]:
+    """The services affected when the fact happened (its payload), and the incident's service."""
+    listed = payload.get("affected_service_ids")
+    if not isinstance(listed, list):
+        return _incident_service_ids(incident)
+    ids = {pk for pk in listed if isinstance(pk, int)}
+    if incident.service_id:
+        ids.add(incident.service_id)
+    return sorted(ids)
 
 
 def _incident_for(topic: str, payload: dict) -> Incident | None:
@@ -132,6 +164,14 @@ def fact_for(event: OutboxEvent) -> Fact | None:
             due_at=payload.get("due_at") or "",
             threshold=payload.get("threshold", ""),
         )
+    if kind in MAJOR_EVENTS:
+        fact.service_ids = _fact_service_ids(payload, incident)
+        names = service_list().filter(pk__in=fact.service_ids).order_by("name")
+        fact.extra.update(
+            services=", ".join(names.values_list("name", flat=True)),
+            summary=incident.major_summary or incident.short_description,
+            status_url=status_url(),
+        )
     return fact
 
 
@@ -150,7 +190,27 @@ def audience_members(fact: Fact, audience: str) -> list[User]:
         return [group.lead] if group and group.lead else []
     if audience == Audience.NAMED:
         return list(fact.named_users)
+    if audience == Audience.SERVICE_USERS:
+        return _service_users(fact)
     return []
+
+
+def _service_users(fact: Fact) -> list[User]:
+    """Users of the services a major incident affects, in three queries however many they are."""
+    incident = fact.incident
+    if not incident.is_major or incident.confidential:
+        return []  # a broadcast is for disruptions everyone may know about
+    ids = fact.service_ids if fact.service_ids is not None else _incident_service_ids(incident)
+    people = list(service_users(ids))
+    # Load everyone's roles at once, so the per-person checks that follow (in-app for agents)
+    # read core.roles' per-user cache instead of asking the database once per person.
+    roles: dict[int, set[str]] = {}
+    memberships = User.groups.through.objects.filter(user_id__in=[u.pk for u in people])
+    for user_id, name in memberships.values_list("user_id", "group__name"):
+        roles.setdefault(user_id, set()).add(name)
+    for user in people:
+        user._opsdesk_roles = frozenset(roles.get(user.pk, ()))
+    return people
 
 
 def may_hear(fact: Fact, user: User, audience: str) -> bool:
@@ -159,6 +219,9 @@ def may_hear(fact: Fact, user: User, audience: str) -> bool:
         return False
     if fact.actor_id is not None and user.pk == fact.actor_id and fact.event != Event.PAGE:
         return False
+    if audience == Audience.SERVICE_USERS:
+        # Many of them cannot open the ticket: they are told the public text, never a note.
+        return not fact.internal and not fact.incident.confidential
     if fact.internal and not is_agent(user):
         return False
     # A page or escalation goes to the people on call, who need it whatever the record's flags.

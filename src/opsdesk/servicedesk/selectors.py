@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from opsdesk.cmdb import selectors as cmdb
+from opsdesk.cmdb.models import BUSINESS_SERVICE, CIStatus, ConfigurationItem
 from opsdesk.incidents.models import OPEN_STATES, Incident
 from opsdesk.incidents.selectors import incident_list
 from opsdesk.servicedesk.models import Survey
@@ -29,6 +31,10 @@ def portal_ticket(*, viewer, pk) -> Incident | None:
 
 
 def services_used_by(*, viewer) -> set[int]:
+    """The services the viewer depends on: the ones their department uses, the ones they
+    follow, and the ones their recent tickets were about."""
+    if not getattr(viewer, "is_authenticated", False):
+        return set()
     since = timezone.now() - DEPENDS_WINDOW
     mine = my_tickets(viewer=viewer).filter(opened_at__gte=since)
     ids = set(mine.exclude(service=None).values_list("service_id", flat=True))
@@ -37,23 +43,61 @@ def services_used_by(*, viewer) -> set[int]:
             "configurationitem_id", flat=True
         )
     )
-    return ids
+    return ids | cmdb.services_used_by(user=viewer)
 
 
 def service_status(*, viewer) -> list[dict]:
     """Open major incidents on business services the viewer depends on, one line per service.
 
     Someone with no history yet sees every open major incident: better told too much than
-    left wondering why the service they just tried is down.
+    left wondering why the service they just tried is down. Each line says whether the viewer
+    follows the service, for the panel's follow toggle.
     """
     majors = Incident.objects.filter(is_major=True, state__in=OPEN_STATES, confidential=False)
     used = services_used_by(viewer=viewer)
+    followed = followed_service_ids(viewer=viewer)
     rows = []
-    for incident in majors.prefetch_related("affected_services").order_by("-opened_at")[:20]:
+    for incident in majors.prefetch_related("affected_services__ci_class").order_by("-opened_at")[
+        :20
+    ]:
         for service in incident.affected_services.all():
             if not used or service.pk in used:
-                rows.append({"service": service, "incident": incident})
+                rows.append(
+                    {
+                        "service": service,
+                        "incident": incident,
+                        "followed": service.pk in followed,
+                        "followable": service.ci_class.is_business_service,
+                    }
+                )
     return rows
+
+
+def followed_services(*, viewer) -> QuerySet[ConfigurationItem]:
+    return cmdb.services_followed_by(user=viewer)
+
+
+def followed_service_ids(*, viewer) -> set[int]:
+    return set(followed_services(viewer=viewer).values_list("pk", flat=True))
+
+
+def services_to_follow(*, viewer) -> QuerySet[ConfigurationItem]:
+    """Business services in use that the viewer does not follow yet: the panel's choices."""
+    followed = followed_services(viewer=viewer).values("pk")
+    return (
+        cmdb.ci_list(viewer=viewer)
+        .filter(ci_class__key=BUSINESS_SERVICE)
+        .exclude(status=CIStatus.RETIRED)
+        .exclude(pk__in=followed)
+        .order_by("name")
+    )
+
+
+def followable_service(*, viewer, pk) -> ConfigurationItem | None:
+    """A business service the viewer may follow; None (a 404 or a form error) for anything else."""
+    if not str(pk or "").isdigit() or len(str(pk)) > 18:
+        return None
+    return cmdb.ci_list(viewer=viewer).filter(ci_class__key=BUSINESS_SERVICE, pk=pk).first()
 
 
 def survey_for(*, incident) -> Survey | None:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("report/", portal.report, name="report"),
     path("report/suggestions/", portal.suggestions, name="suggestions"),
     path("tickets/", portal.my_tickets, name="tickets"),
+    path("services/follow/", portal.service_follow, name="service-follow"),
     path("tickets/<int:pk>/", portal.ticket, name="ticket"),
     path("tickets/<int:pk>/<slug:name>/", portal.ticket_action, name="ticket-action"),
     path("knowledge/", portal.kb_search, name="kb-search"),

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from opsdesk.cmdb.models import CIClass, ConfigurationItem, Relationship
+from opsdesk.cmdb.models import DEPARTMENT_MAX_LENGTH, CIClass, ConfigurationItem, Relationship
+from opsdesk.cmdb.roles import cmdb_can_read_all
 from opsdesk.core.api.base import VersionedSerializer
 from opsdesk.core.models import Team, User
 
@@ -22,6 +23,20 @@ class ConfigurationItemSerializer(VersionedSerializer):
     service_owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True
     )
+    consumer_departments = serializers.ListField(
+        child=serializers.CharField(max_length=DEPARTMENT_MAX_LENGTH),
+        required=False,
+        max_length=500,
+        help_text="Business and technical services only: departments whose people use it, "
+        "matched in any case against users' department.",
+    )
+    subscribers = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text="Business and technical services only: ids of active users who follow it. "
+        "Shown to service-desk staff only; sending it replaces the list.",
+    )
 
     class Meta:
         model = ConfigurationItem
@@ -39,6 +54,8 @@ class ConfigurationItemSerializer(VersionedSerializer):
             "location",
             "description",
             "attributes",
+            "consumer_departments",
+            "subscribers",
             "created_at",
             "updated_at",
             "version",
@@ -46,6 +63,13 @@ class ConfigurationItemSerializer(VersionedSerializer):
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness per class is checked by the service, with the same message everywhere.
         validators = []
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not cmdb_can_read_all(request.user):
+            data.pop("subscribers", None)  # who follows a service is not the public's business
+        return data
 
 
 class RelationshipSerializer(serializers.ModelSerializer):

@@ -1,7 +1,10 @@
-"""The self-service portal: report an issue, follow my tickets, read the knowledge base.
+"""The self-service portal: report an issue, follow my tickets and services, read the
+knowledge base.
 
 Every ticket lookup goes through the viewer's own visibility, so a guessed id answers 404.
 """
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from opsdesk.cmdb import services as cmdb
 from opsdesk.core.attachments import attachment_store, attachments_for
 from opsdesk.core.errors import DomainError
 from opsdesk.core.timeline import render_markdown, timeline_for
@@ -22,18 +26,79 @@ from opsdesk.servicedesk.forms import PortalCommentForm, ReopenForm, ReportForm
 from opsdesk.servicedesk.surveys import survey_token
 
 SUGGESTIONS = 5
+# The panel lists this many followed services; the rest are counted.
+FOLLOWED_SHOWN = 25
+
+
+def _status_context(request, notes=()) -> dict:
+    followed = selectors.followed_services(viewer=request.user)
+    return {
+        "status": selectors.service_status(viewer=request.user),
+        "followed": followed[:FOLLOWED_SHOWN],
+        "followed_more": max(0, followed.count() - FOLLOWED_SHOWN),
+        "follow_choices": selectors.services_to_follow(viewer=request.user),
+        "status_notes": notes,
+    }
+
+
+def _home_context(request, notes=()) -> dict:
+    return {
+        "tickets": selectors.my_tickets(viewer=request.user).order_by("-opened_at")[:5],
+        "popular": knowledge.article_list(viewer=request.user)
+        .filter(state="published", audience="public")
+        .order_by("-views")[:5],
+        **_status_context(request, notes),
+    }
 
 
 @login_required
 def home(request):
-    context = {
-        "tickets": selectors.my_tickets(viewer=request.user).order_by("-opened_at")[:5],
-        "status": selectors.service_status(viewer=request.user),
-        "popular": knowledge.article_list(viewer=request.user)
-        .filter(state="published", audience="public")
-        .order_by("-views")[:5],
-    }
-    return render(request, "servicedesk/portal/home.html", context)
+    return render(request, "servicedesk/portal/home.html", _home_context(request))
+
+
+@dataclass(frozen=True)
+class StatusNote:
+    """A message shown in the status panel itself (htmx swaps the panel, not the page)."""
+
+    level_tag: str
+    text: str
+
+    def __str__(self):
+        return self.text
+
+
+@login_required
+@require_POST
+def service_follow(request):
+    """Follow or unfollow a business service from the status panel (htmx, or a plain POST)."""
+    action = request.POST.get("action")
+    service = selectors.followable_service(viewer=request.user, pk=request.POST.get("service"))
+    problem = ""
+    if action not in ("follow", "unfollow"):
+        problem = "Choose whether to follow or unfollow the service."
+    elif service is None:
+        problem = "Choose a service from the list."
+    else:
+        change = cmdb.service_subscribe if action == "follow" else cmdb.service_unsubscribe
+        try:
+            change(actor=request.user, service=service)
+        except DomainError as refusal:
+            problem = refusal.message
+    if problem:
+        note = StatusNote("error", problem)
+    elif action == "follow":
+        note = StatusNote("success", f"You follow {service}; we will mail you when it is down.")
+    else:
+        note = StatusNote("success", f"You no longer follow {service}.")
+    if request.headers.get("HX-Request"):
+        # htmx swaps only successful answers, so a refusal comes back as the panel saying why.
+        context = _status_context(request, notes=[note])
+        return render(request, "servicedesk/portal/_status.html", context)
+    if problem:
+        context = _home_context(request, notes=[note])
+        return render(request, "servicedesk/portal/home.html", context, status=400)
+    messages.success(request, note.text)
+    return redirect("servicedesk:home")
 
 
 @login_required
