@@ -15,6 +15,10 @@ Throughput is end to end: events accepted, divided by the time from the first re
 event is pending any more (every accepted event processed into an alert). Latency is per
 request (100 alerts). Each workload stops after ``--seconds`` of sending or ``--events`` events.
 
+``--reference alertmanager`` sends the same workloads, from the same client, to Prometheus
+Alertmanager's ``/api/v2/alerts`` (Debian's prometheus-alertmanager; alerts kept in memory only),
+for a reference figure measured on the same machine.
+
 On PostgreSQL it creates (and finally drops) a database named opsdesk_bench_events on the server
 OPSDESK_DATABASE_URL points at; nothing else is touched. Progress goes to stderr, figures to
 stdout.
@@ -173,11 +177,18 @@ def webhook(alerts: list[dict]) -> bytes:
     ).encode()
 
 
+def am_api(alerts: list[dict]) -> bytes:
+    """The same alerts as Prometheus posts them to Alertmanager's API (``/api/v2/alerts``)."""
+    keys = ("labels", "annotations", "startsAt", "generatorURL")
+    return json.dumps([{k: a[k] for k in keys} for a in alerts]).encode()
+
+
 class Workload:
     """Hands out request bodies to the sending threads until the budget is spent."""
 
-    def __init__(self, kind: str, *, max_events: int, seconds: float, run_id: str):
+    def __init__(self, kind: str, *, max_events: int, seconds: float, run_id: str, body=None):
         self.kind, self.run_id = kind, run_id
+        self.body = body or webhook
         self.max_requests = max_events // PER_REQUEST
         self.seconds = seconds
         self.lock = threading.Lock()
@@ -185,7 +196,7 @@ class Workload:
         self.deadline = 0.0
         if kind == "repeat":
             self.bodies = [
-                webhook(
+                self.body(
                     [
                         alert(f"{run_id}-r{i}", i)
                         for i in range(b * PER_REQUEST, (b + 1) * PER_REQUEST)
@@ -203,7 +214,7 @@ class Workload:
         if self.kind == "repeat":
             return n, self.bodies[n % len(self.bodies)]
         base = n * PER_REQUEST
-        return n, webhook(
+        return n, self.body(
             [alert(f"{self.run_id}-n{base + i}", base + i) for i in range(PER_REQUEST)]
         )
 
@@ -229,7 +240,7 @@ def sender(port: int, path: str, work: Workload, results: dict) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             continue
         latencies.append(time.perf_counter() - started)
-        if response.status == 202:
+        if response.status in (200, 202):  # Alertmanager's API answers 200
             accepted += PER_REQUEST
         else:
             refused[response.status] = refused.get(response.status, 0) + 1
@@ -318,6 +329,80 @@ def run_workload(kind: str, *, port: int, path: str, args, run_id: str) -> dict:
     }
 
 
+def run_reference(args) -> None:
+    """The same client and workloads against Prometheus Alertmanager, which keeps alerts in
+    memory only: a reference figure from this machine rather than from a release note."""
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if not binary:
+        raise SystemExit("Alertmanager is not installed (apt install prometheus-alertmanager)")
+    work_dir = Path(tempfile.mkdtemp(prefix="opsdesk-bench-am-"))
+    config = work_dir / "alertmanager.yml"
+    # A receiver that sends nothing: only taking alerts in is measured.
+    config.write_text('route: {receiver: "null", group_wait: 1h}\nreceivers: [{name: "null"}]\n')
+    port = free_port()
+    log = (work_dir / "alertmanager.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={work_dir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/-/ready")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        version = subprocess.run([binary, "--version"], capture_output=True, text=True)
+        say((version.stdout or version.stderr).splitlines()[0])
+        print(
+            f"alertmanager (memory only): {args.connections} connections, "
+            f"{PER_REQUEST} alerts a request"
+        )
+        run_id = f"{int(time.time())}"
+        for kind in args.workloads.split(","):
+            work = Workload(
+                kind, max_events=args.events, seconds=args.seconds, run_id=run_id, body=am_api
+            )
+            results = {"latencies": [], "accepted": 0, "refused": {}}
+            threads = [
+                threading.Thread(
+                    target=sender, args=(port, "/api/v2/alerts", work, results), daemon=True
+                )
+                for _ in range(args.connections)
+            ]
+            started = time.monotonic()
+            work.deadline = started + args.seconds
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = results.get("ended", time.monotonic()) - started
+            lat = sorted(results["latencies"])
+            print(
+                f"  {kind:>6}: {results['accepted']:,} alerts taken in {elapsed:.1f} s -> "
+                f"{results['accepted'] / elapsed:,.0f}/s; latency per request p50 "
+                f"{statistics.median(lat) * 1000:.0f} ms, "
+                f"p99 {lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000:.0f} ms"
+                + (f"; refused {results['refused']}" if results["refused"] else "")
+            )
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+        log.close()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
 def create_integration() -> str:
     from opsdesk.events.models import Format, Integration, new_secret
 
@@ -341,7 +426,15 @@ def main() -> None:
     parser.add_argument("--workloads", default="new,repeat")
     parser.add_argument("--stall", type=float, default=60, help="give up draining after this")
     parser.add_argument("--hold", action="store_true", help="wait for Enter before stopping")
+    parser.add_argument(
+        "--reference",
+        choices=["alertmanager"],
+        help="send the same workloads to Prometheus Alertmanager instead (memory only)",
+    )
     args = parser.parse_args()
+    if args.reference:
+        run_reference(args)
+        return
 
     os.environ["OPSDESK_HTTPS"] = "false"
     os.environ.setdefault("OPSDESK_SECRET_KEY", "bench-only-" + "x" * 40)
