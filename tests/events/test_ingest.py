@@ -73,6 +73,12 @@ def fresh_rate_windows():
     cache.clear()
 
 
+@pytest.fixture
+def mid_minute(monkeypatch):
+    """Hold the clock the rate limiter reads mid-minute, so no test straddles two windows."""
+    monkeypatch.setattr("opsdesk.events.ingest.clock", lambda: 1_800_000_030.0)
+
+
 def test_generic_array_is_accepted_and_becomes_alerts(integration, sender):
     body = [
         {"summary": "CPU high", "severity": "critical", "dedup_key": "web-01/cpu", "x": 1},
@@ -152,7 +158,7 @@ def test_a_retried_delivery_creates_no_duplicates(integration, sender):
     assert Event.objects.count() == 3
 
 
-def test_rate_limit_answers_429_with_retry_after(integration, sender):
+def test_rate_limit_answers_429_with_retry_after(integration, sender, mid_minute):
     integration.rate_limit_per_minute = 3
     integration.save()
     body = [{"summary": "a"}, {"summary": "b"}]
@@ -161,6 +167,8 @@ def test_rate_limit_answers_429_with_retry_after(integration, sender):
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert Event.objects.count() == 2
+    # What was refused does not count: one more event still fits this minute.
+    assert post(sender, "/api/events/ingest", [{"summary": "e"}], **BEARER).status_code == 202
 
 
 def test_alertmanager_webhook_and_grafana_variant(integration, sender):
@@ -246,7 +254,7 @@ def test_pagerduty_invalid_event_body(integration, sender):
     assert "'dedup_key' is required" in resolve.json()["errors"][0]
 
 
-def test_pagerduty_rate_limit_answers_429(integration, sender):
+def test_pagerduty_rate_limit_answers_429(integration, sender, mid_minute):
     integration.rate_limit_per_minute = 1
     integration.save()
     assert post(sender, "/v2/enqueue", SAMPLES["pagerduty"]).status_code == 202

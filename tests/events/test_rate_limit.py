@@ -23,7 +23,9 @@ def test_without_redis_the_count_lives_in_the_database_shared_by_all_processes()
     assert rate_limited(integration, 100, now=MINUTE_START + 1) == 0
     cache.clear()
     assert rate_limited(integration, 100, now=MINUTE_START + 2) == 58  # wait for the next minute
-    assert RateWindow.objects.get(integration=integration).used == 300
+    # The refused hundred is not counted: fifty more still fit this minute.
+    assert RateWindow.objects.get(integration=integration).used == 200
+    assert rate_limited(integration, 50, now=MINUTE_START + 3) == 0
 
 
 def test_a_new_minute_starts_a_new_count_and_old_minutes_are_forgotten():
@@ -55,4 +57,5 @@ def test_with_redis_the_shared_cache_counts_and_the_database_is_left_alone():
     with override_settings(CACHES=redis):
         assert rate_limited(integration, 100, now=MINUTE_START) == 0
         assert rate_limited(integration, 100, now=MINUTE_START + 1) > 0
+        assert rate_limited(integration, 50, now=MINUTE_START + 2) == 0  # the refusal uncounted
     assert not RateWindow.objects.exists()

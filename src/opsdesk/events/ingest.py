@@ -10,6 +10,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from opsdesk.events.bulk import insert_values
@@ -20,6 +21,7 @@ MAX_INGEST_BYTES = 512 * 1024
 # identical body (Alertmanager's repeat interval) is a new one and refreshes the alert.
 RETRY_WINDOW_SECONDS = 120
 RATE_WINDOW_SECONDS = 60
+clock = time.time  # the rate windows' clock; tests hold it still
 
 _after_accept_hooks = []
 
@@ -46,15 +48,35 @@ def bearer(request) -> str:
     return credentials.strip() if scheme.lower() in ("bearer", "token") else ""
 
 
+class RateLimited(Exception):
+    """More events than the integration may send this minute; nothing was written."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"rate limited; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 def rate_limited(integration: Integration, count: int, *, now: float | None = None) -> int:
-    """Count ``count`` events against the integration's window; seconds to wait, or 0."""
-    now = now if now is not None else time.time()
+    """Count ``count`` events against the integration's window; seconds to wait, or 0.
+
+    Refused events are not counted: a sender that backs off gets in once the minute turns.
+    Call it inside the transaction that writes the events, so that on SQLite one write
+    transaction does both (and a refusal rolls the count back).
+    """
+    now = now if now is not None else clock()
     window = int(now // RATE_WINDOW_SECONDS)
-    if _cache_is_shared():
+    shared = _cache_is_shared()
+    if shared:
         used = _count_in_cache(integration.pk, window, count)
     else:
         used = _count_in_database(integration.pk, window, count)
     if used > integration.rate_limit_per_minute:
+        if shared:
+            cache.decr(f"events:rate:{integration.pk}:{window}", count)
+        else:
+            RateWindow.objects.filter(integration_id=integration.pk, minute=window).update(
+                used=F("used") - count
+            )
         return max(1, int((window + 1) * RATE_WINDOW_SECONDS - now))
     return 0
 
@@ -90,7 +112,7 @@ def _count_in_database(integration_id: int, window: int, count: int) -> int:
 
 def rate_windows_prune(*, now: float | None = None) -> int:
     """Forget the counts of windows that have passed."""
-    window = int((now if now is not None else time.time()) // RATE_WINDOW_SECONDS)
+    window = int((now if now is not None else clock()) // RATE_WINDOW_SECONDS)
     return RateWindow.objects.filter(minute__lt=window - 1).delete()[0]
 
 
@@ -106,9 +128,18 @@ def delivery_keys(*, integration_id: int, body: bytes, count: int, idempotency_k
 
 
 def events_accept(
-    *, integration: Integration, events: list[dict], body: bytes, idempotency_key: str = ""
+    *,
+    integration: Integration,
+    events: list[dict],
+    body: bytes,
+    idempotency_key: str = "",
+    limit_rate: bool = False,
 ) -> int:
-    """Write normalised events as pending; a retried delivery adds nothing. Returns the count."""
+    """Write normalised events as pending; a retried delivery adds nothing. Returns the count.
+
+    With ``limit_rate`` the events count against the integration's rate in the same
+    transaction, and ``RateLimited`` is raised (nothing written) when they are too many.
+    """
     now = timezone.now()
     keys = delivery_keys(
         integration_id=integration.pk,
@@ -130,6 +161,8 @@ def events_accept(
         with transaction.atomic():
             if first.exists():
                 return len(rows)
+            if limit_rate and (retry_after := rate_limited(integration, len(rows))):
+                raise RateLimited(retry_after)
             insert_values(Event, rows)
             for hook in _after_accept_hooks:
                 transaction.on_commit(hook)

@@ -82,14 +82,16 @@ class IngestView(APIView):
         events, problems = self.read(decoded, integration)
         if problems:
             return self.invalid(problems)
-        if retry_after := ingest.rate_limited(integration, len(events)):
-            return self.limited(retry_after)
-        count = ingest.events_accept(
-            integration=integration,
-            events=events,
-            body=body,
-            idempotency_key=request.headers.get("Idempotency-Key", "")[:200],
-        )
+        try:
+            count = ingest.events_accept(
+                integration=integration,
+                events=events,
+                body=body,
+                idempotency_key=request.headers.get("Idempotency-Key", "")[:200],
+                limit_rate=True,
+            )
+        except ingest.RateLimited as limited:
+            return self.limited(limited.retry_after)
         return self.accepted(events, count)
 
 
