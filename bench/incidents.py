@@ -7,8 +7,9 @@
 On PostgreSQL it creates (and finally drops) a database named opsdesk_bench_incidents on the
 server OPSDESK_DATABASE_URL points at; on SQLite it works in a temporary data directory.
 ``--keep`` leaves the seeded database in place and reuses it next time (SQLite: pass the same
-``--data-dir``). It starts ``opsdesk web`` on 127.0.0.1 and sends load only there, bounded in
-count and time:
+``--data-dir``). ``--sla`` also loads the demo SLA calendars and incident policies, so that
+every incident created starts its response, resolution and OLA clocks. It starts
+``opsdesk web`` on 127.0.0.1 and sends load only there, bounded in count and time:
 
 (a) POST /api/incidents/incidents/ at concurrency 1 and 8: incidents per second, p50/p95;
 (b) after seeding ``--count`` incidents (bench/seed.py): p50/p95 of the first page and of a
@@ -266,6 +267,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=200, help="pages to walk for a deep page")
     parser.add_argument("--repeats", type=int, default=50, help="timings per page")
     parser.add_argument("--skip-create", action="store_true")
+    parser.add_argument("--sla", action="store_true", help="load the demo SLA policies first")
     parser.add_argument("--skip-http", action="store_true", help="only the in-process queries")
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the database")
     parser.add_argument("--data-dir", help="SQLite: the data directory to use or reuse")
@@ -287,11 +289,18 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         core_demo.load(progress=lambda text: None)
         incidents_demo._categories(lambda text: None)
+        if args.sla:
+            from opsdesk.sla import demo as sla_demo
+
+            sla_demo.load(progress=lambda text: None)
         port = free_port()
         server = start_server(port, args.workers)
         agent, team, cookie, secret = agent_session(port)
         bearer = {"Authorization": f"Bearer {secret}", "Accept": "application/json"}
-        print(f"backend                {backend}, gunicorn {args.workers} workers x 4 threads")
+        print(
+            f"backend                {backend}, gunicorn {args.workers} workers x 4 threads"
+            + (", demo SLA policies" if args.sla else "")
+        )
 
         if not args.skip_create:
             for concurrency in (1, 8):

@@ -61,6 +61,17 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
+def _last_hash() -> str | None:
+    """The newest entry's hash: read on every change, so in plain SQL (the ORM query costs
+    more to build than to run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT entry_hash FROM {AuditEntry._meta.db_table} ORDER BY id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def audit_record(
     *,
     action: str,
@@ -84,7 +95,7 @@ def audit_record(
         # Appends must not race for the same previous hash; SQLite already serialises writers.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-    last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+    last = _last_hash()
     entry = AuditEntry(
         at=timezone.now(),
         actor=actor,

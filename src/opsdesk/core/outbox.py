@@ -52,6 +52,19 @@ def on_published(hook: Callable[[], None]) -> None:
         _after_commit_hooks.append(hook)
 
 
+def _after_commit() -> None:
+    """Run each hook once after the transaction commits, however many events it published.
+
+    A hook already waiting in this transaction is not added again. It was registered in a
+    savepoint that is still open around this point or already released, so it runs exactly
+    when the events published now commit (one wake-up delivers every due event).
+    """
+    waiting = {entry[1] for entry in connection.run_on_commit}
+    for hook in _after_commit_hooks:
+        if hook not in waiting:
+            transaction.on_commit(hook)
+
+
 def outbox_publish(*, topic: str, payload: dict) -> OutboxEvent:
     """Write the fact in the caller's transaction: it exists exactly when the change does."""
     if not connection.in_atomic_block:
@@ -59,9 +72,25 @@ def outbox_publish(*, topic: str, payload: dict) -> OutboxEvent:
     event = OutboxEvent.objects.create(
         topic=topic, payload=jsonable(payload), next_attempt_at=timezone.now()
     )
-    for hook in _after_commit_hooks:
-        transaction.on_commit(hook)
+    _after_commit()
     return event
+
+
+def outbox_publish_many(events: list[tuple[str, dict]]) -> list[OutboxEvent]:
+    """``outbox_publish`` for several (topic, payload) facts of one change, in one insert."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox_publish must be called inside the change's transaction")
+    if not events:
+        return []
+    now = timezone.now()
+    created = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(topic=topic, payload=jsonable(payload), next_attempt_at=now)
+            for topic, payload in events
+        ]
+    )
+    _after_commit()
+    return created
 
 
 def backoff(attempts: int) -> timedelta:

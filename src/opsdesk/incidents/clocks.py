@@ -22,16 +22,18 @@ def sla_attributes(incident) -> dict:
 
 
 def incident_opened(*, incident, at) -> None:
-    """Start the response and resolution clocks, and the first group's OLA clock."""
-    sla.sla_start(
+    """Start the response and resolution clocks, and the first group's OLA clock.
+
+    Call it in the transaction that created the incident (it has no clocks before that).
+    """
+    sla.sla_start_new(
         record=incident,
         record_type=RECORD_TYPE,
         attributes=sla_attributes(incident),
         at=at,
         state=incident.state,
+        team_id=incident.assignment_group_id or None,
     )
-    if incident.assignment_group_id:
-        sla.sla_assignment_changed(record=incident, team_id=incident.assignment_group_id, at=at)
 
 
 def incident_state_changed(*, incident, from_state, to_state, at, responded=False) -> None:

@@ -95,30 +95,42 @@ def _notify(page: Page, at) -> None:
         )
 
 
-def page_on_call(*, incident, reason: str, at=None) -> Page | None:
-    """Start paging the incident's assignment group (once per group while a page is live)."""
+def page_on_call(*, incident, reason: str, at=None, new_incident: bool = False) -> Page | None:
+    """Start paging the incident's assignment group (once per group while a page is live).
+
+    ``new_incident``: the incident was created in this transaction, so it has no page yet and
+    nobody else can page it; the page is then written with its schedule in one insert.
+    """
     if incident.assignment_group_id is None:
         return None
     at = at or timezone.now()
-    live = Page.objects.filter(
-        incident=incident, team_id=incident.assignment_group_id, status=PageStatus.PAGING
-    )
-    if live.exists():
-        return None
+    if not new_incident:
+        live = Page.objects.filter(
+            incident=incident, team_id=incident.assignment_group_id, status=PageStatus.PAGING
+        )
+        if live.exists():
+            return None
     team = incident.assignment_group
-    page = Page.objects.create(
+    page = Page(
         incident=incident,
         team=team,
         policy=_policy_for(team),
         reason=reason[:100],
         created_at=at,
     )
+    if new_incident:
+        _schedule(page, at)
+        page.save()
+        _notify(page, at)
+        return page
+    # Saved as live first: the one-live-page constraint refuses a second page racing this one.
+    page.save()
     _notify(page, at)
     _advance_schedule(page, at)
     return page
 
 
-def _advance_schedule(page: Page, at) -> None:
+def _schedule(page: Page, at) -> None:
     """Set when the next step is due (or end the page when the policy has no next step)."""
     nxt = (
         escalation_next_step(policy=page.policy, step_index=page.step_index, repeat=page.repeat)
@@ -129,6 +141,10 @@ def _advance_schedule(page: Page, at) -> None:
         page.status, page.next_step_at = PageStatus.EXHAUSTED, None
     else:
         page.next_step_at = at + nxt.delay
+
+
+def _advance_schedule(page: Page, at) -> None:
+    _schedule(page, at)
     page.save(update_fields=["status", "next_step_at"])
 
 

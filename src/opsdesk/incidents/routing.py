@@ -3,6 +3,7 @@
 Pure reads and decisions; the services apply them.
 """
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from opsdesk.cmdb.models import BUSINESS_SERVICE, ConfigurationItem
@@ -21,9 +22,16 @@ SERVICE_DESK_TEAM = "Service Desk"
 
 def priority_for(*, impact: int, urgency: int) -> int:
     """The matrix cell, or impact + urgency - 1 when an administrator removed the cell."""
-    row = PriorityMatrixRow.objects.filter(impact=impact, urgency=urgency).first()
+    # Read on every creation: one indexed row in plain SQL, without building an ORM query.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT priority FROM {PriorityMatrixRow._meta.db_table} "
+            "WHERE impact = %s AND urgency = %s",
+            [impact, urgency],
+        )
+        row = cursor.fetchone()
     if row is not None:
-        return row.priority
+        return row[0]
     return max(1, min(5, impact + urgency - 1))
 
 

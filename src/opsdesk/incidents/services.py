@@ -16,7 +16,7 @@ from opsdesk.core.concurrency import lock_for_update, version_check
 from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
 from opsdesk.core.models import TimelineKind
 from opsdesk.core.numbering import number_next
-from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.outbox import outbox_publish, outbox_publish_many
 from opsdesk.core.records import record_create, record_update
 from opsdesk.core.roles import is_agent
 from opsdesk.core.timeline import timeline_add
@@ -118,16 +118,22 @@ def _check_parent(actor, parent: Incident) -> None:
         )
 
 
-def _page_if_needed(incident: Incident, *, was_pageable: bool, reason: str) -> None:
+def _page_if_needed(
+    incident: Incident, *, was_pageable: bool, reason: str, new_incident: bool = False
+) -> None:
     if paging.should_page(incident) and not was_pageable:
-        paging.page_on_call(incident=incident, reason=reason)
+        paging.page_on_call(incident=incident, reason=reason, new_incident=new_incident)
 
 
-def _propose_major(incident: Incident) -> Incident:
+def _propose_major(incident: Incident, *, locked: bool = False) -> Incident:
     """A P1 is proposed as a major incident; a major incident manager decides."""
     if incident.priority == Priority.P1 and not incident.is_major and not incident.major_proposed:
         incident = record_update(
-            incident, values={"major_proposed": True}, actor=None, action="incident.major_proposed"
+            incident,
+            values={"major_proposed": True},
+            actor=None,
+            action="incident.major_proposed",
+            locked=locked,
         )
         outbox_publish(topic="incident.major_proposed", payload=payload(incident))
     return incident
@@ -218,8 +224,14 @@ def incident_open(
         "watchers": [getattr(w, "pk", w) for w in watchers],
         "affected_services": routing.affected_services_for(ci=ci, service=service),
     }
+    # The number comes from its sequence, which never hands one out twice.
     incident = record_create(
-        Incident, values=values, actor=actor, action="incident.opened", m2m=m2m
+        Incident,
+        values=values,
+        actor=actor,
+        action="incident.opened",
+        m2m=m2m,
+        unique_known=("number",),
     )
     timeline_add(
         record=incident,
@@ -230,17 +242,20 @@ def incident_open(
         at=now,
     )
     clocks.incident_opened(incident=incident, at=now)
-    outbox_publish(topic="incident.opened", payload=payload(incident))
+    events = [("incident.opened", payload(incident))]
     if incident.assignment_group_id:
-        outbox_publish(topic="incident.assigned", payload=payload(incident))
+        events.append(("incident.assigned", payload(incident)))
+    outbox_publish_many(events)
+    # The row was inserted by this transaction, so ``incident`` is its current, locked copy:
+    # the steps below change it in place instead of reading it again.
     if assignee is not None:
-        incident = _apply_transition(incident, "start", actor=actor, now=now)
+        incident = _apply_transition(incident, "start", actor=actor, now=now, locked=True)
     if reported_by_requester:
         # Nobody is woken, and nothing is proposed as major, on a caller's own say-so: the
         # desk triages first (raising the priority then pages as usual).
         return incident
-    _page_if_needed(incident, was_pageable=False, reason="opened")
-    return _propose_major(incident)
+    _page_if_needed(incident, was_pageable=False, reason="opened", new_incident=True)
+    return _propose_major(incident, locked=True)
 
 
 def _check_member(group, assignee) -> None:
@@ -486,7 +501,9 @@ def incident_transition(
     )
 
 
-def _apply_transition(current: Incident, action: str, *, actor, now, **kwargs) -> Incident:
+def _apply_transition(
+    current: Incident, action: str, *, actor, now, locked: bool = False, **kwargs
+) -> Incident:
     transition = INCIDENT_WORKFLOW.check(current, action, actor=actor, now=now, **kwargs)
     old_state = current.state
     values: dict = {"state": transition.target}
@@ -517,7 +534,9 @@ def _apply_transition(current: Incident, action: str, *, actor, now, **kwargs) -
     )
     if responded:
         values["first_response_at"] = now
-    updated = record_update(current, values=values, actor=actor, action=f"incident.{action}")
+    updated = record_update(
+        current, values=values, actor=actor, action=f"incident.{action}", locked=locked
+    )
     note_change(
         updated, field="state", old=old_state, new=updated.state, actor=actor, at=now, body=body
     )

@@ -2,13 +2,13 @@
 
 import copy
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import ProtectedError
 
 from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import DomainError
 from opsdesk.core.records import record_create, record_update, validate_or_fail
-from opsdesk.sla.models import BusinessCalendar, SlaPolicy
+from opsdesk.sla.models import BusinessCalendar, ConfigStamp, SlaPolicy
 
 
 class InUse(DomainError):
@@ -63,7 +63,41 @@ def config_delete(*, actor, instance: BusinessCalendar | SlaPolicy) -> None:
 
 def policy_match(*, record_type: str, attributes: dict) -> SlaPolicy | None:
     """The first active policy, in order, for this record type whose conditions all hold."""
-    policies = SlaPolicy.objects.filter(active=True, record_type=record_type).order_by(
-        "order", "id"
-    )
-    return next((p for p in policies if p.matches(attributes)), None)
+    return next((p for p in active_policies(record_type) if p.matches(attributes)), None)
+
+
+# This process's copy of the active policies: (stamp, {record type: policies in order}).
+# Read-only once built; a new stamp replaces the whole pair.
+_active: tuple[int | None, dict[str, list[SlaPolicy]]] = (None, {})
+
+
+def config_stamp() -> int | None:
+    """The current SLA configuration stamp (see ``ConfigStamp``); None before the first."""
+    with connections[router.db_for_read(ConfigStamp)].cursor() as cursor:
+        cursor.execute(f"SELECT stamp FROM {ConfigStamp._meta.db_table} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def active_policies(record_type: str) -> list[SlaPolicy]:
+    """Active policies of a record type in match order, calendars loaded; do not modify them.
+
+    Served from memory while the configuration stamp is unchanged, so creating a record reads
+    one small row instead of every policy; the stamp is read first, so a change that commits
+    in between only costs an extra reload.
+    """
+    global _active
+    stamp = config_stamp()
+    cached_stamp, by_type = _active
+    if stamp is None or stamp != cached_stamp:
+        by_type = {}
+        policies = (
+            SlaPolicy.objects.filter(active=True)
+            .select_related("response_calendar", "resolution_calendar")
+            .order_by("order", "id")
+        )
+        for policy in policies:
+            by_type.setdefault(policy.record_type, []).append(policy)
+        if stamp is not None:
+            _active = (stamp, by_type)
+    return by_type.get(record_type, [])

@@ -7,6 +7,10 @@ Any record can carry SLA clocks: the timers point at it by content type and id. 
     Pick the first matching policy and start its response and resolution clocks.
     ``attributes`` holds what policies may match on: ``priority`` ("P1"…), ``service_id``,
     ``ci_criticality`` (1…4), ``caller_vip`` (bool), ``department``.
+``sla_start_new(*, record, record_type, attributes, at, state=None, team_id=None)``
+    The same for a record created in this very transaction, plus the OLA clock of its first
+    assignment group ``team_id``: exactly the clocks ``sla_start`` followed by
+    ``sla_assignment_changed`` give it, without looking for clocks it cannot have yet.
 ``sla_update(*, record, at, attributes=None, state=None, responded=False, reason="")``
     Call on every change. New ``attributes`` re-target the clocks (elapsed business time is
     kept); entering a policy's pause state pauses them, leaving it resumes them;
@@ -61,8 +65,9 @@ def _locked_active(record: models.Model) -> list[SlaTimer]:
     )
 
 
-def _log(timer: SlaTimer, kind: str, at: datetime, reason: str = "", **data) -> TimerEvent:
-    return TimerEvent.objects.create(
+def _event(timer: SlaTimer, kind: str, at: datetime, reason: str = "", **data) -> TimerEvent:
+    """A history line with the clock as it stands now (unsaved)."""
+    return TimerEvent(
         timer=timer,
         at=at,
         kind=kind,
@@ -71,6 +76,12 @@ def _log(timer: SlaTimer, kind: str, at: datetime, reason: str = "", **data) -> 
         due_at=timer.due_at,
         data=clock_json(data),
     )
+
+
+def _log(timer: SlaTimer, kind: str, at: datetime, reason: str = "", **data) -> TimerEvent:
+    event = _event(timer, kind, at, reason, **data)
+    event.save()
+    return event
 
 
 def clock_json(data: dict) -> dict:
@@ -112,9 +123,8 @@ def _payload(timer: SlaTimer, **extra) -> dict:
     }
 
 
-def _new_timer(
-    *, record, record_type, policy: SlaPolicy, kind, at, cycle, team_id=None, paused=False
-):
+def _timer(*, record, record_type, policy: SlaPolicy, kind, at, cycle, team_id=None) -> SlaTimer:
+    """A running clock for ``kind`` under ``policy``, due time computed, not saved yet."""
     target, calendar_id = policy.target_for(kind)
     timer = SlaTimer(
         **_record_filter(record),
@@ -130,9 +140,27 @@ def _new_timer(
         elapsed=ZERO,
         elapsed_at=at,
     )
+    if calendar_id is not None:
+        # The calendar came with the policy when policy_match loaded it.
+        timer.calendar = policy.calendar_for(kind)
     _refresh(timer)
+    return timer
+
+
+def _new_timer(
+    *, record, record_type, policy: SlaPolicy, kind, at, cycle, team_id=None, paused=False
+):
+    timer = _timer(
+        record=record,
+        record_type=record_type,
+        policy=policy,
+        kind=kind,
+        at=at,
+        cycle=cycle,
+        team_id=team_id,
+    )
     timer.save()
-    _log(timer, TimerEventKind.STARTED, at, f"Policy {policy.name}", target=target)
+    _log(timer, TimerEventKind.STARTED, at, f"Policy {policy.name}", target=timer.target)
     if paused:
         _pause(timer, at, "Started in a paused state")
     return timer
@@ -252,6 +280,66 @@ def _next_cycle(record) -> int:
 
 
 # --- the service API --------------------------------------------------------------------------
+@transaction.atomic(savepoint=False)
+def sla_start_new(
+    *,
+    record,
+    record_type: str,
+    attributes: dict,
+    at: datetime,
+    state: str | None = None,
+    team_id: int | None = None,
+) -> list[SlaTimer]:
+    """``sla_start`` then ``sla_assignment_changed(team_id=...)`` for a record created in
+    this transaction: the same clocks and history, written in two inserts.
+
+    Such a record has no clocks yet, so none are looked up and the cycle is the first.
+    """
+    policy = policy_match(record_type=record_type, attributes=attributes)
+    if policy is None:
+        return []
+    kinds = [
+        kind
+        for kind in (TimerKind.RESPONSE, TimerKind.RESOLUTION)
+        if policy.target_for(kind)[0] is not None
+    ]
+    if kinds and team_id is not None and policy.resolution_calendar_id is not None:
+        kinds.append(TimerKind.OLA)
+    paused = state is not None and state in policy.pause_states
+    timers, events = [], []
+    for kind in kinds:
+        timer = _timer(
+            record=record,
+            record_type=record_type,
+            policy=policy,
+            kind=kind,
+            at=at,
+            cycle=1,
+            team_id=team_id if kind == TimerKind.OLA else None,
+        )
+        timers.append(timer)
+        events.append(
+            _event(timer, TimerEventKind.STARTED, at, f"Policy {policy.name}", target=timer.target)
+        )
+        if paused:
+            # What _pause does to a clock started this instant: nothing counted, nothing due.
+            due_before = timer.due_at
+            timer.state = TimerState.PAUSED
+            timer.due_at = timer.next_check_at = None
+            events.append(
+                _event(
+                    timer,
+                    TimerEventKind.PAUSED,
+                    at,
+                    "Started in a paused state",
+                    due_before=due_before,
+                )
+            )
+    SlaTimer.objects.bulk_create(timers)
+    TimerEvent.objects.bulk_create(events)  # each event's timer now has its id
+    return timers
+
+
 @transaction.atomic
 def sla_start(
     *, record, record_type: str, attributes: dict, at: datetime, state: str | None = None

@@ -94,6 +94,10 @@ class SlaPolicy(TimestampedModel, VersionedModel):
             return self.ola_target, self.resolution_calendar_id
         return getattr(self, f"{kind}_target"), getattr(self, f"{kind}_calendar_id")
 
+    def calendar_for(self, kind: str):
+        """The calendar the ``kind`` clock counts in (an OLA counts in the resolution one)."""
+        return self.response_calendar if kind == "response" else self.resolution_calendar
+
     def matches(self, attributes: dict) -> bool:
         for name, expected in (self.conditions or {}).items():
             value = attributes.get(name)
@@ -123,3 +127,22 @@ def _check_conditions(value) -> list[str]:
         ):
             problems.append(f"{name} takes a non-empty list of {kind.__name__} values.")
     return problems
+
+
+class ConfigStamp(models.Model):
+    """A value that changes whenever a policy or a calendar does.
+
+    Each process keeps the active policies (with their calendars) in memory and loads them
+    again when the stamp it reads differs (``policies.policy_match``). Database triggers
+    (migration 0002) write a new random stamp in the same transaction as every insert, update
+    or delete of a policy or calendar, whoever makes it: a service, the admin, a bulk update,
+    raw SQL or another process. A later migration that rebuilds either table on SQLite drops
+    its triggers with the old table and must create them again (the incident creation tests
+    notice if it does not).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    stamp = models.BigIntegerField()
+
+    def __str__(self):
+        return f"SLA configuration stamp {self.stamp}"
