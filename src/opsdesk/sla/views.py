@@ -1,18 +1,23 @@
-"""SLA pages for agents: calendars (with a "when is it due?" check) and policies."""
+"""SLA pages: agents read calendars (with a "when is it due?" check) and policies; administrators
+add and change them."""
 
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_duration
 
-from opsdesk.core.roles import is_agent
-from opsdesk.sla import clock, selectors
+from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.views.generic import admin_required, save_form
+from opsdesk.sla import clock, policies, selectors
 from opsdesk.sla.business_time import format_clock, parse_clock
+from opsdesk.sla.forms import CalendarForm, PolicyForm
 from opsdesk.sla.models.calendars import WEEKDAYS
 
 DAY_NAMES = dict(
@@ -35,7 +40,11 @@ def calendar_list(request):
     page = Paginator(selectors.calendar_list(viewer=request.user), 50).get_page(
         request.GET.get("page")
     )
-    return render(request, "sla/calendar_list.html", {"page_obj": page, "calendars": page})
+    return render(
+        request,
+        "sla/calendar_list.html",
+        {"page_obj": page, "calendars": page, "can_write": is_admin(request.user)},
+    )
 
 
 def _weekly_rows(calendar):
@@ -87,6 +96,7 @@ def calendar_detail(request, pk):
         "policies": selectors.policy_list(viewer=request.user).filter(
             Q(response_calendar=calendar) | Q(resolution_calendar=calendar)
         ),
+        "can_write": is_admin(request.user),
         **_check_due(request, calendar),
     }
     return render(request, "sla/calendar_detail.html", context)
@@ -103,7 +113,12 @@ def policy_list(request):
     return render(
         request,
         "sla/policy_list.html",
-        {"page_obj": page, "policies": page, "record_type": record_type},
+        {
+            "page_obj": page,
+            "policies": page,
+            "record_type": record_type,
+            "can_write": is_admin(request.user),
+        },
     )
 
 
@@ -111,4 +126,94 @@ def policy_list(request):
 def policy_detail(request, pk):
     _agent_only(request)
     policy = get_object_or_404(selectors.policy_list(viewer=request.user), pk=pk)
-    return render(request, "sla/policy_detail.html", {"policy": policy})
+    return render(
+        request, "sla/policy_detail.html", {"policy": policy, "can_write": is_admin(request.user)}
+    )
+
+
+# --- administrators change calendars and policies (as in the API) ---------------------------
+# The writes go through sla.policies, whose saves the configuration stamp follows, so the next
+# record matched already sees the change.
+def _form_page(request, form, *, title: str, cancel_url: str):
+    context = {"form": form, "title": title, "cancel_url": cancel_url}
+    return render(request, "sla/config_form.html", context)
+
+
+@admin_required
+def calendar_create(request):
+    form = CalendarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        calendar = save_form(
+            form, lambda: policies.calendar_create(actor=request.user, **form.values())
+        )
+        if calendar is not None:
+            messages.success(request, f"Calendar {calendar} is added.")
+            return redirect("sla:calendar-detail", pk=calendar.pk)
+    return _form_page(
+        request, form, title="Add a business calendar", cancel_url=reverse("sla:calendar-list")
+    )
+
+
+@admin_required
+def calendar_edit(request, pk):
+    calendar = get_object_or_404(selectors.calendar_list(viewer=request.user), pk=pk)
+    form = CalendarForm(request.POST or None, instance=calendar)
+    if request.method == "POST" and form.is_valid():
+        saved = save_form(
+            form,
+            lambda: policies.calendar_update(
+                actor=request.user,
+                calendar=calendar,
+                expected_version=form.cleaned_data.get("version"),
+                **form.values(),
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"Calendar {saved} is saved.")
+            return redirect("sla:calendar-detail", pk=saved.pk)
+    return _form_page(
+        request,
+        form,
+        title=f"Edit {calendar}",
+        cancel_url=reverse("sla:calendar-detail", kwargs={"pk": calendar.pk}),
+    )
+
+
+@admin_required
+def policy_create(request):
+    form = PolicyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        policy = save_form(
+            form, lambda: policies.policy_create(actor=request.user, **form.values())
+        )
+        if policy is not None:
+            messages.success(request, f"Policy {policy} is added.")
+            return redirect("sla:policy-detail", pk=policy.pk)
+    return _form_page(
+        request, form, title="Add an SLA policy", cancel_url=reverse("sla:policy-list")
+    )
+
+
+@admin_required
+def policy_edit(request, pk):
+    policy = get_object_or_404(selectors.policy_list(viewer=request.user), pk=pk)
+    form = PolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        saved = save_form(
+            form,
+            lambda: policies.policy_update(
+                actor=request.user,
+                policy=policy,
+                expected_version=form.cleaned_data.get("version"),
+                **form.values(),
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"Policy {saved} is saved.")
+            return redirect("sla:policy-detail", pk=saved.pk)
+    return _form_page(
+        request,
+        form,
+        title=f"Edit {policy}",
+        cancel_url=reverse("sla:policy-detail", kwargs={"pk": policy.pk}),
+    )
