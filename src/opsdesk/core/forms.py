@@ -128,6 +128,7 @@ class UserForm(VersionedForm):
             "time_zone",
             "is_vip",
             "is_active",
+            "available",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -159,6 +160,15 @@ class ProfileForm(VersionedForm):
         model = User
         fields = ["display_name", "phone", "time_zone"]
         help_texts = {"time_zone": "Times in opsdesk are shown in this zone."}
+
+
+class AvailabilityForm(forms.Form):
+    """The agent's availability switch, posted from the profile page or the user menu."""
+
+    available = forms.TypedChoiceField(
+        choices=[("1", "Available"), ("0", "Away")], coerce=lambda value: value == "1"
+    )
+    next = forms.CharField(required=False, max_length=2000)
 
 
 # --- teams -----------------------------------------------------------------------------------

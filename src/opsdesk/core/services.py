@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opsdesk.core.audit import audit_record
+from opsdesk.core.concurrency import lock_for_update
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import ApiToken, Team, User
 from opsdesk.core.records import record_create, record_update, validated_save
@@ -170,6 +171,31 @@ def token_revoke(*, actor, token: ApiToken) -> ApiToken:
 
 
 # --- self-service ----------------------------------------------------------------------------
+@transaction.atomic
+def user_set_available(*, actor, user: User, available: bool) -> User:
+    """Mark an agent available for automatic assignment, or away; their own or an admin's call.
+
+    It sets a value rather than flipping one, so a repeated or crossed request cannot undo the
+    other; setting the value it already has changes nothing.
+    """
+    if actor is None or not (actor.pk == user.pk or is_admin(actor)):
+        raise NotPermitted("Only the person themself or an administrator changes availability.")
+    if not isinstance(available, bool):
+        raise ValidationFailed(
+            "Availability is on or off.", fields={"available": ["Choose available or away."]}
+        )
+    current = lock_for_update(User, user.pk)
+    if current.available == available:
+        return current
+    return record_update(
+        current,
+        values={"available": available},
+        actor=actor,
+        action="user.availability_changed",
+        locked=True,
+    )
+
+
 PROFILE_FIELDS = frozenset({"display_name", "phone", "time_zone"})
 
 

@@ -101,12 +101,14 @@ def fallback_group(*, ci, service) -> Team | None:
 
 
 def auto_assignee(*, rule: AssignmentRule) -> User | None:
-    """Round-robin or least-loaded among the group's active members.
+    """Round-robin or least-loaded among the group's active members who are available.
 
-    Shifts come with the on-call domain; until then every active member is on shift.
+    Members mark themselves away (``User.available``) when off shift, on leave or busy; on-call
+    schedules say who answers pages out of hours, not who works the queue, so they are not
+    asked. With nobody available the incident stays unassigned in the group.
     """
     members = list(
-        rule.assignment_group.members.filter(is_active=True)
+        rule.assignment_group.members.filter(is_active=True, available=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

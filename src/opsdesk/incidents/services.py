@@ -5,11 +5,16 @@ Services are keyword-only and take the acting user (``None`` for the system). Ma
 parent/child links and merging live in ``major.py``; they build on the helpers here.
 """
 
-from datetime import timedelta
+import logging
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Case, CharField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from opsdesk.core.concurrency import lock_for_update, version_check
@@ -32,8 +37,14 @@ from opsdesk.incidents.models import (
 )
 from opsdesk.incidents.selectors import QUEUES
 from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
+from opsdesk.sla.business_time import MINUTES_PER_DAY, CalendarSpec
+from opsdesk.sla.clock import calendar_spec
+from opsdesk.sla.models import BusinessCalendar, SlaTimer, TimerKind
+
+log = logging.getLogger(__name__)
 
 DEFAULT_AUTO_CLOSE_BUSINESS_DAYS = 3
+MAX_IDLE_DAYS = 366
 MAX_COMMENT_LENGTH = 20_000
 EDITABLE_FIELDS = frozenset(
     {
@@ -595,33 +606,120 @@ def auto_close_business_days() -> int:
     )
 
 
-def business_days_before(moment, days: int):
-    """``days`` business days (Monday to Friday) before ``moment``.
+def weekdays_only() -> CalendarSpec:
+    """The calendar of incidents without an SLA clock: Monday to Friday in the server's zone.
 
-    The SLA calendars will bring holidays; until then weekends are the only non-working days.
+    "Business days" promise the caller working days to dispute a resolution, which a plain 24x7
+    count would not keep over a weekend.
     """
-    counted = 0
-    while counted < days:
-        moment -= timedelta(days=1)
-        if moment.weekday() < 5:
-            counted += 1
-    return moment
+    return CalendarSpec(
+        time_zone=settings.TIME_ZONE, weekly=(((0, MINUTES_PER_DAY),),) * 5 + ((), ())
+    )
+
+
+def is_business_day(spec: CalendarSpec, day: date) -> bool:
+    """A day with working time in the calendar: not a holiday, and hours on that weekday."""
+    return spec.always_open or (day not in spec.holidays and bool(spec.weekly[day.weekday()]))
+
+
+def business_days_before(moment: datetime, days: int, spec: CalendarSpec | None = None):
+    """The latest resolution time that has had ``days`` business days of ``spec`` by ``moment``.
+
+    An incident resolved at some time of day has had N business days at that time of day on the
+    N-th business day after: resolved Friday 16:00 it has had one on Monday 16:00 (Monday to
+    Friday). Days are local to the calendar's zone; a day without working time (weekend,
+    holiday) does not count, and one resolved on such a day counts from the next business day.
+    Nothing becomes due on a day without working time. Without ``spec``: Monday to Friday.
+    """
+    spec = spec or weekdays_only()
+    zone = ZoneInfo(spec.time_zone)
+    local = moment.astimezone(zone)
+    day, wall = local.date(), local.time()
+    if not is_business_day(spec, day):
+        # As if it were the last instant of the last business day.
+        day, wall = _previous_business_day(spec, day), time.max
+    for _ in range(days):
+        day = _previous_business_day(spec, day)
+    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+
+
+def _previous_business_day(spec: CalendarSpec, day: date) -> date:
+    for _ in range(MAX_IDLE_DAYS):
+        day -= timedelta(days=1)
+        if is_business_day(spec, day):
+            return day
+    raise ValueError("the calendar has no working day in a whole year")
+
+
+def _close_calendar_subquery() -> Subquery:
+    """The calendar an incident's latest resolution clock counts in.
+
+    A policy with only a response target has no resolution clock; its response calendar then
+    stands in, as the calendar the desk chose for that incident.
+    """
+    clocks = SlaTimer.objects.filter(
+        content_type=ContentType.objects.get_for_model(Incident),
+        object_id=OuterRef("pk_text"),
+    ).order_by(
+        "-cycle",
+        Case(When(kind=TimerKind.RESPONSE, then=Value(1)), default=Value(0)),
+        "-id",
+    )
+    return Subquery(clocks.values("calendar_id")[:1])
+
+
+def _resolved_with_calendar():
+    return (
+        Incident.objects.filter(state=State.RESOLVED)
+        .annotate(pk_text=Cast("pk", CharField()))
+        .annotate(close_calendar_id=_close_calendar_subquery())
+    )
+
+
+def auto_close_cutoffs(*, now: datetime, calendar_ids, days: int) -> dict[int | None, datetime]:
+    """One cutoff per calendar (``None``: no clock, Monday to Friday): resolved at or before it
+    means ``days`` business days have passed. A calendar that cannot say has no entry."""
+    cutoffs: dict[int | None, datetime] = {None: business_days_before(now, days)}
+    for calendar in BusinessCalendar.objects.filter(pk__in=[c for c in calendar_ids if c]):
+        try:
+            spec = calendar_spec(calendar, around=now)
+            cutoffs[calendar.pk] = business_days_before(now, days, spec)
+        except ValueError:
+            # A calendar with no working day in a year: its incidents wait for it to be fixed.
+            log.warning("Business calendar %s has no working day; not auto-closing.", calendar)
+    return cutoffs
 
 
 def incident_auto_close_due(*, now, limit: int = 500) -> int:
     """Close incidents resolved at least N business days before ``now``; returns how many.
 
-    Each incident closes in its own transaction and is re-checked under its row lock, so two
-    workers never close one twice and one failure does not hold back the rest.
+    Business days are those of the calendar the incident's resolution clock counts in, so its
+    holidays and weekends do not count. Incidents are grouped by calendar and each calendar's
+    cutoff is computed once. Each incident closes in its own transaction and is re-checked
+    under its row lock, so two workers never close one twice and one failure does not hold
+    back the rest.
     """
-    cutoff = business_days_before(now, auto_close_business_days())
+    resolved = _resolved_with_calendar()
+    calendar_ids = set(resolved.order_by().values_list("close_calendar_id", flat=True).distinct())
+    if not calendar_ids:
+        return 0
+    cutoffs = auto_close_cutoffs(
+        now=now, calendar_ids=calendar_ids, days=auto_close_business_days()
+    )
+    due_filter = Q()
+    for calendar_id, cutoff in cutoffs.items():
+        if calendar_id is None:
+            due_filter |= Q(close_calendar_id__isnull=True, resolved_at__lte=cutoff)
+        else:
+            due_filter |= Q(close_calendar_id=calendar_id, resolved_at__lte=cutoff)
     due = list(
-        Incident.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff)
+        resolved.filter(due_filter)
         .order_by("resolved_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "close_calendar_id")[:limit]
     )
     closed = 0
-    for pk in due:
+    for pk, calendar_id in due:
+        cutoff = cutoffs[calendar_id]
         with transaction.atomic():
             current = lock_for_update(Incident, pk)
             if current.state != State.RESOLVED or current.resolved_at > cutoff:

@@ -10,7 +10,7 @@ from opsdesk.incidents import major, paging, services
 
 @db_periodic_task(crontab(minute="*/15"))
 def incidents_auto_close():
-    """Resolved incidents nobody disputed close after N business days."""
+    """Resolved incidents nobody disputed close after N business days of their calendar."""
     with action_context(source="worker"):
         services.incident_auto_close_due(now=timezone.now())
 

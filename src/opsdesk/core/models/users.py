@@ -18,6 +18,11 @@ class User(AbstractUser):
     phone = models.CharField(max_length=40, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", choices=TIME_ZONE_CHOICES)
     is_vip = models.BooleanField("VIP", default=False)
+    available = models.BooleanField(
+        "available for assignment",
+        default=True,
+        help_text="Off while away: automatic assignment passes this agent by.",
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -7,9 +7,11 @@ from django.contrib.messages.views import SuccessMessageMixin
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from opsdesk.core import selectors, services
-from opsdesk.core.forms import ProfileForm
+from opsdesk.core.errors import DomainError
+from opsdesk.core.forms import AvailabilityForm, ProfileForm
 from opsdesk.core.models import User
 from opsdesk.core.roles import is_admin, is_agent
 from opsdesk.core.views.generic import save_form
@@ -37,6 +39,8 @@ def home(request):
 def profile(request):
     # The real row, not the request's lazy wrapper: the service reads its model class.
     user = User.objects.get(pk=request.user.pk)
+    if request.method == "POST" and request.POST.get("form") == "availability":
+        return _set_availability(request, user)
     form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         saved = save_form(
@@ -52,6 +56,32 @@ def profile(request):
             messages.success(request, "Your profile is saved.")
             return redirect("core:profile")
     return render(request, "core/profile.html", {"form": form})
+
+
+def _set_availability(request, user):
+    """The availability switch of the profile page and the user menu; back where it was used."""
+    form = AvailabilityForm(request.POST)
+    target = reverse("core:profile")
+    if not form.is_valid():
+        messages.error(request, "Choose available or away.")
+        return redirect(target)
+    wanted = form.cleaned_data["next"]
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = wanted
+    try:
+        saved = services.user_set_available(
+            actor=user, user=user, available=form.cleaned_data["available"]
+        )
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect(target)
+    if saved.available:
+        messages.success(request, "You are available: new incidents may be assigned to you.")
+    else:
+        messages.success(request, "You are away: automatic assignment passes you by.")
+    return redirect(target)
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
