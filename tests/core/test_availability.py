@@ -134,3 +134,17 @@ class TestSwitch:
         assert response.status_code in (403, 404)
         person.refresh_from_db()
         assert person.available
+
+
+def test_the_users_api_shows_availability_but_does_not_change_it(db):
+    from opsdesk.core.testing.api import client_for
+
+    away = agent(username="away.agent")
+    user_set_available(actor=away, user=away, available=False)
+    client = client_for(admin())
+    url = reverse("user-detail", args=[away.pk])
+    assert client.get(url).json()["available"] is False
+    away.refresh_from_db()
+    client.patch(url, {"available": True, "version": away.version}, format="json")
+    away.refresh_from_db()
+    assert away.available is False  # changed only through the audited availability switch

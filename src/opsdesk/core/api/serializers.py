@@ -33,13 +33,15 @@ class UserSerializer(VersionedSerializer):
             "time_zone",
             "is_vip",
             "is_active",
+            "available",
             "roles",
             "password",
             "date_joined",
             "last_login",
             "version",
         ]
-        read_only_fields = ["date_joined", "last_login"]
+        # Availability has its own audited switch (the owner, or an administrator).
+        read_only_fields = ["date_joined", "last_login", "available"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
