@@ -33,7 +33,9 @@ def test_caller_hears_the_call_was_logged_and_the_agent_who_logged_it_does_not(
     [mail] = mails_to(mailoutbox, caller)
     assert mail.subject.startswith(f"[{incident.number}] ")
     assert "VPN drops" in mail.subject
-    assert f"/incidents/{incident.pk}/" in mail.body
+    # A requester's link opens the portal's ticket page, not the agents' workspace.
+    assert f"/portal/tickets/{incident.pk}/" in mail.body
+    assert f"/incidents/{incident.pk}/" not in mail.body
     assert mail.extra_headers["Auto-Submitted"] == "auto-generated"
     assert mail.reply_to == ["opsdesk@localhost"]
     assert mails_to(mailoutbox, agent) == []
@@ -65,6 +67,7 @@ def test_public_comment_reaches_the_caller_but_a_work_note_only_reaches_agents(
     assert mails_to(mailoutbox, agent) == []  # the author
     [note] = mails_to(mailoutbox, other_agent)
     assert "Secret firewall detail" in note.body and "Work note" in note.subject
+    assert f"/incidents/{incident.pk}/" in note.body  # an agent's link opens the workspace
 
     mailoutbox.clear()
     incident_comment(actor=agent, incident=incident, body="Please restart the client.")
@@ -115,6 +118,8 @@ def test_resolution_mail_asks_to_confirm_or_reject(
     assert "confirm the resolution" in mail.body and "reject the resolution" in mail.body
     html = mail.alternatives[0][0]
     assert "confirm the resolution" in html
+    # Confirming and rejecting happen on the portal's ticket page: that is where it links.
+    assert f"/portal/tickets/{incident.pk}/" in html
 
 
 def test_preferences_mute_an_event_for_one_channel(

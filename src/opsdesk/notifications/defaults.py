@@ -6,6 +6,8 @@ per event: comment, comment_author (commented); survey_url (survey); acknowledge
 (page); level, why (escalation notice); update, next_update_due (stakeholder update);
 sla_kind, due_at, threshold (SLA warning and breach); and for major-incident mail (declared,
 stakeholder update) services (the affected services' names), summary and status_url.
+``url`` is the ticket where the recipient follows it: the agents' workspace for agents, the
+portal's ticket page (where a caller confirms or rejects a resolution) for everyone else.
 
 Major-incident mail also reaches the users of the affected services, most of whom cannot open
 the ticket: its templates hold only public text and link to the portal's service status.

@@ -66,6 +66,14 @@ def incident_url(incident: Incident) -> str:
     return f"{settings.BASE_URL}{reverse('incidents:detail', args=[incident.pk])}"
 
 
+def ticket_url(incident: Incident, *, agent: bool) -> str:
+    """Where the recipient follows the ticket: agents in the workspace, everyone else on the
+    portal's ticket page, where a caller confirms or rejects a resolution."""
+    if agent:
+        return incident_url(incident)
+    return f"{settings.BASE_URL}{reverse('servicedesk:ticket', args=[incident.pk])}"
+
+
 def status_url() -> str:
     """The portal's service-status panel: the link for people who cannot open the ticket."""
     return f"{settings.BASE_URL}{reverse('servicedesk:home')}"

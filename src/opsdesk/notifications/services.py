@@ -38,6 +38,7 @@ from opsdesk.notifications.recipients import (
     incident_url,
     may_hear,
     notify_recipients,
+    ticket_url,
 )
 from opsdesk.notifications.rendering import render_mail
 
@@ -82,7 +83,7 @@ def _channels_by_person(fact: Fact) -> dict[int, tuple[User, set[str]]]:
     return people
 
 
-def _context(fact: Fact, recipient_name: str) -> dict:
+def _context(fact: Fact, recipient_name: str, user: User | None = None) -> dict:
     incident = fact.incident
     return {
         "event": Event(fact.event).label,
@@ -96,7 +97,7 @@ def _context(fact: Fact, recipient_name: str) -> dict:
         "assignment_group": str(incident.assignment_group or ""),
         "resolution_notes": incident.resolution_notes,
         "recipient": recipient_name,
-        "url": incident_url(incident),
+        "url": ticket_url(incident, agent=user is not None and is_agent(user)),
         "internal": fact.internal,
         **{k: str(v) if v is not None else "" for k, v in fact.extra.items()},
     }
@@ -133,7 +134,9 @@ def notify_fact(*, event: OutboxEvent) -> int:
             return
         seen_addresses.add(key)
         mail = render_mail(
-            template, _context(fact, str(user) if user else address), number=fact.incident.number
+            template,
+            _context(fact, str(user) if user else address, user),
+            number=fact.incident.number,
         )
         _, created = Delivery.objects.get_or_create(
             source_event_id=event.pk,
@@ -155,7 +158,9 @@ def notify_fact(*, event: OutboxEvent) -> int:
         if Channel.EMAIL in channels and user.pk not in muted[Channel.EMAIL]:
             queue_mail(user.email, user)
         if Channel.IN_APP in channels and user.pk not in muted[Channel.IN_APP]:
-            mail = render_mail(template, _context(fact, str(user)), number=fact.incident.number)
+            mail = render_mail(
+                template, _context(fact, str(user), user), number=fact.incident.number
+            )
             _, created = InAppNotification.objects.get_or_create(
                 source_event_id=event.pk,
                 user=user,
