@@ -23,8 +23,9 @@ from opsdesk.core.views.generic import (
     PAGE_SIZE,
     admin_required,
     agent_required,
+    edit_call,
     list_page,
-    save_form,
+    saved_on_post,
 )
 from opsdesk.events import heartbeats, rules, selectors, services
 from opsdesk.events.forms import (
@@ -157,14 +158,13 @@ def _secret_page(request, integration, secret: str, *, rotated: bool):
 @admin_required
 def integration_create(request):
     form = IntegrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        result = save_form(
-            form, lambda: services.integration_create(actor=request.user, **form.values())
-        )
-        if result is not None:
-            integration, secret = result
-            messages.success(request, f"Integration {integration} is added.")
-            return _secret_page(request, integration, secret, rotated=False)
+    result = saved_on_post(
+        request, form, lambda: services.integration_create(actor=request.user, **form.values())
+    )
+    if result is not None:
+        integration, secret = result
+        messages.success(request, f"Integration {integration} is added.")
+        return _secret_page(request, integration, secret, rotated=False)
     return _form_page(
         request,
         form,
@@ -178,19 +178,14 @@ def integration_create(request):
 def integration_edit(request, pk):
     integration = get_object_or_404(selectors.integration_list(viewer=request.user), pk=pk)
     form = IntegrationForm(request.POST or None, instance=integration)
-    if request.method == "POST" and form.is_valid():
-        saved = save_form(
-            form,
-            lambda: services.integration_update(
-                actor=request.user,
-                integration=integration,
-                expected_version=form.cleaned_data.get("version"),
-                **form.values(),
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Integration {saved} is saved.")
-            return redirect("events:integration-list")
+    saved = saved_on_post(
+        request,
+        form,
+        edit_call(request, form, services.integration_update, integration=integration),
+    )
+    if saved is not None:
+        messages.success(request, f"Integration {saved} is saved.")
+        return redirect("events:integration-list")
     return _form_page(
         request,
         form,
@@ -243,11 +238,12 @@ def _rule_help() -> dict:
 @admin_required
 def rule_create(request):
     form = RuleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        rule = save_form(form, lambda: services.rule_create(actor=request.user, **form.values()))
-        if rule is not None:
-            messages.success(request, f"Rule {rule} is added.")
-            return redirect("events:rule-list")
+    rule = saved_on_post(
+        request, form, lambda: services.rule_create(actor=request.user, **form.values())
+    )
+    if rule is not None:
+        messages.success(request, f"Rule {rule} is added.")
+        return redirect("events:rule-list")
     return _form_page(
         request,
         form,
@@ -262,19 +258,10 @@ def rule_create(request):
 def rule_edit(request, pk):
     rule = get_object_or_404(selectors.rule_list(viewer=request.user), pk=pk)
     form = RuleForm(request.POST or None, instance=rule)
-    if request.method == "POST" and form.is_valid():
-        saved = save_form(
-            form,
-            lambda: services.rule_update(
-                actor=request.user,
-                rule=rule,
-                expected_version=form.cleaned_data.get("version"),
-                **form.values(),
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Rule {saved} is saved.")
-            return redirect("events:rule-list")
+    saved = saved_on_post(request, form, edit_call(request, form, services.rule_update, rule=rule))
+    if saved is not None:
+        messages.success(request, f"Rule {saved} is saved.")
+        return redirect("events:rule-list")
     return _form_page(
         request,
         form,
@@ -380,13 +367,12 @@ def window_list(request):
 @agent_required
 def window_create(request):
     form = WindowForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        window = save_form(
-            form, lambda: services.window_create(actor=request.user, **form.values())
-        )
-        if window is not None:
-            messages.success(request, f"Maintenance window {window} is added.")
-            return redirect("events:window-list")
+    window = saved_on_post(
+        request, form, lambda: services.window_create(actor=request.user, **form.values())
+    )
+    if window is not None:
+        messages.success(request, f"Maintenance window {window} is added.")
+        return redirect("events:window-list")
     return _form_page(
         request,
         form,
@@ -400,19 +386,12 @@ def window_create(request):
 def window_edit(request, pk):
     window = get_object_or_404(selectors.window_list(viewer=request.user), pk=pk)
     form = WindowForm(request.POST or None, instance=window)
-    if request.method == "POST" and form.is_valid():
-        saved = save_form(
-            form,
-            lambda: services.window_update(
-                actor=request.user,
-                window=window,
-                expected_version=form.cleaned_data.get("version"),
-                **form.values(),
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Maintenance window {saved} is saved.")
-            return redirect("events:window-list")
+    saved = saved_on_post(
+        request, form, edit_call(request, form, services.window_update, window=window)
+    )
+    if saved is not None:
+        messages.success(request, f"Maintenance window {saved} is saved.")
+        return redirect("events:window-list")
     return _form_page(
         request,
         form,
@@ -492,13 +471,12 @@ def heartbeat_detail(request, pk):
 @admin_required
 def heartbeat_create(request):
     form = HeartbeatForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        heartbeat = save_form(
-            form, lambda: heartbeats.heartbeat_create(actor=request.user, **form.values())
-        )
-        if heartbeat is not None:
-            messages.success(request, f"Heartbeat {heartbeat} is added.")
-            return redirect("events:heartbeat-detail", pk=heartbeat.pk)
+    heartbeat = saved_on_post(
+        request, form, lambda: heartbeats.heartbeat_create(actor=request.user, **form.values())
+    )
+    if heartbeat is not None:
+        messages.success(request, f"Heartbeat {heartbeat} is added.")
+        return redirect("events:heartbeat-detail", pk=heartbeat.pk)
     return _form_page(
         request,
         form,
@@ -512,19 +490,12 @@ def heartbeat_create(request):
 def heartbeat_edit(request, pk):
     heartbeat = get_object_or_404(selectors.heartbeat_list(viewer=request.user), pk=pk)
     form = HeartbeatForm(request.POST or None, instance=heartbeat)
-    if request.method == "POST" and form.is_valid():
-        saved = save_form(
-            form,
-            lambda: heartbeats.heartbeat_update(
-                actor=request.user,
-                heartbeat=heartbeat,
-                expected_version=form.cleaned_data.get("version"),
-                **form.values(),
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Heartbeat {saved} is saved.")
-            return redirect("events:heartbeat-detail", pk=saved.pk)
+    saved = saved_on_post(
+        request, form, edit_call(request, form, heartbeats.heartbeat_update, heartbeat=heartbeat)
+    )
+    if saved is not None:
+        messages.success(request, f"Heartbeat {saved} is saved.")
+        return redirect("events:heartbeat-detail", pk=saved.pk)
     return _form_page(
         request,
         form,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_duration
 
 from opsdesk.core.roles import is_admin, is_agent
-from opsdesk.core.views.generic import admin_required, save_form
+from opsdesk.core.views.generic import admin_required, edit_call, saved_on_post
 from opsdesk.sla import clock, policies, selectors
 from opsdesk.sla.business_time import format_clock, parse_clock
 from opsdesk.sla.forms import CalendarForm, PolicyForm
@@ -142,13 +142,12 @@ def _form_page(request, form, *, title: str, cancel_url: str):
 @admin_required
 def calendar_create(request):
     form = CalendarForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        calendar = save_form(
-            form, lambda: policies.calendar_create(actor=request.user, **form.values())
-        )
-        if calendar is not None:
-            messages.success(request, f"Calendar {calendar} is added.")
-            return redirect("sla:calendar-detail", pk=calendar.pk)
+    calendar = saved_on_post(
+        request, form, lambda: policies.calendar_create(actor=request.user, **form.values())
+    )
+    if calendar is not None:
+        messages.success(request, f"Calendar {calendar} is added.")
+        return redirect("sla:calendar-detail", pk=calendar.pk)
     return _form_page(
         request, form, title="Add a business calendar", cancel_url=reverse("sla:calendar-list")
     )
@@ -158,19 +157,12 @@ def calendar_create(request):
 def calendar_edit(request, pk):
     calendar = get_object_or_404(selectors.calendar_list(viewer=request.user), pk=pk)
     form = CalendarForm(request.POST or None, instance=calendar)
-    if request.method == "POST" and form.is_valid():
-        saved = save_form(
-            form,
-            lambda: policies.calendar_update(
-                actor=request.user,
-                calendar=calendar,
-                expected_version=form.cleaned_data.get("version"),
-                **form.values(),
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Calendar {saved} is saved.")
-            return redirect("sla:calendar-detail", pk=saved.pk)
+    saved = saved_on_post(
+        request, form, edit_call(request, form, policies.calendar_update, calendar=calendar)
+    )
+    if saved is not None:
+        messages.success(request, f"Calendar {saved} is saved.")
+        return redirect("sla:calendar-detail", pk=saved.pk)
     return _form_page(
         request,
         form,
@@ -182,13 +174,12 @@ def calendar_edit(request, pk):
 @admin_required
 def policy_create(request):
     form = PolicyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        policy = save_form(
-            form, lambda: policies.policy_create(actor=request.user, **form.values())
-        )
-        if policy is not None:
-            messages.success(request, f"Policy {policy} is added.")
-            return redirect("sla:policy-detail", pk=policy.pk)
+    policy = saved_on_post(
+        request, form, lambda: policies.policy_create(actor=request.user, **form.values())
+    )
+    if policy is not None:
+        messages.success(request, f"Policy {policy} is added.")
+        return redirect("sla:policy-detail", pk=policy.pk)
     return _form_page(
         request, form, title="Add an SLA policy", cancel_url=reverse("sla:policy-list")
     )
@@ -198,19 +189,12 @@ def policy_create(request):
 def policy_edit(request, pk):
     policy = get_object_or_404(selectors.policy_list(viewer=request.user), pk=pk)
     form = PolicyForm(request.POST or None, instance=policy)
-    if request.method == "POST" and form.is_valid():
-        saved = save_form(
-            form,
-            lambda: policies.policy_update(
-                actor=request.user,
-                policy=policy,
-                expected_version=form.cleaned_data.get("version"),
-                **form.values(),
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Policy {saved} is saved.")
-            return redirect("sla:policy-detail", pk=saved.pk)
+    saved = saved_on_post(
+        request, form, edit_call(request, form, policies.policy_update, policy=policy)
+    )
+    if saved is not None:
+        messages.success(request, f"Policy {saved} is saved.")
+        return redirect("sla:policy-detail", pk=saved.pk)
     return _form_page(
         request,
         form,

@@ -100,3 +100,22 @@ def save_form(form, write: Callable[[], object]):
     except DomainError as error:
         apply_domain_error(form, error)
         return None
+
+
+def saved_on_post(request, form, write: Callable[[], object]):
+    """A valid POST runs the service call ``write`` (see ``save_form``); returns what it saved,
+    or None when the form is to be shown, first or again with its errors."""
+    if request.method == "POST" and form.is_valid():
+        return save_form(form, write)
+    return None
+
+
+def edit_call(request, form, update: Callable, **record) -> Callable[[], object]:
+    """The service call of an edit form: ``update`` by the signed-in user, refused if the
+    record changed since the form was loaded (its hidden ``version``)."""
+    return lambda: update(
+        actor=request.user,
+        expected_version=form.cleaned_data.get("version"),
+        **record,
+        **form.values(),
+    )
