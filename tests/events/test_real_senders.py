@@ -163,7 +163,7 @@ def test_prometheus_sends_its_alerts_straight_to_opsdesk(
     integration = IntegrationFactory(
         name="Prometheus", format=Format.PROMETHEUS, secret_hash=hash_secret("prom")
     )
-    host, live_port = live_server.url.split("://", 1)[1].split(":")
+    live_port = live_server.url.rsplit(":", 1)[1]
     rules = tmp_path / "rules.yml"
     rules.write_text(
         json.dumps(
@@ -223,4 +223,3 @@ def test_prometheus_sends_its_alerts_straight_to_opsdesk(
     # Prometheus re-sends while the rule fires; without news the alert clears by itself later.
     assert alert.expires_at is not None
     assert alert.integration == integration
-    assert host in ("localhost", "127.0.0.1")

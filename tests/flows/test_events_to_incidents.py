@@ -40,6 +40,18 @@ def test_without_an_incident_rule_no_incident_is_opened(integration):
     assert not Incident.objects.exists()
 
 
+def test_a_fact_whose_alerts_want_no_incident_reads_nothing_back(integration):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.flows.events_to_incidents import alert_to_incident
+
+    payload = {"alerts": [{"alert_id": 1, "actions": {}}, {"alert_id": 2, "actions": None}]}
+    with CaptureQueriesContext(connection) as queries:
+        alert_to_incident(event_id=0, topic="alert.opened", payload=payload)
+    assert len(queries) == 0
+
+
 def test_repeats_and_redelivery_open_one_incident(integration):
     RuleFactory(actions={"create_incident": True})
     for _ in range(3):

@@ -225,3 +225,19 @@ def test_every_recipient_form_is_accepted(people):
         {"notify": [f"team:{team_id}", "TEAM:Network", "user:omar", "oncall:Databases", OUTSIDE]}
     )
     assert response.status_code == 201, response.content
+
+
+def test_a_fact_whose_alerts_name_nobody_reads_nothing_back(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core.models import OutboxEvent
+    from opsdesk.notifications.services import notify_alerts_fired
+
+    fact = OutboxEvent(
+        topic="alert.opened",
+        payload={"alerts": [{"alert_id": 1, "actions": {"create_incident": True}}]},
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert notify_alerts_fired(event=fact) == 0
+    assert len(queries) == 0

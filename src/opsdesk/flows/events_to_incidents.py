@@ -193,12 +193,8 @@ def _attach(alert: Alert) -> None:
     _link(incident, alert, IncidentAlertRole.ORIGIN)
 
 
-def _wants_incident(alert: Alert) -> bool:
-    return _wants_incident_actions({"actions": alert.actions})
-
-
-def _wants_incident_actions(fact: dict) -> bool:
-    actions = fact.get("actions") or {}
+def _wants_incident(actions: dict | None) -> bool:
+    actions = actions or {}
     return "create_incident" in actions or "correlate" in actions
 
 
@@ -210,7 +206,7 @@ def alert_to_incident(*, event_id, topic, payload):
     if "alerts" in payload:
         # Most alerts ask for no incident, and the fact says which rules' actions they carry:
         # a fact of a thousand alerts nobody wants an incident for costs no query at all.
-        wanted = {a["alert_id"] for a in payload["alerts"] if _wants_incident_actions(a)}
+        wanted = {a["alert_id"] for a in payload["alerts"] if _wants_incident(a.get("actions"))}
         ids = [i for i in ids if i in wanted]
         if not ids:
             return
@@ -219,7 +215,7 @@ def alert_to_incident(*, event_id, topic, payload):
         for a in Alert.objects.filter(
             pk__in=ids, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
         ).order_by("id")
-        if _wants_incident(a)
+        if _wants_incident(a.actions)
     ]
     if not alerts:
         return
