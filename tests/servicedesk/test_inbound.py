@@ -286,3 +286,87 @@ def test_ingest_email_command_reads_standard_input(mailbox, alice, capsys):
     call_command("ingest-email", stdin=io.BytesIO(raw(message(message_id="<same@x>"))))
     assert capsys.readouterr().out.startswith("duplicate")
     assert mail_seen(message_id="<same@x>") and Incident.objects.count() == 2
+
+
+def test_unreadable_mail_keeps_sender_and_message_id_and_lists_them(
+    client, mailbox, desk_agent, alice
+):
+    broken = message(sender="Bob Baker <Bob@Example.com>", message_id="<broken-1@mail.example.com>")
+    broken.set_content("body")
+    data = raw(broken).replace(b'charset="utf-8"', b"charset=x-klingon")
+    data = data.replace(b"charset=utf-8", b"charset=x-klingon")
+    kept = mail_ingest(raw=data, mailbox=mailbox).unprocessed
+    assert kept.sender == "bob@example.com"
+    assert kept.message_id == "<broken-1@mail.example.com>"
+    client.force_login(desk_agent)
+    page = client.get(reverse("servicedesk:unprocessed")).content.decode()
+    assert "bob@example.com" in page and "&lt;broken-1@mail.example.com&gt;" in page
+
+
+def test_oversized_mail_keeps_sender_and_message_id(mailbox, alice, settings):
+    settings.ATTACHMENT_MAX_BYTES = 2000
+    big = message(body="x" * 5000, message_id="<big-1@mail.example.com>")
+    kept = mail_ingest(raw=raw(big), mailbox=mailbox).unprocessed
+    assert (kept.sender, kept.message_id) == ("alice@example.com", "<big-1@mail.example.com>")
+
+
+def test_every_text_part_becomes_the_description_in_order(mailbox, alice):
+    msg = message(body="First part: the printer is offline.")
+    msg.add_attachment("Second part: it shows error 42.", disposition="inline")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="log.pdf")
+    msg.add_attachment("Third part: since Monday.", disposition="inline")
+    result = mail_ingest(raw=raw(msg), mailbox=mailbox)
+    description = result.incident.description
+    assert "First part" in description and "Second part" in description
+    assert description.index("First") < description.index("Second") < description.index("Third")
+
+
+def test_digest_parts_join_the_description(mailbox, alice):
+    from email.message import EmailMessage
+
+    digest = EmailMessage()
+    digest["From"] = "Alice Archer <alice@example.com>"
+    digest["To"] = "servicedesk@example.com"
+    digest["Subject"] = "Collected reports"
+    digest["Message-ID"] = "<digest-1@mail.example.com>"
+    digest.make_mixed()
+    intro = EmailMessage()
+    intro.set_content("Two reports from the night shift.")
+    digest.attach(intro)
+    container = EmailMessage()
+    container.make_mixed()
+    container.set_type("multipart/digest")
+    for text in ("Report one: VPN dropped.", "Report two: Wi-Fi slow."):
+        inner = EmailMessage()
+        inner["Subject"] = text.split(":")[0]
+        inner.set_content(text)
+        part = EmailMessage()
+        part.set_content(inner)
+        del part["Content-Disposition"]
+        container.attach(part)
+    digest.attach(container)
+    description = mail_ingest(raw=raw(digest), mailbox=mailbox).incident.description
+    assert "Two reports" in description
+    assert description.index("Report one") < description.index("Report two")
+
+
+def test_nul_bytes_never_reach_stored_text(mailbox):
+    msg = message(sender="Null\x00 Person <nul@example.com>", subject="Broken\x00 subject")
+    msg.set_content("Text with a\x00NUL inside.")
+    data = raw(msg)
+    assert b"\x00" in data
+    incident = mail_ingest(raw=data, mailbox=mailbox).incident
+    contact = User.objects.get(email="nul@example.com")
+    assert "\x00" not in contact.display_name and contact.display_name == "Null Person"
+    assert "\x00" not in incident.short_description and "\x00" not in incident.description
+    assert "aNUL inside" in incident.description
+
+
+def test_nul_bytes_in_unreadable_mail_are_stripped_on_the_kept_record(mailbox):
+    broken = (
+        b"From: Eve <eve@example.com>\r\nSubject: bro\x00ken\r\nMessage-ID: <n\x00ul@x>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n"
+    )
+    kept = mail_ingest(raw=broken, mailbox=mailbox).unprocessed
+    assert kept.subject == "broken" and kept.sender == "eve@example.com"
+    assert "\x00" not in kept.message_id

@@ -6,6 +6,7 @@ cannot read raises ``Unreadable`` with a reason a person can act on.
 """
 
 import email
+import email.parser
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -76,7 +77,7 @@ def _header(message, name: str) -> str:
         value = message.get(name)
     except Exception as error:  # the header parser gives up on some broken headers
         raise Unreadable(f"The {name} header cannot be read: {error}") from None
-    return str(value or "").strip()
+    return clean(str(value or "").strip())
 
 
 def _ids(value: str) -> list[str]:
@@ -113,14 +114,55 @@ def _decode(part) -> str:
         raise Unreadable(f"A body part cannot be decoded: {error}") from None
 
 
-def _body_text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
+def clean(value: str) -> str:
+    """Text as stored: no NUL characters (PostgreSQL refuses them, SQLite would keep them)."""
+    return (value or "").replace("\x00", "")
+
+
+def _as_text(part) -> str:
     text = _decode(part)
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
     return text
+
+
+def _text_parts(part, *, top: bool = False) -> list[str]:
+    """Every text the sender wrote, in order: each text/plain part, each message in a
+    digest or forwarded inline, and one choice (plain before HTML) per alternative."""
+    if part.get_content_disposition() == "attachment":
+        return []
+    content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        texts = []
+        for inner in part.get_payload() or []:
+            texts += _text_parts(inner, top=True)
+        return texts
+    if part.get_content_maintype() == "multipart":
+        children = list(part.iter_parts())
+        if content_type == "multipart/alternative":
+            for wanted in ("text/plain", "text/html"):
+                for child in children:
+                    if child.get_content_type() == wanted:
+                        return _text_parts(child, top=True)
+            for child in reversed(children):
+                if child.is_multipart():
+                    return _text_parts(child, top=True)
+            return []
+        texts = []
+        for child in children:
+            texts += _text_parts(child)
+        return texts
+    if content_type == "text/plain" or (content_type == "text/html" and top):
+        return [_as_text(part)]
+    return []
+
+
+def _body_text(message: EmailMessage) -> str:
+    texts = [strip_reply(text) for text in _text_parts(message, top=True)]
+    if not any(texts):
+        part = message.get_body(preferencelist=("plain", "html"))
+        texts = [strip_reply(_as_text(part))] if part is not None else []
+    return "\n\n".join(text for text in texts if text)
 
 
 def _files(message: EmailMessage, body_part) -> list[MailFile]:
@@ -178,6 +220,9 @@ def parse_mail(raw: bytes) -> ParsedMail:
         if a and "@" in a
     ]
     body_part = message.get_body(preferencelist=("plain", "html"))
+    files = _files(message, body_part)
+    for item in files:
+        item.filename = clean(item.filename)
     return ParsedMail(
         message_id=(_ids(_header(message, "Message-ID")) or [""])[0],
         sender=sender,
@@ -186,9 +231,28 @@ def parse_mail(raw: bytes) -> ParsedMail:
         in_reply_to=(_ids(_header(message, "In-Reply-To")) or [""])[0],
         references=_ids(_header(message, "References")),
         recipients=recipients,
-        text=strip_reply(_body_text(message)),
-        files=_files(message, body_part),
+        text=clean(_body_text(message)),
+        files=files,
     )
+
+
+def peek_envelope(raw: bytes) -> tuple[str, str, str]:
+    """Sender address, Message-ID and subject of a message whose body cannot be read, from
+    its headers alone; empty strings for whatever is not readable either."""
+    try:
+        headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw[:262144])
+    except Exception:
+        return "", "", ""
+
+    def value(name: str) -> str:
+        try:
+            return clean(str(headers.get(name) or "").strip())
+        except Exception:
+            return ""
+
+    addresses = [a for a in getaddresses([value("From")]) if a[1]]
+    sender = addresses[0][1].lower() if addresses else ""
+    return sender, (_ids(value("Message-ID")) or [""])[0], " ".join(value("Subject").split())
 
 
 # Where the quoted original starts in the common mail programs.

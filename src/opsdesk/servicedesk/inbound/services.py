@@ -22,7 +22,13 @@ from opsdesk.core.models import MailMessageRecord, User
 from opsdesk.core.roles import Role, is_agent
 from opsdesk.incidents import services as incidents
 from opsdesk.incidents.models import OPEN_STATES, Incident, State
-from opsdesk.servicedesk.inbound.parse import ParsedMail, Unreadable, parse_mail
+from opsdesk.servicedesk.inbound.parse import (
+    ParsedMail,
+    Unreadable,
+    clean,
+    parse_mail,
+    peek_envelope,
+)
 from opsdesk.servicedesk.models import Mailbox, UnknownSender, UnprocessedMail
 
 log = logging.getLogger(__name__)
@@ -57,25 +63,21 @@ class _Duplicate(Exception):
 def mail_keep_unprocessed(
     *, raw: bytes, reason: str, mailbox=None, parsed: ParsedMail | None = None
 ) -> UnprocessedMail:
-    """Keep the whole message with the reason, for a person to look at."""
+    """Keep the whole message with the reason, for a person to look at. When the body could
+    not be read, the sender, Message-ID and subject still come from the headers."""
+    if parsed is not None:
+        sender, message_id, subject = parsed.sender, parsed.message_id, parsed.subject
+    else:
+        sender, message_id, subject = peek_envelope(raw)
     return UnprocessedMail.objects.create(
         mailbox=mailbox,
-        reason=reason[:500],
-        sender=(parsed.sender if parsed else "")[:320],
-        subject=(parsed.subject if parsed else _peek_subject(raw))[:500],
-        message_id=(parsed.message_id if parsed else "")[:255],
+        reason=clean(reason)[:500],
+        sender=clean(sender)[:320],
+        subject=clean(subject)[:500],
+        message_id=clean(message_id)[:255],
         size=len(raw),
         raw=raw,
     )
-
-
-def _peek_subject(raw: bytes) -> str:
-    for line in raw[:65536].split(b"\n"):
-        if line.lower().startswith(b"subject:"):
-            return line[8:].decode("utf-8", "replace").strip()
-        if not line.strip():
-            break
-    return ""
 
 
 def _is_own_mail(parsed: ParsedMail) -> bool:
@@ -94,14 +96,14 @@ def _find_user(address: str) -> User | None:
 
 def _create_contact(parsed: ParsedMail) -> User:
     """A requester account for someone who wrote in; they sign in after a password reset."""
-    base = parsed.sender.split("@", 1)[0][:100] or "contact"
+    base = clean(parsed.sender).split("@", 1)[0][:100] or "contact"
     username = base
     while User.objects.filter(username=username).exists():
         username = f"{base}.{secrets.token_hex(2)}"
     user = User.objects.create(
         username=username,
         email=parsed.sender,
-        display_name=parsed.sender_name[:150] or parsed.sender,
+        display_name=clean(parsed.sender_name)[:150] or clean(parsed.sender),
     )
     user.set_unusable_password()
     user.save(update_fields=["password"])
