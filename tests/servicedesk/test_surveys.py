@@ -67,3 +67,50 @@ def test_low_rating_tells_the_team_lead(client, alice, desk_agent):
     event = OutboxEvent.objects.get(topic="servicedesk.low_rating")
     assert event.payload["rating"] == 2 and event.payload["survey_id"] == survey.pk
     assert not OutboxEvent.objects.filter(topic="servicedesk.low_rating", payload__rating=4)
+
+
+@pytest.mark.parametrize("pk", ["abc", "1.5", "-", "99999999999999999999999"])
+def test_survey_api_answers_not_found_for_a_bad_id(client, alice, desk_agent, pk):
+    resolved_with_survey(alice, desk_agent)
+    for user in (alice, desk_agent):
+        client.force_login(user)
+        response = client.get(f"/api/servicedesk/surveys/{pk}/")
+        assert response.status_code == 404
+        assert "error" in response.json()
+
+
+def test_survey_api_list_filters_refuse_bad_values_with_field_messages(client, alice, desk_agent):
+    resolved_with_survey(alice, desk_agent)
+    client.force_login(desk_agent)
+    for query in ("incident=abc", "rating=abc", "ordering=nonsense", "page=abc"):
+        response = client.get(f"/api/servicedesk/surveys/?{query}")
+        assert response.status_code in (200, 400, 404), query
+        if response.status_code != 200:
+            assert "error" in response.json()
+
+
+def test_survey_page_refuses_tampered_and_foreign_tokens(client, alice, desk_agent):
+    from django.core import signing
+
+    from opsdesk.servicedesk.surveys import SALT
+
+    _, survey = resolved_with_survey(alice, desk_agent)
+    good = survey_token(survey)
+    tampered = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
+    tokens = [
+        tampered,
+        "abc",
+        "x" * 300,
+        signing.dumps({"survey": "abc"}, salt=SALT),
+        signing.dumps({"survey": [1]}, salt=SALT),
+        signing.dumps(["not", "a", "dict"], salt=SALT),
+        signing.dumps({"survey": survey.pk}, salt="another.purpose"),
+        signing.dumps({"survey": survey.pk + 1000}, salt=SALT),
+    ]
+    for token in tokens:
+        for send in (client.get, client.post):
+            response = send(reverse("servicedesk:survey", args=[token]), {"rating": "5"})
+            assert response.status_code == 404, token
+            assert b"not valid" in response.content
+    survey.refresh_from_db()
+    assert survey.rating is None

@@ -30,15 +30,30 @@ def survey_url(survey: Survey) -> str:
     return base + reverse("servicedesk:survey", args=[survey_token(survey)])
 
 
+def survey_id(value) -> int | None:
+    """A survey id from a URL or a link, or None when it cannot be one."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    try:
+        number = int(str(value).strip()) if str(value).strip().isdigit() else None
+    except ValueError:
+        return None
+    return number if number is not None and 0 < number < 2**63 else None
+
+
 def survey_from_token(token: str) -> Survey:
     """The survey the link is for; refuses forged, altered or expired links."""
+    bad_link = ValidationFailed("This survey link is not valid.", code="bad_link")
     try:
         data = signing.loads(token, salt=SALT, max_age=timedelta(days=survey_days()))
-        survey = Survey.objects.select_related("incident").get(pk=data["survey"])
     except signing.SignatureExpired:
         raise TransitionRefused("This survey link has expired.", code="expired") from None
-    except (signing.BadSignature, KeyError, TypeError, Survey.DoesNotExist):
-        raise ValidationFailed("This survey link is not valid.", code="bad_link") from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise bad_link from None
+    pk = survey_id(data.get("survey")) if isinstance(data, dict) else None
+    survey = Survey.objects.select_related("incident").filter(pk=pk).first() if pk else None
+    if survey is None:
+        raise bad_link
     if survey.expires_at <= timezone.now():
         raise TransitionRefused("This survey link has expired.", code="expired")
     return survey

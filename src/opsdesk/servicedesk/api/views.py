@@ -14,6 +14,7 @@ from opsdesk.incidents.selectors import incident_list
 from opsdesk.servicedesk import canned, knowledge, links
 from opsdesk.servicedesk.api import serializers as s
 from opsdesk.servicedesk.models import ArticleCategory, Survey
+from opsdesk.servicedesk.surveys import survey_id
 
 
 class ArticleViewSet(ServiceViewSet):
@@ -150,7 +151,8 @@ class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
         return qs if is_agent(user) else qs.filter(Q(caller=user))
 
     def get_object(self):
-        obj = self.get_queryset().filter(pk=self.kwargs.get("pk")).first()
+        pk = survey_id(self.kwargs.get("pk"))
+        obj = self.get_queryset().filter(pk=pk).first() if pk is not None else None
         if obj is None:
             raise NotFound()
         return obj
