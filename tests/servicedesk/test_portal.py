@@ -156,3 +156,36 @@ def test_requester_reopens_with_a_reason(client, alice, desk_agent):
     assert Incident.objects.get(pk=incident.pk).state == State.RESOLVED
     client.post(url, {"reason": "Still stuck"})
     assert Incident.objects.get(pk=incident.pk).state == State.IN_PROGRESS
+
+
+def test_status_panel_says_a_declared_major_incident_once(client, alice):
+    from opsdesk.incidents.testing import make_ci
+
+    service = make_ci("Email", "business_service")
+    # Declaring without a summary copies the short description into the summary.
+    incident = IncidentFactory(
+        is_major=True,
+        short_description="Mail is down for everyone",
+        major_summary="Mail is down for everyone",
+    )
+    incident.affected_services.add(service)
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:home")).content.decode()
+    assert page.count("Mail is down for everyone") == 1
+
+    Incident.objects.filter(pk=incident.pk).update(major_summary="Fix is rolling out")
+    page = client.get(reverse("servicedesk:home")).content.decode()
+    assert page.count("Mail is down for everyone") == 1 and "Fix is rolling out" in page
+
+
+def test_portal_comments_render_markdown_and_escape_script(client, alice, desk_agent):
+    incident = IncidentFactory(caller=alice)
+    incidents.incident_comment(
+        actor=desk_agent,
+        incident=incident,
+        body="Please **restart** the router.\n\n<script>alert('x')</script>",
+    )
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:ticket", args=[incident.pk])).content.decode()
+    assert "<strong>restart</strong>" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page

@@ -144,9 +144,13 @@ def suggestions(request):
 
 def _ticket_context(request, incident, **extra):
     survey = selectors.survey_for(incident=incident)
+    timeline = list(timeline_for(record=incident, public_only=True))
+    for entry in timeline:
+        # Comments are Markdown, shown through core's safe renderer (raw HTML is text).
+        entry.html = render_markdown(entry.body) if entry.body else ""
     return {
         "incident": incident,
-        "timeline": timeline_for(record=incident, public_only=True),
+        "timeline": timeline,
         "attachments": attachments_for(record=incident, public_only=True),
         "comment_form": PortalCommentForm(),
         "reopen_form": ReopenForm(),
