@@ -189,3 +189,33 @@ def test_portal_comments_render_markdown_and_escape_script(client, alice, desk_a
     page = client.get(reverse("servicedesk:ticket", args=[incident.pk])).content.decode()
     assert "<strong>restart</strong>" in page
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+def test_portal_shows_state_labels_with_their_own_pill_never_stored_values(
+    client, alice, desk_agent
+):
+    from opsdesk.incidents.models import HoldReason
+
+    working = IncidentFactory(caller=alice)
+    working = incidents.incident_transition(actor=desk_agent, incident=working, action="start")
+    waiting = IncidentFactory(caller=alice)
+    waiting = incidents.incident_transition(actor=desk_agent, incident=waiting, action="start")
+    waiting = incidents.incident_transition(
+        actor=desk_agent, incident=waiting, action="hold", hold_reason=HoldReason.values[0]
+    )
+    fresh = IncidentFactory(caller=alice)
+    client.force_login(alice)
+    pages = [
+        client.get(reverse("servicedesk:home")).content.decode(),
+        client.get(reverse("servicedesk:tickets")).content.decode(),
+        client.get(reverse("servicedesk:ticket", args=[working.pk])).content.decode(),
+        client.get(reverse("servicedesk:ticket", args=[waiting.pk])).content.decode(),
+    ]
+    for page in pages:
+        for value in ("in_progress", "on_hold", "In_progress", "On_hold"):
+            assert value not in page
+    listing = pages[1]
+    assert 'class="badge state-working">In progress<' in listing
+    assert 'class="badge state-waiting">On hold<' in listing
+    assert f'class="badge {"state-received"}">{fresh.get_state_display()}<' in listing
+    assert "Status: In progress" in pages[2] and "Status: On hold" in pages[3]
