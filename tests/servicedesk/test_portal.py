@@ -219,3 +219,41 @@ def test_portal_shows_state_labels_with_their_own_pill_never_stored_values(
     assert 'class="badge state-waiting">On hold<' in listing
     assert f'class="badge {"state-received"}">{fresh.get_state_display()}<' in listing
     assert "Status: In progress" in pages[2] and "Status: On hold" in pages[3]
+
+
+def test_kb_landing_shows_shelves_helpful_and_recent_articles_requesters_may_read(client, alice):
+    from django.utils import timezone
+
+    from tests.servicedesk.factories import CategoryFactory
+
+    network = CategoryFactory(name="Network")
+    CategoryFactory(name="Empty shelf")
+    secret = CategoryFactory(name="Agent tricks")
+    now = timezone.now()
+    ArticleFactory(title="Connect to the VPN", category=network, helpful_yes=9, published_at=now)
+    ArticleFactory(title="Reset your password", helpful_yes=3, published_at=now)
+    ArticleFactory(title="Internal runbook", audience="internal", category=secret, helpful_yes=50)
+    ArticleFactory(title="Half-written draft", state="draft", category=secret)
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:kb-search")).content.decode()
+    assert "Browse by topic" in page and "Network" in page
+    assert "Empty shelf" not in page and "Agent tricks" not in page
+    assert "Most helpful" in page and "Recently published" in page
+    helpful = page[page.index("Most helpful") : page.index("Recently published")]
+    assert helpful.index("Connect to the VPN") < helpful.index("Reset your password")
+    assert "Internal runbook" not in page and "Half-written draft" not in page
+
+    shelf = client.get(reverse("servicedesk:kb-search"), {"category": network.pk})
+    shelf_page = shelf.content.decode()
+    assert shelf.status_code == 200 and 'id="shelf-h">Network<' in shelf_page
+    hidden = client.get(reverse("servicedesk:kb-search"), {"category": secret.pk}).content
+    assert b"Internal runbook" not in hidden and b'id="shelf-h"' not in hidden
+    assert client.get(reverse("servicedesk:kb-search"), {"category": "abc"}).status_code == 200
+
+
+def test_kb_landing_without_articles_says_so_and_offers_to_report(client, alice):
+    ArticleFactory(title="Internal runbook", audience="internal")
+    client.force_login(alice)
+    page = client.get(reverse("servicedesk:kb-search")).content.decode()
+    assert "There are no articles yet" in page and reverse("servicedesk:report") in page
+    assert "Internal runbook" not in page

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -221,10 +222,63 @@ def ticket_action(request, pk, name):
 @login_required
 def kb_search(request):
     query = request.GET.get("q", "").strip()
+    if not query:
+        return render(request, "servicedesk/portal/kb_search.html", _kb_landing(request))
     found = knowledge.article_search(viewer=request.user, text=query).filter(audience="public")
     return render(
         request, "servicedesk/portal/kb_search.html", {"q": query, "articles": found[:50]}
     )
+
+
+KB_LANDING_SHOWN = 8
+
+
+def _kb_landing(request) -> dict:
+    """Before a search: the shelves, the most helpful and the newest articles the requester
+    may read (published and meant for everyone); one shelf's articles when one is chosen."""
+    readable = knowledge.article_list(viewer=request.user).filter(
+        state="published", audience="public"
+    )
+    counts = dict(
+        readable.exclude(category=None)
+        .values_list("category")
+        .annotate(n=Count("pk"))
+        .values_list("category", "n")
+    )
+    shelves = [
+        {"category": category, "depth": depth, "count": counts.get(category.pk, 0)}
+        for depth, category in knowledge.category_tree()
+    ]
+    # A shelf counts what it and the shelves inside it hold; empty shelves are not shown.
+    for index, row in enumerate(shelves):
+        row["total"] = row["count"]
+        for inner in shelves[index + 1 :]:
+            if inner["depth"] <= row["depth"]:
+                break
+            row["total"] += inner["count"]
+    chosen = None
+    raw_category = request.GET.get("category", "")
+    if raw_category.isdigit():
+        wanted = int(raw_category)
+        chosen = next(
+            (r["category"] for r in shelves if r["total"] and r["category"].pk == wanted), None
+        )
+    context = {
+        "q": "",
+        "landing": True,
+        "shelves": [r for r in shelves if r["total"]],
+        "chosen": chosen,
+        "helpful": readable.filter(helpful_yes__gt=0).order_by(
+            "-helpful_yes", "helpful_no", "title"
+        )[:KB_LANDING_SHOWN],
+        "recent": readable.order_by(F("published_at").desc(nulls_last=True), "-id")[
+            :KB_LANDING_SHOWN
+        ],
+        "has_articles": readable.exists(),
+    }
+    if chosen is not None:
+        context["shelf_articles"] = readable.filter(category=chosen).order_by("title")[:50]
+    return context
 
 
 @login_required
