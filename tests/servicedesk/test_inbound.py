@@ -370,3 +370,16 @@ def test_nul_bytes_in_unreadable_mail_are_stripped_on_the_kept_record(mailbox):
     kept = mail_ingest(raw=broken, mailbox=mailbox).unprocessed
     assert kept.subject == "broken" and kept.sender == "eve@example.com"
     assert "\x00" not in kept.message_id
+
+
+def test_http_endpoint_strips_nul_and_joins_text_parts(client, mailbox):
+    msg = message(sender="Zed\x00 Zero <zed@example.com>", body="Part one.")
+    msg.add_attachment("Part\x00 two.", disposition="inline")
+    auth = {"Authorization": f"Bearer {mailbox.inbound_token}"}
+    answer = client.post(
+        "/api/servicedesk/inbound/email", raw(msg), content_type="message/rfc822", headers=auth
+    )
+    assert answer.status_code == 202 and answer.json()["outcome"] == "created"
+    incident = Incident.objects.get(pk=answer.json()["incident_id"])
+    assert "Part one." in incident.description and "Part two." in incident.description
+    assert User.objects.get(email="zed@example.com").display_name == "Zed Zero"
