@@ -91,7 +91,7 @@ class IngestView(APIView):
         if content_type.startswith(FORM_TYPES):
             return self.not_json(content_type)
         try:
-            decoded = json.loads(body)
+            decoded = ingest.without_nul(json.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
             return self.bad_json(exc)
         integration = self.find_integration(request, decoded, **kwargs)
