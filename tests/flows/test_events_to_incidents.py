@@ -144,3 +144,64 @@ def test_one_alert_that_fails_does_not_hold_up_the_others_of_its_batch(integrati
     OutboxEvent.objects.filter(pk=retry.pk).update(next_attempt_at=retry.created_at)
     outbox_deliver_due()
     assert Incident.objects.count() == 3
+
+
+def _alert_history(alert_id):
+    from opsdesk.core.models import AuditEntry
+
+    return list(
+        AuditEntry.objects.filter(object_type="events.alert", object_id=str(alert_id))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+
+
+def test_an_alert_firing_again_reopens_its_resolved_incident(integration):
+    RuleFactory(actions={"create_incident": True})
+    fire(integration, dedup_key="a", severity="critical")
+    fire(integration, dedup_key="a", action="resolve")
+    incident = Incident.objects.get()
+    assert incident.state == State.RESOLVED
+    fire(integration, dedup_key="a", severity="critical")
+    incident = Incident.objects.get()
+    assert incident.state == State.IN_PROGRESS
+    link = IncidentAlert.objects.get()
+    assert link.incident == incident
+    assert "alert.incident_reopened" in _alert_history(link.alert_id)
+    from django.test import Client
+
+    from opsdesk.core.testing.factories import agent
+
+    client = Client()
+    client.force_login(agent())
+    html = client.get(f"/events/alerts/{link.alert_id}/").content.decode()
+    assert f"Fired again: reopened incident {incident.number}" in html
+    assert "<td>Trigger</td><td>Critical</td>" in html  # labels, not stored values
+
+
+def test_an_alert_firing_again_after_the_reopen_period_opens_a_new_incident(integration, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.OPSDESK_INCIDENT_REOPEN_DAYS = 2
+    RuleFactory(actions={"create_incident": True})
+    fire(integration, dedup_key="a", severity="critical")
+    fire(integration, dedup_key="a", action="resolve")
+    first = Incident.objects.get()
+    Incident.objects.filter(pk=first.pk).update(resolved_at=timezone.now() - timedelta(days=3))
+    fire(integration, dedup_key="a", severity="critical")
+    assert Incident.objects.count() == 2
+    second = Incident.objects.exclude(pk=first.pk).get()
+    assert second.state == State.NEW
+    assert Incident.objects.get(pk=first.pk).state == State.RESOLVED
+    link = IncidentAlert.objects.get()
+    assert (link.incident, link.role) == (second, "origin")
+    assert "alert.incident_opened" in _alert_history(link.alert_id)
+    from opsdesk.events.selectors import alert_history
+
+    texts = [item["text"] for item in alert_history(alert=link.alert)]
+    assert (
+        f"Fired again after incident {first.number} could not be reopened: "
+        f"opened incident {second.number}"
+    ) in texts

@@ -64,6 +64,23 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+def reads_raw_body(view):
+    """Mark a view that reads ``request.body`` itself: no middleware may parse its form first.
+
+    Once Django has parsed a multipart body into ``request.POST`` the stream is spent, and
+    ``request.body`` raises; such a view checks its own input instead.
+    """
+    view.reads_raw_body = True
+    return view
+
+
+def _reads_raw_body(view_func) -> bool:
+    view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+    return getattr(view_func, "reads_raw_body", False) or getattr(
+        view_class, "reads_raw_body", False
+    )
+
+
 class NullCharacterMiddleware:
     """Refuse NUL characters in query strings and form fields: no database stores them in
     text (PostgreSQL raises), so they can only be an attack or a broken client."""
@@ -76,18 +93,23 @@ class NullCharacterMiddleware:
             "QUERY_STRING", ""
         ):
             return self._refuse(request)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Form fields are checked once the view is known: a view that reads the raw body
+        # (the ingest endpoints) must get it unread, whatever the sender's content type.
+        if request.method != "POST" or _reads_raw_body(view_func):
+            return None
         content_type = request.META.get("CONTENT_TYPE", "")
         is_form = content_type.startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")
         )
         # Only the text fields: uploaded files may contain any bytes.
-        if (
-            request.method == "POST"
-            and is_form
-            and any("\x00" in value for _, values in request.POST.lists() for value in values)
+        if is_form and any(
+            "\x00" in value for _, values in request.POST.lists() for value in values
         ):
             return self._refuse(request)
-        return self.get_response(request)
+        return None
 
     def _refuse(self, request):
         message = "The request contains a NUL character, which is not allowed in text."

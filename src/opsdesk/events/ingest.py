@@ -127,6 +127,21 @@ def delivery_keys(*, integration_id: int, body: bytes, count: int, idempotency_k
     return [hashlib.sha256(f"{prefix}{index}".encode()).hexdigest() for index in range(count)]
 
 
+def without_nul(value):
+    """``value`` with NUL characters taken out of every text in it, keys included.
+
+    PostgreSQL stores no NUL in text or JSON (SQLite would): stripping them here means an
+    event reads the same whichever database keeps it.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def events_accept(
     *,
     integration: Integration,
@@ -149,7 +164,12 @@ def events_accept(
         now=now,
     )
     rows = [
-        {**event, "integration_id": integration.pk, "delivery_key": key, "received_at": now}
+        {
+            **without_nul(event),
+            "integration_id": integration.pk,
+            "delivery_key": key,
+            "received_at": now,
+        }
         for event, key in zip(events, keys, strict=True)
     ]
     if not rows:

@@ -273,8 +273,10 @@ def read_pagerduty(body) -> tuple[list[dict], list[str]]:
         return [], ["Event object is invalid"]
     problems = []
     action = body.get("event_action")
-    if action not in Action.values:
+    if action in (None, ""):
         problems.append("'event_action' is missing or blank")
+    elif action not in Action.values:
+        problems.append(f"'event_action' must be one of {', '.join(Action.values)}")
     dedup_key = body.get("dedup_key")
     if dedup_key is not None and (not isinstance(dedup_key, str) or len(dedup_key) > 255):
         problems.append("'dedup_key' must be a string of at most 255 characters")

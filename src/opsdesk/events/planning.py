@@ -97,7 +97,12 @@ class Planner:
             labels=dict(event.get("labels") or {}), ci_id=known_ci, service_id=known_service
         )
         matched, actions = evaluate(self.rules, self._subject(event, integration.name, plan))
-        if self._map(plan, actions):
+        mapped = self._map(plan, actions)
+        if plan.ci_id is None and (resource := event.get("resource", "")):
+            # No rule named the CI: the resource may be its name (any case), as senders say.
+            plan.ci_id = self.ci_named(host_of(resource))
+            mapped = mapped or plan.ci_id is not None
+        if mapped:
             # A rule that named the CI may let CI- and service-based rules match too.
             matched, actions = evaluate(self.rules, self._subject(event, integration.name, plan))
             self._map(plan, actions)

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from opsdesk.core.models import AuditEntry
 from opsdesk.core.roles import is_agent
 from opsdesk.events.models import Alert, Event, Heartbeat, Integration, MaintenanceWindow, Rule
 
@@ -32,3 +33,26 @@ def window_list(*, viewer) -> QuerySet[MaintenanceWindow]:
 
 def heartbeat_list(*, viewer) -> QuerySet[Heartbeat]:
     return _staff(viewer, Heartbeat.objects.select_related("ci", "team", "integration"))
+
+
+ALERT_HISTORY_TEXT = {
+    "alert.acknowledge": "Acknowledged",
+    "alert.resolve": "Resolved",
+    "alert.suppress": "Suppressed",
+    "alert.unsuppress": "Unsuppressed",
+    "alert.incident_reopened": "Fired again: reopened incident {to}",
+    "alert.incident_opened": "Fired again after incident {from} could not be reopened: "
+    "opened incident {to}",
+}
+
+
+def alert_history(*, alert: Alert, limit: int = 50) -> list[dict]:
+    """What happened to the alert, newest first, in words: who did what, and its incidents."""
+    entries = AuditEntry.objects.filter(object_type="events.alert", object_id=str(alert.pk))
+    history = []
+    for entry in entries.order_by("-id")[:limit]:
+        template = ALERT_HISTORY_TEXT.get(entry.action, entry.action)
+        incident = (entry.changes or {}).get("incident") or {}
+        text = template.format(**{"from": incident.get("from", ""), "to": incident.get("to", "")})
+        history.append({"at": entry.at, "who": entry.actor_label, "text": text})
+    return history

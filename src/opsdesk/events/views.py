@@ -87,6 +87,7 @@ def alert_detail(request, pk):
             "incident": link.incident if link else None,
             "link": link,
             "events": alert.events.order_by("-id")[:100],
+            "history": selectors.alert_history(alert=alert),
         },
     )
 

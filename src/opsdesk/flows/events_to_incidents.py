@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.cmdb.selectors import ci_dependencies
+from opsdesk.core.audit import audit_record
 from opsdesk.core.models import Team
 from opsdesk.core.outbox import outbox_handler, outbox_publish
 from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert, AlertStatus, Severity
@@ -32,8 +33,10 @@ from opsdesk.incidents.models import (
     IncidentAlert,
     IncidentAlertRole,
     ResolutionCode,
+    State,
 )
 from opsdesk.incidents.services import incident_comment, incident_open, incident_transition
+from opsdesk.incidents.workflow import within_reopen_window
 
 log = logging.getLogger(__name__)
 
@@ -186,11 +189,45 @@ def _attach(alert: Alert) -> None:
     if "correlate" in actions and (incident := _correlated(alert, actions["correlate"])):
         _link(incident, alert, IncidentAlertRole.CORRELATED)
         return
-    if IncidentAlert.objects.filter(alert=alert).exists():
-        return  # its earlier incident is closed; a re-fire of a known alert opens no new one
     options = actions.get("create_incident")
-    incident = _open_incident(alert, options if isinstance(options, dict) else {})
+    options = options if isinstance(options, dict) else {}
+    earlier = IncidentAlert.objects.select_related("incident").filter(alert=alert).first()
+    if earlier is not None:
+        _fired_again(alert, earlier, options)
+        return
+    incident = _open_incident(alert, options)
     _link(incident, alert, IncidentAlertRole.ORIGIN)
+
+
+def _fired_again(alert: Alert, earlier: IncidentAlert, options: dict) -> None:
+    """A cleared alert fires again: reopen its resolved incident while it may be reopened,
+    else open a new one (as PagerDuty does); the alert's history says which."""
+    previous = earlier.incident
+    if previous.state == State.RESOLVED and within_reopen_window(previous) is None:
+        incident_transition(
+            actor=None,
+            incident=previous,
+            action="reopen",
+            reason=f"The alert fired again: {alert.summary or alert.fingerprint}"[:500],
+        )
+        audit_record(
+            action="alert.incident_reopened",
+            obj=alert,
+            changes={"incident": {"from": previous.number, "to": previous.number}},
+        )
+        return
+    incident = _open_incident(alert, options)
+    earlier.incident, earlier.role, earlier.linked_at = (
+        incident,
+        IncidentAlertRole.ORIGIN,
+        timezone.now(),
+    )
+    earlier.save(update_fields=["incident", "role", "linked_at"])
+    audit_record(
+        action="alert.incident_opened",
+        obj=alert,
+        changes={"incident": {"from": previous.number, "to": incident.number}},
+    )
 
 
 def _wants_incident(actions: dict | None) -> bool:

@@ -31,17 +31,21 @@ def error(status: int, code: str, message: str, problems=(), headers=None) -> Re
     return Response(body, status=status, headers=headers)
 
 
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
 class IngestView(APIView):
     """Base of every ingest endpoint: no user authentication, no CSRF, JSON out."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []
+    reads_raw_body = True  # the body is read whole, as sent, for its size and retry key
 
     def read(self, body, integration):
         raise NotImplementedError
 
-    def find_integration(self, request, **kwargs):
+    def find_integration(self, request, decoded, **kwargs):
         if token := kwargs.get("token"):
             return ingest.integration_by_token(token)
         return ingest.integration_by_secret(ingest.bearer(request))
@@ -57,6 +61,16 @@ class IngestView(APIView):
     def invalid(self, problems):
         return error(400, "invalid", f"The events were refused: {problems[0]}", problems)
 
+    def not_json(self, content_type):
+        return error(
+            415,
+            "unsupported_media_type",
+            f"Send the events as JSON (Content-Type: application/json), not {content_type}.",
+        )
+
+    def bad_json(self, exc):
+        return self.invalid([f"The body is not valid JSON ({exc})."])
+
     def limited(self, retry_after: int):
         return error(
             429,
@@ -69,16 +83,20 @@ class IngestView(APIView):
         return Response({"accepted": count}, status=202)
 
     def post(self, request, **kwargs):
-        integration = self.find_integration(request, **kwargs)
-        if integration is None:
-            return self.refused()
+        # Size, then syntax, then who sent it: each refusal names its own cause.
         body = request.body
         if len(body) > ingest.MAX_INGEST_BYTES:
             return self.too_large()
+        content_type = request.content_type or ""
+        if content_type.startswith(FORM_TYPES):
+            return self.not_json(content_type)
         try:
-            decoded = json.loads(body)
+            decoded = ingest.without_nul(json.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:
-            return self.invalid([f"The body is not valid JSON ({exc})."])
+            return self.bad_json(exc)
+        integration = self.find_integration(request, decoded, **kwargs)
+        if integration is None:
+            return self.refused()
         events, problems = self.read(decoded, integration)
         if problems:
             return self.invalid(problems)
@@ -139,12 +157,10 @@ class PrometheusAlertsView(IngestView):
 class PagerDutyEnqueueView(IngestView):
     """PagerDuty Events API v2, answering exactly as PagerDuty does."""
 
-    def find_integration(self, request, **kwargs):
-        try:
-            routing_key = json.loads(request.body).get("routing_key", "")
-        except (ValueError, AttributeError, UnicodeDecodeError):
-            routing_key = ""
+    def find_integration(self, request, decoded, **kwargs):
+        routing_key = decoded.get("routing_key", "") if isinstance(decoded, dict) else ""
         self.missing_key = not routing_key
+        self.not_an_object = not isinstance(decoded, dict)
         return ingest.integration_by_secret(routing_key) if isinstance(routing_key, str) else None
 
     def pd_invalid(self, message, errors):
@@ -153,15 +169,39 @@ class PagerDutyEnqueueView(IngestView):
         )
 
     def refused(self):
+        if getattr(self, "not_an_object", False):
+            return self.pd_invalid("Event object is invalid", ["Event object is invalid"])
         if getattr(self, "missing_key", False):
             return self.pd_invalid("Event object is invalid", ["'routing_key' is missing or blank"])
         return self.pd_invalid("Event object is invalid", ["Invalid routing key"])
 
     def too_large(self):
-        return self.pd_invalid("Event object is too large", ["Event object is too large"])
+        return Response(
+            {
+                "status": "invalid event",
+                "message": "Event object is too large",
+                "errors": [f"The body is larger than {ingest.MAX_INGEST_BYTES} bytes"],
+            },
+            status=413,
+        )
 
     def invalid(self, problems):
         return self.pd_invalid("Event object is invalid", problems)
+
+    def not_json(self, content_type):
+        return Response(
+            {
+                "status": "invalid event",
+                "message": "Event object is invalid",
+                "errors": [
+                    f"Send the event as JSON (Content-Type: application/json), not {content_type}"
+                ],
+            },
+            status=415,
+        )
+
+    def bad_json(self, exc):
+        return self.pd_invalid("Event object is invalid", [f"The body is not valid JSON ({exc})"])
 
     def limited(self, retry_after):
         return Response(
@@ -204,6 +244,7 @@ READER_VIEWS = {
     summary="Check in a scheduled job (GET or POST; /start when it begins, /fail on failure)",
 )
 class HeartbeatCheckInView(APIView):
+    reads_raw_body = True  # any body a job sends is its message, whatever its content type
     authentication_classes: list = []
     permission_classes = [AllowAny]
     kind = CheckInKind.SUCCESS
@@ -212,7 +253,7 @@ class HeartbeatCheckInView(APIView):
         heartbeat = Heartbeat.objects.filter(token=token).first()
         if heartbeat is None:
             return error(404, "not_found", "Unknown heartbeat.")
-        body = request.body[:1000].decode("utf-8", "replace") if request.body else ""
+        body = request.body[:1000].decode("utf-8", "replace").replace("\x00", "")
         heartbeat_check_in(heartbeat=heartbeat, kind=self.kind, message=body)
         return Response({"status": "ok"})
 

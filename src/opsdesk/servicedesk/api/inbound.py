@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.context import action_context
+from opsdesk.core.middleware import reads_raw_body
 from opsdesk.servicedesk.inbound.services import mail_ingest
 from opsdesk.servicedesk.models import Mailbox
 
@@ -33,6 +34,7 @@ def _mailbox_for(request) -> Mailbox | None:
     return None
 
 
+@reads_raw_body
 @csrf_exempt
 @require_POST
 def inbound_email(request):
