@@ -88,6 +88,15 @@ def test_deadline_does_not_silently_move_after_a_pause(policies, ticket):
     assert event.due_at == resumed.due_at
 
 
+def test_resumed_history_shows_the_due_time_before_the_pause(policies, ticket):
+    start(ticket, at=london(2025, 3, 10, 9))
+    due_before = clocks(ticket)["resolution"].due_at
+    services.sla_update(record=ticket, state="on_hold", at=london(2025, 3, 10, 10))
+    services.sla_update(record=ticket, state="in_progress", at=london(2025, 3, 10, 12))
+    event = clocks(ticket)["resolution"].events.get(kind="resumed")
+    assert event.data["due_before_pause"] == due_before.isoformat()
+
+
 def test_pause_over_a_weekend_counts_against_the_calendar_not_the_wall_clock(policies, ticket):
     start(ticket, at=london(2025, 3, 7, 9))  # Friday 09:00
     due_before = clocks(ticket)["resolution"].due_at  # Monday 09:00 + 10 h → Tuesday 09:00

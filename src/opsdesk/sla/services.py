@@ -193,7 +193,8 @@ def _resume(timer: SlaTimer, at: datetime, reason: str) -> None:
         TimerEventKind.RESUMED,
         at,
         reason,
-        due_before_pause=paused.due_at if paused else None,
+        # The pause line keeps the due time it took away in its data; its own due_at is empty.
+        due_before_pause=paused.data.get("due_before") if paused else None,
         paused_business_time=paused_business,
     )
 
