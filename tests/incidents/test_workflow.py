@@ -156,7 +156,7 @@ def test_reopen_window_is_configurable(settings, desk_agent):
 def test_a_requester_cannot_work_their_own_incident(action, caller):
     state = State.IN_PROGRESS if action == "hold" else State.NEW
     incident = incident_in(state, caller=caller)
-    with pytest.raises(TransitionRefused) as refusal:
+    with pytest.raises(NotPermitted) as refusal:
         incident_transition(
             actor=caller, incident=incident, action=action, **good_arguments(action)
         )

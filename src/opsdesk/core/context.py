@@ -38,3 +38,19 @@ def action_context(*, source: str, request=None, request_id: str | None = None):
         yield ctx
     finally:
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def as_system():
+    """Automatic steps (routing, start of work, escalation, auto-close) act as the system.
+
+    Whoever triggered them, their audit entries name no user: the same request id ties them
+    to the change that set them off.
+    """
+    outer = current()
+    ctx = ActionContext(source="system", request_id=outer.request_id)
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)

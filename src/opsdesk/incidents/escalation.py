@@ -14,6 +14,7 @@ These run as outbox handlers, so each SLA event escalates exactly once.
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 
+from opsdesk.core.context import as_system
 from opsdesk.core.errors import DomainError
 from opsdesk.core.models import TimelineKind
 from opsdesk.core.outbox import outbox_handler, outbox_publish
@@ -125,7 +126,8 @@ def on_major_priority_opened(*, event_id, topic, payload):
 
 def _escalate(incident: Incident, *, why: str) -> None:
     try:
-        incident_escalate(actor=None, incident=incident, reason=f"automatic: {why}")
+        with as_system():
+            incident_escalate(actor=None, incident=incident, reason=f"automatic: {why}")
     except DomainError:
         # No escalation team configured: nothing to hand over to, the notices still go out.
         return

@@ -54,31 +54,39 @@ QUEUES = {
 }
 
 
-def incident_queue(*, viewer, queue: str) -> QuerySet[Incident]:
+def incident_queue(*, viewer, queue: str, states=None) -> QuerySet[Incident]:
+    """The queue's incidents in ``states`` (default: the open ones).
+
+    Asking for a finished state (resolved, closed, cancelled) shows finished work of the queue;
+    breaching soon only ever holds open incidents.
+    """
     qs = incident_list(viewer=viewer)
+    states = list(states) if states else list(OPEN_STATES)
     if queue == "mine":
-        return qs.filter(assignee=viewer, state__in=OPEN_STATES)
+        return qs.filter(assignee=viewer, state__in=states)
     if queue == "unassigned":
         return qs.filter(
             assignment_group__in=viewer.teams.values("pk"),
             assignee__isnull=True,
-            state__in=OPEN_STATES,
+            state__in=states,
         )
     if queue == "major":
-        return qs.filter(Q(is_major=True) | Q(major_proposed=True), state__in=OPEN_STATES)
+        return qs.filter(Q(is_major=True) | Q(major_proposed=True), state__in=states)
     if queue == "breaching":
         return sla_breaching_soon(
-            queryset=qs.filter(state__in=OPEN_STATES), within=BREACHING_WINDOW, now=timezone.now()
+            queryset=qs.filter(state__in=[s for s in states if s in OPEN_STATES]),
+            within=BREACHING_WINDOW,
+            now=timezone.now(),
         )
-    return qs.filter(state__in=OPEN_STATES)
+    return qs.filter(state__in=states)
 
 
 # Past this many parts, one query with IN beats many small ones.
 MAX_QUEUE_PARTS = 12
 
 
-def _queue_parts(*, viewer, queue: str) -> list[dict] | None:
-    states = [str(s) for s in OPEN_STATES]
+def _queue_parts(*, viewer, queue: str, states=None) -> list[dict] | None:
+    states = [str(s) for s in (states or OPEN_STATES)]
     if queue == "open":
         return [{"state": s} for s in states]
     if queue == "mine":
@@ -94,7 +102,9 @@ def _queue_parts(*, viewer, queue: str) -> list[dict] | None:
     return None
 
 
-def incident_queue_paged(*, viewer, queue: str) -> tuple[QuerySet[Incident], list[dict] | None]:
+def incident_queue_paged(
+    *, viewer, queue: str, states=None
+) -> tuple[QuerySet[Incident], list[dict] | None]:
     """``incident_queue`` as (visible incidents, disjoint parts) when the queue splits into
     parts that one index each serves in order; else (the queue, None).
 
@@ -103,9 +113,9 @@ def incident_queue_paged(*, viewer, queue: str) -> tuple[QuerySet[Incident], lis
     "state IN (...)" scan, so a deep page costs what the first does. The parts together are
     exactly what ``incident_queue`` selects.
     """
-    parts = _queue_parts(viewer=viewer, queue=queue)
+    parts = _queue_parts(viewer=viewer, queue=queue, states=states)
     if parts is None:
-        return incident_queue(viewer=viewer, queue=queue), None
+        return incident_queue(viewer=viewer, queue=queue, states=states), None
     return incident_list(viewer=viewer), parts
 
 

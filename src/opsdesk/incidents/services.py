@@ -17,6 +17,7 @@ from django.db.models import Case, CharField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from opsdesk.core import context
 from opsdesk.core.concurrency import lock_for_update, version_check
 from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
 from opsdesk.core.models import TimelineKind
@@ -205,8 +206,10 @@ def incident_open(
             "An assignee needs an assignment group.",
             fields={"assignment_group": ["Pick the group the assignee works in."]},
         )
+    auto_assignee = None
     if rule is not None and rule.auto_assign:
-        assignee = routing.auto_assignee(rule=rule)
+        # Chosen by the rule, applied below as the system's own step.
+        auto_assignee = routing.auto_assignee(rule=rule)
     _check_member(assignment_group, assignee)
     values = {
         "number": number_next(prefix=Incident.NUMBER_PREFIX),
@@ -254,19 +257,26 @@ def incident_open(
     )
     clocks.incident_opened(incident=incident, at=now)
     events = [("incident.opened", payload(incident))]
-    if incident.assignment_group_id:
+    if incident.assignment_group_id and auto_assignee is None:
         events.append(("incident.assigned", payload(incident)))
     outbox_publish_many(events)
     # The row was inserted by this transaction, so ``incident`` is its current, locked copy:
     # the steps below change it in place instead of reading it again.
     if assignee is not None:
         incident = _apply_transition(incident, "start", actor=actor, now=now, locked=True)
+    if auto_assignee is not None:
+        # Automatic assignment and the start of work are the system's steps, whoever reported.
+        with context.as_system():
+            incident = _assign(
+                incident, group=assignment_group, assignee=auto_assignee, actor=None, locked=True
+            )
     if reported_by_requester:
         # Nobody is woken, and nothing is proposed as major, on a caller's own say-so: the
         # desk triages first (raising the priority then pages as usual).
         return incident
     _page_if_needed(incident, was_pageable=False, reason="opened", new_incident=True)
-    return _propose_major(incident, locked=True)
+    with context.as_system():
+        return _propose_major(incident, locked=True)
 
 
 def _check_member(group, assignee) -> None:
@@ -350,7 +360,9 @@ def incident_assign(
     return _assign(current, group=assignment_group, assignee=assignee, actor=actor)
 
 
-def _assign(current: Incident, *, group, assignee, actor, escalation: bool = False) -> Incident:
+def _assign(
+    current: Incident, *, group, assignee, actor, escalation: bool = False, locked: bool = False
+) -> Incident:
     now = timezone.now()
     old_group, old_assignee = current.assignment_group_id, current.assignee_id
     values = {"assignment_group": group, "assignee": assignee}
@@ -365,6 +377,7 @@ def _assign(current: Incident, *, group, assignee, actor, escalation: bool = Fal
         values=values,
         actor=actor,
         action="incident.escalated" if escalation else "incident.assigned",
+        locked=locked,
     )
     if old_group != group.pk:
         note_change(
@@ -395,7 +408,7 @@ def _assign(current: Incident, *, group, assignee, actor, escalation: bool = Fal
     if old_group != group.pk and paging.should_page(updated):
         paging.page_on_call(incident=updated, reason="assigned")
     if assignee is not None and updated.state == State.NEW:
-        updated = _apply_transition(updated, "start", actor=actor, now=now)
+        updated = _apply_transition(updated, "start", actor=actor, now=now, locked=True)
     return updated
 
 
@@ -720,7 +733,7 @@ def incident_auto_close_due(*, now, limit: int = 500) -> int:
     closed = 0
     for pk, calendar_id in due:
         cutoff = cutoffs[calendar_id]
-        with transaction.atomic():
+        with transaction.atomic(), context.as_system():
             current = lock_for_update(Incident, pk)
             if current.state != State.RESOLVED or current.resolved_at > cutoff:
                 continue

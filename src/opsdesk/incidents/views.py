@@ -33,7 +33,11 @@ def queue(request, name: str = "open"):
     if name not in selectors.QUEUES:
         raise Http404
     filter_form = forms.QueueFilterForm(request.GET or None)
-    queryset, parts = selectors.incident_queue_paged(viewer=request.user, queue=name)
+    # A state filter picks the states the queue shows, finished ones included.
+    wanted = filter_form.cleaned_data.get("state") if filter_form.is_valid() else ""
+    queryset, parts = selectors.incident_queue_paged(
+        viewer=request.user, queue=name, states=[wanted] if wanted else None
+    )
     queryset = filter_form.filter(queryset)
     if name == "breaching":
         # Soonest deadline first; the window keeps this list short, so one page holds it.

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from opsdesk.core.errors import NotPermitted
 from opsdesk.core.roles import is_agent
 from opsdesk.core.workflow import Transition, Workflow
 from opsdesk.incidents.models import HoldReason, State
@@ -69,8 +70,9 @@ def within_reopen_window(incident, *, now=None, **_):
 
 
 def agents_only(incident, *, actor=None, **_):
+    """Not a matter of the record's state: a requester asking is refused as not permitted."""
     if actor is not None and not is_agent(actor):
-        return "Only service-desk staff may do this."
+        raise NotPermitted("Only service-desk staff may do this.")
     return None
 
 

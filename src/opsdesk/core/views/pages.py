@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from opsdesk.core import selectors, services
 from opsdesk.core.errors import DomainError
 from opsdesk.core.forms import AvailabilityForm, ProfileForm
-from opsdesk.core.models import User
+from opsdesk.core.models import Team, User
 from opsdesk.core.roles import is_admin, is_agent
 from opsdesk.core.views.generic import save_form
 
@@ -27,7 +27,11 @@ def home(request):
     context = {"tokens_active": selectors.token_list(viewer=user).filter(user=user).count()}
     if is_agent(user):
         context.update(
-            my_teams=user.teams.select_related("lead").annotate(member_count=Count("members")),
+            # Counted over the whole team, not over the join that finds the user's teams
+            # (which would count the user alone): the same members the team page lists.
+            my_teams=Team.objects.filter(pk__in=user.teams.values("pk"))
+            .select_related("lead")
+            .annotate(member_count=Count("members")),
             people_count=selectors.user_list(viewer=user).filter(is_active=True).count(),
             team_count=selectors.team_list(viewer=user).count(),
             is_admin=is_admin(user),

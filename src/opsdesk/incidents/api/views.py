@@ -10,10 +10,14 @@ from rest_framework.response import Response
 from opsdesk.core.api.base import ServiceViewSet, audited_destroy, expected_version
 from opsdesk.core.api.permissions import IsAdminOrReadOnlyAgent
 from opsdesk.core.audit import audit_record, diff, snapshot
+from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.records import audited_fields
+from opsdesk.core.roles import is_agent
 from opsdesk.incidents import major, selectors, services
 from opsdesk.incidents.api import serializers as s
 from opsdesk.incidents.api.filtersets import IncidentFilterSet
+
+REQUESTER_REFUSED = frozenset({"impact", "urgency", "priority"})
 
 
 class IncidentViewSet(ServiceViewSet):
@@ -39,6 +43,15 @@ class IncidentViewSet(ServiceViewSet):
 
     def create_record(self, *, actor, data):
         data.pop("version", None)
+        if not is_agent(actor):
+            # As in the portal, a requester does not set impact, urgency or priority: the desk
+            # does (the portal's plain questions are the requester's way to say how bad it is).
+            given = sorted(set(self.request.data) & REQUESTER_REFUSED)
+            if given:
+                raise ValidationFailed(
+                    "The service desk sets impact, urgency and priority.",
+                    fields={name: ["The service desk sets this."] for name in given},
+                )
         data.setdefault("caller", actor)
         return services.incident_open(actor=actor, **data)
 
