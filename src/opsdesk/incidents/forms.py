@@ -167,3 +167,50 @@ class EndMajorForm(forms.Form):
     outage_end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class IncidentEditForm(forms.Form):
+    """The record's descriptive fields, as an agent corrects them on the record page."""
+
+    caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(active=True, parent__isnull=True), required=False
+    )
+    service = forms.ModelChoiceField(
+        queryset=ConfigurationItem.objects.filter(ci_class__key="business_service"),
+        required=False,
+    )
+    ci = forms.ModelChoiceField(
+        label="CI", queryset=ConfigurationItem.objects.all(), required=False
+    )
+    impact = forms.TypedChoiceField(choices=Impact.choices, coerce=int)
+    urgency = forms.TypedChoiceField(choices=Urgency.choices, coerce=int)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    @classmethod
+    def for_incident(cls, incident):
+        return cls(
+            initial={
+                "caller": incident.caller_id,
+                "category": incident.category_id,
+                "service": incident.service_id,
+                "ci": incident.ci_id,
+                "impact": incident.impact,
+                "urgency": incident.urgency,
+                "description": incident.description,
+                "version": incident.version,
+            },
+            auto_id="id_edit_%s",
+        )
+
+
+class ParentForm(forms.Form):
+    parent = forms.CharField(
+        label="Parent incident number", max_length=30, help_text="For example INC0001234."
+    )
+
+
+class AttachmentUploadForm(forms.Form):
+    file = forms.FileField()
+    internal = forms.BooleanField(label="Internal (the caller does not see it)", required=False)

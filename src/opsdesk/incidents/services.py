@@ -30,11 +30,13 @@ from opsdesk.incidents import clocks, paging, routing
 from opsdesk.incidents.models import (
     OPEN_STATES,
     Channel,
+    Impact,
     Incident,
     Priority,
     ResolutionCode,
     SavedFilter,
     State,
+    Urgency,
 )
 from opsdesk.incidents.selectors import QUEUES
 from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
@@ -107,6 +109,22 @@ def note_change(incident, *, field: str, old, new, actor, at, body: str = "") ->
         data={"field": field, "from": old, "to": new},
         at=at,
     )
+
+
+def priority_name(value) -> str:
+    """``P3`` for 3: the short name agents use on the timeline."""
+    return f"P{value}" if value else "—"
+
+
+def _choice_name(choices, value) -> str:
+    """``High`` for impact 1: the label without its leading number."""
+    if value is None:
+        return "—"
+    return str(choices(value).label).split(" - ", 1)[-1]
+
+
+def _shown(value) -> str:
+    return "—" if value in (None, "") else str(value)
 
 
 def _locked(incident: Incident, expected_version) -> Incident:
@@ -323,11 +341,27 @@ def incident_update(
     if "ci" in values or "service" in values:
         m2m["affected_services"] = routing.affected_services_for(ci=ci, service=service)
     old_priority, was_pageable = current.priority, paging.should_page(current)
+    changes = _describe_changes(current, values)
     updated = record_update(current, values=values, actor=actor, m2m=m2m)
     now = timezone.now()
+    if changes:
+        timeline_add(
+            record=updated,
+            kind=TimelineKind.SYSTEM,
+            author=actor,
+            body="; ".join(changes) + ".",
+            data={"field": "details", "changed": sorted(values)},
+            at=now,
+        )
     if updated.priority != old_priority:
         note_change(
-            updated, field="priority", old=old_priority, new=updated.priority, actor=actor, at=now
+            updated,
+            field="priority",
+            old=old_priority,
+            new=updated.priority,
+            actor=actor,
+            at=now,
+            body=f"Priority {priority_name(old_priority)} → {priority_name(updated.priority)}.",
         )
         clocks.incident_priority_changed(
             incident=updated, from_priority=old_priority, to_priority=updated.priority, at=now
@@ -340,6 +374,50 @@ def incident_update(
     if updated.version != current.version or m2m:
         outbox_publish(topic="incident.updated", payload=payload(updated))
     return updated
+
+
+FIELD_LABELS = {
+    "short_description": "Short description",
+    "description": "Description",
+    "caller": "Caller",
+    "channel": "Channel",
+    "category": "Category",
+    "subcategory": "Subcategory",
+    "service": "Service",
+    "ci": "CI",
+    "impact": "Impact",
+    "urgency": "Urgency",
+    "confidential": "Confidential",
+}
+
+
+def _describe_changes(current: Incident, values: dict) -> list[str]:
+    """ "Impact High → Medium" for each field that really changes, in labels, not values."""
+    lines = []
+    for name in sorted(
+        values, key=lambda n: list(FIELD_LABELS).index(n) if n in FIELD_LABELS else 99
+    ):
+        if name not in FIELD_LABELS:
+            continue
+        old, new = getattr(current, name), values[name]
+        if old == new:
+            continue
+        label = FIELD_LABELS[name]
+        if name in ("impact", "urgency"):
+            choices = Impact if name == "impact" else Urgency
+            lines.append(f"{label} {_choice_name(choices, old)} → {_choice_name(choices, new)}")
+        elif name == "channel":
+            lines.append(
+                f"{label} {_shown(current.get_channel_display())} → "
+                f"{_shown(dict(Channel.choices).get(new, new))}"
+            )
+        elif name in ("description", "short_description"):
+            lines.append(f"{label} changed")
+        elif name == "confidential":
+            lines.append(f"{label} {'yes' if old else 'no'} → {'yes' if new else 'no'}")
+        else:
+            lines.append(f"{label} {_shown(old)} → {_shown(new)}")
+    return lines
 
 
 # --- assignment and escalation ----------------------------------------------------------------
@@ -387,7 +465,7 @@ def _assign(
             new=group.pk,
             actor=actor,
             at=now,
-            body=f"Assigned to {group}.",
+            body=f"Assigned to {group} (was {_shown(current.assignment_group)}).",
         )
         clocks.incident_group_changed(
             incident=updated, from_group_id=old_group, to_group_id=group.pk, at=now
@@ -400,6 +478,7 @@ def _assign(
             new=getattr(assignee, "pk", None),
             actor=actor,
             at=now,
+            body=f"Assignee {_shown(current.assignee)} → {_shown(assignee)}.",
         )
     outbox_publish(
         topic="incident.escalated" if escalation else "incident.assigned",
@@ -470,7 +549,7 @@ def incident_override_priority(
             new=priority,
             actor=actor,
             at=now,
-            body=reason.strip(),
+            body=f"Priority {priority_name(old)} → {priority_name(priority)}: {reason.strip()}",
         )
         clocks.incident_priority_changed(
             incident=updated, from_priority=old, to_priority=priority, at=now

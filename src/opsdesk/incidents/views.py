@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from opsdesk.core.attachments import attachment_store, attachments_for
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.roles import is_agent
 from opsdesk.core.views.generic import agent_required, save_form
@@ -166,6 +167,12 @@ def _record_context(request, incident, **extra) -> dict:
         "update_form": forms.StakeholderUpdateForm(),
         "end_major_form": forms.EndMajorForm(),
         "can_manage_major": major.is_major_incident_manager(request.user),
+        "edit_form": forms.IncidentEditForm.for_incident(incident) if agent else None,
+        "parent_form": forms.ParentForm(),
+        "upload_form": forms.AttachmentUploadForm(),
+        "attachments": attachments_for(record=incident, public_only=not agent).select_related(
+            "uploaded_by"
+        ),
         **extra,
     }
 
@@ -209,6 +216,39 @@ FORM_ACTIONS = {
         ),
     ),
     "end_major": (forms.EndMajorForm, _end_major),
+    "edit": (
+        forms.IncidentEditForm,
+        lambda user, incident, data: services.incident_update(
+            actor=user,
+            incident=incident,
+            expected_version=data.pop("version"),
+            **data,
+        ),
+    ),
+}
+
+# What the agent is told after an action went through.
+CONFIRMATIONS = {
+    "assign_me": "Assigned to you.",
+    "assign": "Assignment saved.",
+    "priority": "Priority changed.",
+    "declare_major": "Declared a major incident.",
+    "stakeholder_update": "Stakeholder update posted.",
+    "end_major": "Major incident ended.",
+    "edit": "Changes saved.",
+    "hold": "Put on hold.",
+    "resolve": "Resolved.",
+    "start": "Work started.",
+    "resume": "Resumed.",
+    "reopen": "Reopened.",
+    "close": "Closed.",
+    "cancel": "Cancelled.",
+    "escalate": "Escalated.",
+    "acknowledge": "Acknowledged.",
+    "comment": "Posted.",
+    "set_parent": "Parent set.",
+    "clear_parent": "Parent cleared.",
+    "upload": "File attached.",
 }
 
 
@@ -254,6 +294,33 @@ def _quick(request, incident, name):
         )
     if name == "acknowledge":
         return services.incident_acknowledge(actor=user, incident=incident)
+    if name == "set_parent":
+        form = forms.ParentForm(post)
+        if not form.is_valid():
+            raise DomainError("Give the parent incident's number.", fields=form.errors)
+        number = form.cleaned_data["parent"].strip().upper()
+        parent = selectors.incident_list(viewer=user).filter(number=number).first()
+        if parent is None:
+            raise DomainError(
+                f"No incident {number} that you may see.",
+                fields={"parent": ["Check the number."]},
+            )
+        return major.incident_attach_child(actor=user, parent=parent, child=incident)
+    if name == "clear_parent":
+        return major.incident_detach_child(actor=user, child=incident)
+    if name == "upload":
+        if not is_agent(user):
+            raise NotPermitted("Only agents attach files here.")
+        form = forms.AttachmentUploadForm(post, request.FILES)
+        if not form.is_valid():
+            raise DomainError("Pick a file to attach.", fields=form.errors)
+        attachment_store(
+            record=incident,
+            upload=form.cleaned_data["file"],
+            uploaded_by=user,
+            is_public=not form.cleaned_data["internal"],
+        )
+        return incident
     if name == "comment":
         services.incident_comment(
             actor=user,
@@ -281,10 +348,11 @@ def incident_action(request, pk, name):
             if not fields or fields in refusal.message
             else (f"{refusal.message} {fields}")
         )
-    return record_response(request, pk, error=error)
+    notice = None if error else CONFIRMATIONS.get(name, "Done.")
+    return record_response(request, pk, error=error, notice=notice)
 
 
-def record_response(request, pk, *, error: str | None = None, **extra):
+def record_response(request, pk, *, error: str | None = None, notice: str | None = None, **extra):
     """The answer to an action posted from the incident page, whoever handled it: htmx gets
     the refreshed record panel, a plain post goes back to the page.
 
@@ -293,10 +361,12 @@ def record_response(request, pk, *, error: str | None = None, **extra):
     incident = get_object_or_404(selectors.incident_list(viewer=request.user), pk=pk)
     if getattr(request, "htmx", None):
         # A refusal still answers 200: htmx swaps it in and the panel shows the message.
-        context = _record_context(request, incident, error=error, **extra)
+        context = _record_context(request, incident, error=error, notice=notice, **extra)
         return render(request, "incidents/_record.html", context)
     if error:
         messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
     return redirect("incidents:detail", pk=pk)
 
 
