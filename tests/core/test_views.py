@@ -178,3 +178,8 @@ def test_a_malformed_multipart_body_is_a_400_not_a_500(client):
     )
     assert response.status_code == 400
     assert "malformed" in response.json()["error"]["message"]
+
+
+def test_a_form_body_to_the_pagerduty_endpoint_is_refused_not_a_500(client):
+    response = client.post("/v2/enqueue", {"routing_key": "x"})
+    assert response.status_code < 500

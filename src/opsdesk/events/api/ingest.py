@@ -6,6 +6,7 @@ the sender's format into normalised events, rate-limits per integration and answ
 
 import json
 
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -142,7 +143,8 @@ class PagerDutyEnqueueView(IngestView):
     def find_integration(self, request, **kwargs):
         try:
             routing_key = json.loads(request.body).get("routing_key", "")
-        except (ValueError, AttributeError, UnicodeDecodeError):
+        except (ValueError, AttributeError, UnicodeDecodeError, RawPostDataException):
+            # RawPostDataException: a form body was already read as fields, so it is not JSON.
             routing_key = ""
         self.missing_key = not routing_key
         return ingest.integration_by_secret(routing_key) if isinstance(routing_key, str) else None
