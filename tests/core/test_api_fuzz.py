@@ -77,11 +77,6 @@ def _run(operation, headers, failures) -> int:
     return len(sent)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fuzz still finds server errors (e.g. a multipart body with an oversized "
-    "header part raises in the NUL-byte middleware); remove once they are fixed",
-)
 @pytest.mark.django_db
 @pytest.mark.parametrize("roles", [[Role.ADMINISTRATOR], [Role.REQUESTER]], ids=str)
 def test_every_operation_answers_as_documented(roles, wsgi_in_test_transaction, settings):
