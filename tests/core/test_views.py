@@ -166,3 +166,20 @@ def test_edit_without_a_version_is_refused():
     assert response.status_code == 200
     team.refresh_from_db()
     assert team.description == "Before"
+
+
+def test_a_malformed_multipart_body_is_a_400_not_a_500(client):
+    boundary = "b0undary"
+    body = f"--{boundary}\r\nX-Big: {'a' * 20000}\r\n\r\nx\r\n--{boundary}--\r\n"
+    response = client.post(
+        "/api/incidents/incidents/",
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 400
+    assert "malformed" in response.json()["error"]["message"]
+
+
+def test_a_form_body_to_the_pagerduty_endpoint_is_refused_not_a_500(client):
+    response = client.post("/v2/enqueue", {"routing_key": "x"})
+    assert response.status_code < 500

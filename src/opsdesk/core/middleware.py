@@ -6,6 +6,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
 from opsdesk.core.context import action_context
@@ -105,14 +106,17 @@ class NullCharacterMiddleware:
             ("application/x-www-form-urlencoded", "multipart/form-data")
         )
         # Only the text fields: uploaded files may contain any bytes.
-        if is_form and any(
-            "\x00" in value for _, values in request.POST.lists() for value in values
-        ):
-            return self._refuse(request)
+        if is_form:
+            try:
+                fields = request.POST.lists()
+            except MultiPartParserError:
+                return self._refuse(request, "The form body is malformed and cannot be read.")
+            if any("\x00" in value for _, values in fields for value in values):
+                return self._refuse(request)
         return None
 
-    def _refuse(self, request):
-        message = "The request contains a NUL character, which is not allowed in text."
+    def _refuse(self, request, message=None):
+        message = message or "The request contains a NUL character, which is not allowed in text."
         if request.path.startswith("/api/"):
             return JsonResponse(
                 {"error": {"code": "invalid", "message": message, "fields": {}}}, status=400

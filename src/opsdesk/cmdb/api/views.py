@@ -1,8 +1,8 @@
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, parsers, permissions, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, parsers, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -190,7 +190,16 @@ class ExportView(APIView):
             OpenApiParameter("file_format", str, enum=transfer.FORMATS),
             OpenApiParameter("kind", str, enum=["cis", "relationships"]),
         ],
-        responses={200: OpenApiTypes.STR},
+        responses={
+            (200, "application/json"): inline_serializer(
+                "CmdbExport",
+                {
+                    "cis": serializers.ListField(child=serializers.DictField()),
+                    "relationships": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request):
         fmt = request.query_params.get("file_format", "json")

@@ -55,8 +55,12 @@ class IncidentSerializer(VersionedSerializer):
     )
     service = serializers.PrimaryKeyRelatedField(queryset=CIs, required=False, allow_null=True)
     ci = serializers.PrimaryKeyRelatedField(queryset=CIs, required=False, allow_null=True)
-    caller_detail = UserBriefSerializer(source="caller", read_only=True)
-    assignee_detail = UserBriefSerializer(source="assignee", read_only=True)
+    caller_detail = UserBriefSerializer(source="caller", read_only=True, allow_null=True)
+    assignee_detail = UserBriefSerializer(source="assignee", read_only=True, allow_null=True)
+    # Empty while the incident is not on hold.
+    hold_reason = serializers.ChoiceField(
+        choices=HoldReason.choices, allow_blank=True, read_only=True
+    )
     state_label = serializers.CharField(source="get_state_display", read_only=True)
 
     class Meta:
@@ -194,7 +198,8 @@ class IncidentRefSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    author = UserBriefSerializer(read_only=True)
+    # No author for entries the system writes.
+    author = UserBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = TimelineEntry

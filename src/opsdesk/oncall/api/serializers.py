@@ -1,5 +1,6 @@
 """Serializers of the on-call API: schedules carry their layers, policies their steps."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from opsdesk.core.api.base import VersionedSerializer
@@ -14,7 +15,17 @@ from opsdesk.oncall.models import (
 )
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$", "example": "09:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the layer's zone ("09:00:00"): no offset, so not RFC 3339 ``time``."""
+
+
 class LayerSerializer(serializers.ModelSerializer):
+    handoff_time = LocalTimeField(
+        required=False, help_text="Local time of the handoff, for daily and weekly turns."
+    )
     participants = serializers.PrimaryKeyRelatedField(
         many=True,
         queryset=User.objects.all(),

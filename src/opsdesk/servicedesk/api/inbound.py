@@ -8,8 +8,15 @@ unprocessed and still answers 202, so the gateway does not bounce or retry it.
 import hmac
 
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import parsers, permissions, serializers
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    parser_classes,
+    permission_classes,
+)
 
 from opsdesk.core.context import action_context
 from opsdesk.core.middleware import reads_raw_body
@@ -34,9 +41,59 @@ def _mailbox_for(request) -> Mailbox | None:
     return None
 
 
+class _RawMessageParser(parsers.BaseParser):
+    """Leaves the body alone: the view reads the raw bytes itself."""
+
+    media_type = "message/rfc822"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
+_ERROR = inline_serializer(
+    "InboundEmailError",
+    {
+        "error": inline_serializer(
+            "InboundEmailErrorDetail",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.ListField()),
+            },
+        )
+    },
+)
+
+
 @reads_raw_body
-@csrf_exempt
-@require_POST
+@extend_schema(
+    operation_id="servicedesk_inbound_email",
+    summary="Hand over one inbound mail",
+    request={"message/rfc822": OpenApiTypes.BINARY},
+    responses={
+        202: inline_serializer(
+            "InboundEmailResult",
+            {
+                "outcome": serializers.ChoiceField(
+                    choices=["created", "commented", "duplicate", "ignored", "unprocessed"]
+                ),
+                "reason": serializers.CharField(allow_blank=True),
+                "incident_id": serializers.IntegerField(required=False),
+                "number": serializers.CharField(required=False),
+                "unprocessed_id": serializers.IntegerField(required=False),
+            },
+        ),
+        400: OpenApiResponse(_ERROR, description="The body is empty."),
+        401: OpenApiResponse(_ERROR, description="No valid mailbox token."),
+    },
+    description="Authenticated by the mailbox's inbound token as `Authorization: Bearer "
+    "<token>`, not by a user's API token.",
+    auth=[],
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([permissions.AllowAny])
+@parser_classes([_RawMessageParser])
 def inbound_email(request):
     mailbox = _mailbox_for(request)
     if mailbox is None:
