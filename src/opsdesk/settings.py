@@ -225,7 +225,14 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Email ------------------------------------------------------------------------------------
-EMAIL_HOST = config.env_str("OPSDESK_EMAIL_HOST", "localhost")
+# No host configured: outgoing mail goes to the development sink ("Sent mail" in the admin
+# pages) through the same delivery queue; set OPSDESK_EMAIL_HOST to send over SMTP.
+EMAIL_HOST = config.env_str("OPSDESK_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "opsdesk.notifications.sink.SinkBackend"
+)
 EMAIL_PORT = config.env_int("OPSDESK_EMAIL_PORT", 25)
 EMAIL_HOST_USER = config.env_str("OPSDESK_EMAIL_USER")
 EMAIL_HOST_PASSWORD = config.env_str("OPSDESK_EMAIL_PASSWORD")

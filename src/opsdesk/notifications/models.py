@@ -283,3 +283,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.topic} → {self.subscription} ({self.state})"
+
+
+class SentMail(models.Model):
+    """A mail kept by the development sink instead of being handed to an SMTP server.
+
+    ``raw`` is the message exactly as SMTP would have received it; the sink is only the
+    last step of the same delivery path, so what an administrator reads here is what
+    recipients would get.
+    """
+
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    from_address = models.CharField(max_length=255, blank=True)
+    to = models.TextField(blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    raw = models.TextField()
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self):
+        return self.subject

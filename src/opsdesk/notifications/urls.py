@@ -12,4 +12,6 @@ urlpatterns = [
     path("webhooks/new/", views.webhook_edit, name="webhook-create"),
     path("webhooks/<int:pk>/", views.webhook_detail, name="webhook-detail"),
     path("webhooks/<int:pk>/edit/", views.webhook_edit, name="webhook-edit"),
+    path("sent-mail/", views.sent_mail_list, name="sent-mail-list"),
+    path("sent-mail/<int:pk>/", views.sent_mail_detail, name="sent-mail-detail"),
 ]

@@ -11,7 +11,8 @@ from opsdesk.core.errors import DomainError
 from opsdesk.core.views.generic import admin_required, agent_required, save_form
 from opsdesk.notifications import selectors, services, webhooks
 from opsdesk.notifications.forms import WebhookSubscriptionForm
-from opsdesk.notifications.models import MANDATORY_EVENTS, Channel, Event
+from opsdesk.notifications.models import MANDATORY_EVENTS, Channel, Event, SentMail
+from opsdesk.notifications.sink import parse
 
 PAGE_SIZE = 25
 
@@ -122,3 +123,19 @@ def webhook_edit(request, pk=None):
             "cancel_url": reverse("notifications:webhook-list"),
         },
     )
+
+
+@admin_required
+def sent_mail_list(request):
+    page_obj = Paginator(SentMail.objects.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/sent_mail_list.html",
+        {"page_obj": page_obj, "objects": page_obj.object_list},
+    )
+
+
+@admin_required
+def sent_mail_detail(request, pk):
+    sent = get_object_or_404(SentMail, pk=pk)
+    return render(request, "notifications/sent_mail_detail.html", {"sent": sent, **parse(sent)})
