@@ -9,3 +9,26 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         # Outbox handlers: escalation reacts to the SLA engine's warnings and breaches.
         from opsdesk.incidents import escalation  # noqa: F401
+
+        _register_search()
+
+
+def _register_search():
+    from django.urls import reverse
+
+    from opsdesk.core.search import RecordType, register
+    from opsdesk.incidents.models import Incident
+    from opsdesk.incidents.selectors import incident_list
+
+    register(
+        RecordType(
+            key="incident",
+            label="Incident",
+            model=Incident,
+            prefix=Incident.NUMBER_PREFIX,
+            fields=("number", "short_description", "description", "resolution_notes"),
+            visible=lambda viewer: incident_list(viewer=viewer),
+            url=lambda record, viewer: reverse("incidents:detail", args=[record.pk]),
+            title=lambda record: f"{record.number} {record.short_description}",
+        )
+    )
