@@ -320,10 +320,10 @@ class TestBulk:
             IncidentFactory(assignment_group=team),
             IncidentFactory(state=State.CLOSED, assignment_group=team),
         )
-        done, refused = services.incident_bulk_update(
+        report = services.incident_bulk_update(
             actor=desk_agent, incident_ids=[a.pk, b.pk], assignee=desk_agent
         )
-        assert done == 1 and list(refused) == [b.number]
+        assert report.changed == [a.number] and list(report.refused) == [b.number]
         a.refresh_from_db()
         assert a.assignee == desk_agent
 

@@ -172,3 +172,36 @@ def test_requester_may_comment_on_own_but_not_work_it(caller, team):
     browser.post(reverse("incidents:action", args=[incident.pk, "cancel"]), {"reason": "x"})
     incident.refresh_from_db()
     assert incident.state == State.NEW
+
+
+def test_bulk_update_changes_each_incident_wholly_or_not_at_all(desk_agent, team):
+    # "b" is already in progress: its start is refused, so its new group must not stay.
+    a = IncidentFactory(assignment_group=team, assignee=None)
+    b = IncidentFactory(assignment_group=team, assignee=None, state=State.IN_PROGRESS)
+    other = TeamFactory(name="Network Operations")
+    response = browser_for(desk_agent).post(
+        reverse("incidents:bulk"),
+        {"incidents": [a.pk, b.pk], "assignment_group": other.pk, "action": "start"},
+        follow=True,
+    )
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.assignment_group, a.state) == (other, State.IN_PROGRESS)
+    assert (b.assignment_group, b.state) == (team, State.IN_PROGRESS)
+    shown = [str(m) for m in response.context["messages"]]
+    assert f"1 incident changed: {a.number}." in shown
+    assert any(m.startswith(f"{b.number} was not changed: Cannot start") for m in shown)
+    assert not any("0 incident" in m for m in shown)
+
+
+def test_bulk_update_that_changes_nothing_says_so(desk_agent, team):
+    closed = IncidentFactory(assignment_group=team, state=State.CLOSED)
+    response = browser_for(desk_agent).post(
+        reverse("incidents:bulk"),
+        {"incidents": [closed.pk], "assignee": desk_agent.pk},
+        follow=True,
+    )
+    closed.refresh_from_db()
+    assert closed.assignee is None
+    shown = [str(m) for m in response.context["messages"]]
+    assert "No incident was changed." in shown

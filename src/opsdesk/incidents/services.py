@@ -18,6 +18,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from opsdesk.core import context
+from opsdesk.core.bulk import BulkReport, bulk_apply
 from opsdesk.core.concurrency import lock_for_update, version_check
 from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
 from opsdesk.core.models import TimelineKind
@@ -920,28 +921,26 @@ def incident_watch(*, actor, incident: Incident, user=None, watching: bool = Tru
 
 def incident_bulk_update(
     *, actor, incident_ids, assignment_group=None, assignee=None, action: str = "", **kwargs
-) -> tuple[int, dict[str, str]]:
-    """Apply one change to many incidents, each in its own transaction.
+) -> BulkReport:
+    """Apply one change to many incidents, each incident all or nothing.
 
-    Returns how many changed and, by number, why the others were refused.
+    The report names the incidents that changed and, by number, why the others did not: an
+    incident whose transition is refused keeps its old assignee too.
     """
     require_agent(actor)
     from opsdesk.incidents.selectors import incident_list
 
-    done, refused = 0, {}
-    for incident in incident_list(viewer=actor).filter(pk__in=list(incident_ids)):
-        try:
-            if assignment_group is not None or assignee is not None:
-                group = assignment_group or incident.assignment_group
-                incident = incident_assign(
-                    actor=actor, incident=incident, assignment_group=group, assignee=assignee
-                )
-            if action:
-                incident_transition(actor=actor, incident=incident, action=action, **kwargs)
-            done += 1
-        except (TransitionRefused, ValidationFailed, NotPermitted) as error:
-            refused[incident.number] = error.message
-    return done, refused
+    def change(incident):
+        if assignment_group is not None or assignee is not None:
+            group = assignment_group or incident.assignment_group
+            incident = incident_assign(
+                actor=actor, incident=incident, assignment_group=group, assignee=assignee
+            )
+        if action:
+            incident_transition(actor=actor, incident=incident, action=action, **kwargs)
+
+    incidents = incident_list(viewer=actor).filter(pk__in=list(incident_ids)).order_by("number")
+    return bulk_apply(incidents, change)
 
 
 # --- saved filters ----------------------------------------------------------------------------

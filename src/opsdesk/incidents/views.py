@@ -87,7 +87,7 @@ def bulk_update(request):
         messages.error(request, "Pick at least one incident and a change to make.")
         return redirect(back)
     data = form.cleaned_data
-    done, refused = services.incident_bulk_update(
+    report = services.incident_bulk_update(
         actor=request.user,
         incident_ids=data["incidents"],
         assignment_group=data["assignment_group"],
@@ -95,9 +95,12 @@ def bulk_update(request):
         action=data["action"],
         **({"reason": data["reason"] or "Bulk update"} if data["action"] else {}),
     )
-    messages.success(request, f"{done} incident(s) updated.")
-    for number, why in refused.items():
-        messages.warning(request, f"{number}: {why}")
+    if report.changed:
+        messages.success(request, report.summary("incident"))
+    else:
+        messages.error(request, report.summary("incident"))
+    for number, why in report.refused.items():
+        messages.warning(request, f"{number} was not changed: {why}")
     return redirect(back)
 
 
