@@ -2,7 +2,7 @@ from django.apps import apps
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from opsdesk.core.roles import is_agent
+from opsdesk.core.roles import is_admin, is_agent
 
 # The menus of the top navigation, in the service desk's own words. Each app still declares
 # its entries in ``AppConfig.nav_items`` (label, url name, audience); this table only says
@@ -21,11 +21,17 @@ ADMIN_MENU = "configuration"
 def _entries(user, agent: bool) -> list[dict]:
     """Every entry the user may see, with its address; entries whose URL is gone are skipped."""
     entries = []
+    admin = is_admin(user)
     for label in settings.OPSDESK_APPS:
         app_label = label.rsplit(".", 1)[-1]
         config = apps.get_app_config(app_label)
         for title, url_name, audience in getattr(config, "nav_items", []):
-            if audience == "all" or agent:
+            # "admin" entries are configuration only administrators may open.
+            if (
+                audience == "all"
+                or (audience == "agent" and agent)
+                or (audience == "admin" and admin)
+            ):
                 entries.append(_entry(title, url_name, app_label))
     if user.is_staff:
         entries.append(_entry("Admin", "admin:index", None))
