@@ -131,3 +131,11 @@ def test_files_panel_empty_state_and_agent_upload(desk_agent, incident):
         {"file": SimpleUploadedFile("log.txt", b"trace"), "internal": "on"},
     ).content.decode()
     assert "File attached." in page and "log.txt" in page and "Internal" in page
+
+
+def test_state_changes_on_the_timeline_read_as_labels(desk_agent, incident):
+    post(browser_for(desk_agent), incident, "assign_me")
+    page = post(browser_for(desk_agent), incident, "hold", {"hold_reason": "awaiting_caller"})
+    text = page.content.decode()
+    assert "In progress → On hold" in text
+    assert "in_progress →" not in text and "→ on_hold" not in text
