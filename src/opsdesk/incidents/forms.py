@@ -26,24 +26,37 @@ def agents():
     )
 
 
+# The classification fields an agent sets when logging and corrects later, alike in both forms.
+def category_field():
+    return forms.ModelChoiceField(
+        queryset=Category.objects.filter(active=True, parent__isnull=True), required=False
+    )
+
+
+def service_field():
+    return forms.ModelChoiceField(
+        queryset=ConfigurationItem.objects.filter(ci_class__key="business_service"),
+        required=False,
+    )
+
+
+def ci_field():
+    return forms.ModelChoiceField(
+        label="CI", queryset=ConfigurationItem.objects.all(), required=False
+    )
+
+
 class IncidentCreateForm(forms.Form):
     caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
     short_description = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(active=True, parent__isnull=True), required=False
-    )
+    category = category_field()
     subcategory = forms.ModelChoiceField(
         queryset=Category.objects.filter(active=True, parent__isnull=False), required=False
     )
-    service = forms.ModelChoiceField(
-        queryset=ConfigurationItem.objects.filter(ci_class__key="business_service"),
-        required=False,
-    )
-    ci = forms.ModelChoiceField(
-        label="CI", queryset=ConfigurationItem.objects.all(), required=False
-    )
+    service = service_field()
+    ci = ci_field()
     impact = forms.TypedChoiceField(choices=Impact.choices, coerce=int, initial=Impact.LOW)
     urgency = forms.TypedChoiceField(choices=Urgency.choices, coerce=int, initial=Urgency.LOW)
     assignment_group = forms.ModelChoiceField(
@@ -173,16 +186,9 @@ class IncidentEditForm(forms.Form):
     """The record's descriptive fields, as an agent corrects them on the record page."""
 
     caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(active=True, parent__isnull=True), required=False
-    )
-    service = forms.ModelChoiceField(
-        queryset=ConfigurationItem.objects.filter(ci_class__key="business_service"),
-        required=False,
-    )
-    ci = forms.ModelChoiceField(
-        label="CI", queryset=ConfigurationItem.objects.all(), required=False
-    )
+    category = category_field()
+    service = service_field()
+    ci = ci_field()
     impact = forms.TypedChoiceField(choices=Impact.choices, coerce=int)
     urgency = forms.TypedChoiceField(choices=Urgency.choices, coerce=int)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
