@@ -1,5 +1,7 @@
 """Reads of the notifications domain, filtered by who is asking."""
 
+from django.contrib.contenttypes.models import ContentType
+
 from opsdesk.core.roles import is_admin
 from opsdesk.notifications.models import (
     MANDATORY_EVENTS,
@@ -8,6 +10,7 @@ from opsdesk.notifications.models import (
     Event,
     InAppNotification,
     NotificationPreference,
+    SentMail,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -55,3 +58,20 @@ def delivery_list(*, viewer):
     if not is_admin(viewer):
         return Delivery.objects.none()
     return Delivery.objects.all()
+
+
+def sent_mail_list(*, viewer):
+    """The development sink's messages, newest first: administrators only."""
+    if not is_admin(viewer):
+        return SentMail.objects.none()
+    return SentMail.objects.all()
+
+
+def sent_mail_about(*, record, limit: int = 20) -> list:
+    """The sink's messages about one record, newest first, for the record's mail log."""
+    if record is None or record.pk is None:
+        return []
+    content_type = ContentType.objects.get_for_model(record)
+    return list(
+        SentMail.objects.filter(content_type=content_type, object_id=str(record.pk))[:limit]
+    )

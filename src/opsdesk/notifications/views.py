@@ -11,7 +11,7 @@ from opsdesk.core.errors import DomainError
 from opsdesk.core.views.generic import admin_required, agent_required, save_form
 from opsdesk.notifications import selectors, services, webhooks
 from opsdesk.notifications.forms import WebhookSubscriptionForm
-from opsdesk.notifications.models import MANDATORY_EVENTS, Channel, Event, SentMail
+from opsdesk.notifications.models import MANDATORY_EVENTS, Channel, Event
 from opsdesk.notifications.sink import parse
 
 PAGE_SIZE = 25
@@ -127,7 +127,9 @@ def webhook_edit(request, pk=None):
 
 @admin_required
 def sent_mail_list(request):
-    page_obj = Paginator(SentMail.objects.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = Paginator(selectors.sent_mail_list(viewer=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "notifications/sent_mail_list.html",
@@ -137,5 +139,5 @@ def sent_mail_list(request):
 
 @admin_required
 def sent_mail_detail(request, pk):
-    sent = get_object_or_404(SentMail, pk=pk)
+    sent = get_object_or_404(selectors.sent_mail_list(viewer=request.user), pk=pk)
     return render(request, "notifications/sent_mail_detail.html", {"sent": sent, **parse(sent)})
