@@ -52,3 +52,16 @@ def postgres_only():
 # also removes what data migrations seeded (roles, resolution codes, CI classes ...). Each such
 # test therefore asks for serialized_rollback, which reloads that data before it runs and keeps
 # the flush from recreating content types behind the reload's back.
+
+
+@pytest.fixture
+def attachment_dir(settings, tmp_path):
+    """Attachments stored under this test's own temporary directory."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    return tmp_path

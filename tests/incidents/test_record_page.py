@@ -12,14 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def attachment_dir(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+def _files_in_tmp(attachment_dir):
+    """Uploaded files land in this test's own directory."""
 
 
 def post(browser, incident, name, data=None, **extra):
