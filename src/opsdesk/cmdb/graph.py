@@ -12,7 +12,9 @@ from opsdesk.cmdb.impact import walk
 
 HOPS = 2
 PER_COLUMN = 12
-COL_WIDTH, NODE_WIDTH, NODE_HEIGHT, ROW_HEIGHT, MARGIN = 230, 180, 40, 54, 16
+# The gap between columns (COL_WIDTH - NODE_WIDTH) must hold the longest relationship label
+# ("backed up by", about 60 px at 10 px, with room for its halo) or the label runs under the nodes.
+COL_WIDTH, NODE_WIDTH, NODE_HEIGHT, ROW_HEIGHT, MARGIN = 310, 180, 40, 54, 16
 
 
 def _short(text: str, limit: int = 24) -> str:
