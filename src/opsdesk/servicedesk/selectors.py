@@ -1,5 +1,7 @@
-"""Reads for the portal: a requester's own tickets and the status of the services they use."""
+"""Reads for the portal: a requester's own tickets, the status of the services they use, and
+for a service owner how the services they own are doing."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Q, QuerySet
@@ -7,6 +9,7 @@ from django.utils import timezone
 
 from opsdesk.cmdb import selectors as cmdb
 from opsdesk.cmdb.models import BUSINESS_SERVICE, CIStatus, ConfigurationItem
+from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert
 from opsdesk.incidents.models import OPEN_STATES, Incident
 from opsdesk.incidents.selectors import incident_list
 from opsdesk.servicedesk.models import Survey
@@ -102,3 +105,89 @@ def followable_service(*, viewer, pk) -> ConfigurationItem | None:
 
 def survey_for(*, incident) -> Survey | None:
     return Survey.objects.filter(incident=incident).first()
+
+
+# --- the service owner's view -------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServiceOverview:
+    """What the owner of a business service wants to know about it this month."""
+
+    service: ConfigurationItem
+    open_incidents: list
+    open_count: int
+    major_incidents: list
+    alerts: list
+    alert_count: int
+    downtime: timedelta
+    availability: float  # percent of the month so far
+
+
+def owned_services(*, viewer) -> QuerySet[ConfigurationItem]:
+    """Business services the viewer owns, whatever their role: owners are often not IT staff."""
+    if not getattr(viewer, "is_authenticated", False):
+        return ConfigurationItem.objects.none()
+    return ConfigurationItem.objects.filter(
+        service_owner=viewer, ci_class__key=BUSINESS_SERVICE
+    ).order_by("name")
+
+
+def service_overviews(*, viewer, now=None, limit: int = 10) -> list[ServiceOverview]:
+    now = now or timezone.now()
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return [_overview(s, month_start, now, limit) for s in owned_services(viewer=viewer)]
+
+
+def _overview(service, month_start, now, limit) -> ServiceOverview:
+    # Confidential incidents stay out: the owner sees the service's health, not HR cases.
+    on_service = (
+        Incident.objects.filter(Q(service=service) | Q(affected_services=service))
+        .filter(confidential=False)
+        .distinct()
+    )
+    open_qs = on_service.filter(state__in=OPEN_STATES).order_by("priority", "-opened_at")
+    majors = on_service.filter(is_major=True).filter(
+        Q(state__in=OPEN_STATES) | Q(resolved_at__gte=month_start) | Q(outage_end__gte=month_start)
+    )
+    # Alerts on the service itself or on anything it runs on.
+    below = [reached.ci.id for reached in cmdb.ci_dependencies(ci=service).items]
+    alerts = Alert.objects.filter(
+        Q(service=service) | Q(ci_id__in=[service.pk, *below]), status__in=ACTIVE_ALERT_STATUSES
+    ).order_by("-last_seen")
+    downtime = _downtime(majors, month_start, now)
+    elapsed = (now - month_start).total_seconds() or 1.0
+    return ServiceOverview(
+        service=service,
+        open_incidents=list(open_qs[:limit]),
+        open_count=open_qs.count(),
+        major_incidents=list(majors.order_by("-opened_at")[:limit]),
+        alerts=list(alerts[:limit]),
+        alert_count=alerts.count(),
+        downtime=downtime,
+        availability=max(0.0, 100.0 * (1 - downtime.total_seconds() / elapsed)),
+    )
+
+
+def _downtime(majors, month_start, now) -> timedelta:
+    """Time this month inside any major incident's outage, overlaps counted once.
+
+    The outage is the window a review recorded; before a review, from declaration (or opening)
+    to resolution, or to now while it lasts.
+    """
+    windows = []
+    for incident in majors:
+        start = incident.outage_start or incident.major_declared_at or incident.opened_at
+        end = incident.outage_end or incident.resolved_at or now
+        start, end = max(start, month_start), min(end, now)
+        if end > start:
+            windows.append((start, end))
+    total, current_start, current_end = timedelta(), None, None
+    for start, end in sorted(windows):
+        if current_end is None or start > current_end:
+            if current_end is not None:
+                total += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None:
+        total += current_end - current_start
+    return total

@@ -10,6 +10,7 @@ urlpatterns = [
     path("report/suggestions/", portal.suggestions, name="suggestions"),
     path("tickets/", portal.my_tickets, name="tickets"),
     path("services/follow/", portal.service_follow, name="service-follow"),
+    path("services/mine/", portal.my_services, name="my-services"),
     path("tickets/<int:pk>/", portal.ticket, name="ticket"),
     path("tickets/<int:pk>/<slug:name>/", portal.ticket_action, name="ticket-action"),
     path("knowledge/", portal.kb_search, name="kb-search"),

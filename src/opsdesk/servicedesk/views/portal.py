@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.cmdb import services as cmdb
 from opsdesk.core.attachments import attachment_store, attachments_for
 from opsdesk.core.errors import DomainError
+from opsdesk.core.roles import is_agent
 from opsdesk.core.timeline import render_markdown, timeline_for
 from opsdesk.core.views.generic import apply_domain_error, save_form
 from opsdesk.incidents import services as incidents
@@ -45,6 +46,7 @@ def _status_context(request, notes=()) -> dict:
 def _home_context(request, notes=()) -> dict:
     return {
         "tickets": selectors.my_tickets(viewer=request.user).order_by("-opened_at")[:5],
+        "owns_services": selectors.owned_services(viewer=request.user).exists(),
         "popular": knowledge.article_list(viewer=request.user)
         .filter(state="published", audience="public")
         .order_by("-views")[:5],
@@ -100,6 +102,17 @@ def service_follow(request):
         return render(request, "servicedesk/portal/home.html", context, status=400)
     messages.success(request, note.text)
     return redirect("servicedesk:home")
+
+
+@login_required
+def my_services(request):
+    """A service owner's view: open and major incidents, alerts and availability this month."""
+    overviews = selectors.service_overviews(viewer=request.user)
+    return render(
+        request,
+        "servicedesk/portal/my_services.html",
+        {"overviews": overviews, "staff": is_agent(request.user)},
+    )
 
 
 @login_required
