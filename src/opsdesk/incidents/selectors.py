@@ -46,7 +46,8 @@ def incident_list(*, viewer) -> QuerySet[Incident]:
 BREACHING_WINDOW = timedelta(hours=4)
 
 QUEUES = {
-    "mine": "My work",
+    # Not "My work": that is the page across every record type (servicedesk), not this queue.
+    "mine": "Assigned to me",
     "unassigned": "My teams' unassigned",
     "open": "All open",
     "breaching": "Breaching soon",
