@@ -12,6 +12,8 @@ COMMANDS = {
     "createadmin": "Create the administrator account and print its password once.",
     "token": "Manage API tokens: token create --user NAME [--read-only] [--expires DAYS].",
     "demo": "Load realistic demo data (safe to run again: it only adds what is missing).",
+    "backup": "Write the whole instance (rows and files) to one archive: backup [FILE].",
+    "restore": "Restore a backup into a new, migrated instance, on either database.",
     "audit": "Audit trail tools: audit verify checks the whole hash chain.",
     "cmdb": "Import or export configuration items: cmdb import FILE [--dry-run], cmdb export.",
     "ingest-email": "Read one message on standard input and turn it into a ticket change.",

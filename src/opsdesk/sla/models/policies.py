@@ -141,6 +141,9 @@ class ConfigStamp(models.Model):
     notice if it does not).
     """
 
+    # Derived state: restoring policies writes a new stamp anyway (core/backup.py skips it).
+    backed_up = False
+
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     stamp = models.BigIntegerField()
 
