@@ -11,7 +11,8 @@ from opsdesk.events.models import Alert, AlertStatus, Event, EventState
 from opsdesk.events.processing import events_process_all
 from opsdesk.events.testing import SECRET
 
-FORMATS = Path(__file__).resolve().parents[2].parent / "shared" / "formats"
+# Copies of the senders' published samples, kept with the tests so a clone has them.
+FORMATS = Path(__file__).resolve().parent / "formats"
 SAMPLES = {
     "alertmanager": {
         "version": "4",
@@ -265,12 +266,14 @@ def test_pagerduty_rate_limit_answers_429(integration, sender, mid_minute):
 
 
 def test_the_shared_samples_are_accepted(integration, sender):
-    if not FORMATS.exists():
-        pytest.skip("format samples not present")
     webhook = json.loads((FORMATS / "alertmanager-webhook-v4.json").read_text())
     api = json.loads((FORMATS / "alertmanager-api-v2-alerts.json").read_text())
     url = f"/api/events/integrations/{integration.token}/alertmanager"
+    pagerduty = json.loads((FORMATS / "pagerduty-events-v2.json").read_text())
     assert post(sender, url, webhook).status_code == 202
     assert post(sender, "/api/v2/alerts", api, **BEARER).status_code == 200
+    answer = post(sender, "/v2/enqueue", {**pagerduty, "routing_key": SECRET})
+    assert answer.status_code == 202 and answer.json()["dedup_key"] == "payroll/db-01/disk"
     events_process_all()
-    assert Alert.objects.filter(status=AlertStatus.OPEN).count() == 1  # HighCPU endsAt is past
+    # HighCPU's endsAt is past; the disk alert from the PagerDuty sample is open.
+    assert Alert.objects.filter(status=AlertStatus.OPEN).count() == 2
