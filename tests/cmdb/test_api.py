@@ -23,6 +23,10 @@ class TestConfigurationItemAPI(APICrudSuite):
     writer_roles = [Role.ADMINISTRATOR, Role.SERVICE_OWNER]
     outsider_roles = [Role.REQUESTER]
 
+    def make_for_filters(self):
+        TeamFactory(name="Network")  # another team, so filtering by the CI's own drops it
+        return CIFactory(service_owner=UserFactory(), location="Leeds DC1")
+
 
 class TestRelationshipAPI(APICrudSuite):
     basename = "relationship"
@@ -30,6 +34,7 @@ class TestRelationshipAPI(APICrudSuite):
     reader_roles = [Role.AGENT]
     writer_roles = [Role.SERVICE_OWNER]
     outsider_roles = [Role.REQUESTER]
+    filter_cases = {"ci": lambda rel: (str(rel.source_id), str(CIFactory().pk))}
 
     @staticmethod
     def factory():

@@ -15,6 +15,11 @@ class TestTeamAPI(APICrudSuite):
     writer_roles = [Role.ADMINISTRATOR]
     outsider_roles = [Role.REQUESTER]
 
+    def make_for_filters(self):
+        team = TeamFactory(lead=UserFactory(), escalation_team=TeamFactory())
+        team.members.add(UserFactory())
+        return team
+
 
 class TestUserAPI(APICrudSuite):
     basename = "user"
@@ -29,3 +34,8 @@ class TestUserAPI(APICrudSuite):
     reader_roles = [Role.AGENT]
     writer_roles = [Role.ADMINISTRATOR]
     outsider_roles = [Role.REQUESTER]
+
+    def make_for_filters(self):
+        user = UserFactory(location="Leeds, floor 3", manager=UserFactory(), roles=[Role.AGENT])
+        TeamFactory().members.add(user)
+        return user

@@ -2,13 +2,14 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from opsdesk.core.models import AuditEntry, Team
 from opsdesk.core.roles import Role
 from opsdesk.core.testing.api import APICrudSuite, assert_error_shape, client_for
 from opsdesk.core.testing.factories import TeamFactory, UserFactory
 from opsdesk.incidents.models import Incident, State
-from opsdesk.incidents.testing import IncidentFactory
+from opsdesk.incidents.testing import CategoryFactory, IncidentFactory, make_ci, resolution_code
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +32,43 @@ class TestIncidentCrud(APICrudSuite):
     reader_roles = [Role.AGENT, Role.ADMINISTRATOR]
     writer_roles = [Role.AGENT]
     outsider_roles = [Role.REQUESTER]
+    filter_cases = {"open": ("false", "true")}  # the incident made for filters is resolved
 
     def test_non_writers_cannot_create(self):
         pytest.skip("requesters may report incidents for themselves; see TestPermissions")
+
+    def make_for_filters(self):
+        """An incident with every filtered field set, and another differing in each."""
+        IncidentFactory(channel="phone", priority=5, impact=3, urgency=3)
+        network = CategoryFactory(name="Network")
+        vpn = CategoryFactory(name="VPN", parent=network)
+        CategoryFactory(name="Hardware")
+        # Other rows of each related kind, so a filter on this incident's own has one to drop.
+        make_ci("ERP", "business_service")
+        make_ci("erp-01")
+        service, ci = make_ci("Email", "business_service"), make_ci("mail-01")
+        incident = IncidentFactory(
+            channel="email",
+            priority=2,
+            impact=1,
+            urgency=2,
+            category=network,
+            subcategory=vpn,
+            service=service,
+            ci=ci,
+            assignee=UserFactory(),
+            opened_by=UserFactory(),
+            is_major=True,
+            major_proposed=True,
+            parent=IncidentFactory(),
+            state=State.RESOLVED,
+            hold_reason="awaiting_vendor",
+            resolution_code=resolution_code(),
+            resolved_at=timezone.now(),
+            watchers=[UserFactory()],
+        )
+        incident.affected_services.add(service)
+        return incident
 
 
 class TestConfigurationEndpoints(APICrudSuite):

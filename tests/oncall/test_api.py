@@ -24,6 +24,12 @@ class TestScheduleAPI(APICrudSuite):
     basename = "schedule"
     factory = ScheduleFactory
     update_data = {"description": "Weekend cover included"}
+
+    def make_for_filters(self):
+        ScheduleFactory()  # another team's schedule
+        layer = LayerFactory(people=[staff()])
+        return layer.schedule
+
     invalid_data = {"time_zone": "Mars/Olympus"}
     reader_roles = [Role.AGENT, Role.TEAM_LEAD]
     writer_roles = [Role.ADMINISTRATOR]
@@ -55,6 +61,11 @@ class TestOverrideAPI(APICrudSuite):
     basename = "override"
     factory = OverrideFactory
     update_data = {"note": "Swapped with Ann"}
+
+    def make_for_filters(self):
+        OverrideFactory()  # on another schedule, for another person
+        return OverrideFactory()
+
     invalid_data = {"end": "2025-01-07T11:00:00Z"}
     reader_roles = [Role.AGENT]
     writer_roles = [Role.ADMINISTRATOR]
@@ -73,6 +84,11 @@ class TestEscalationPolicyAPI(APICrudSuite):
     basename = "escalation-policy"
     factory = EscalationPolicyFactory
     update_data = {"repeat": 2}
+
+    def make_for_filters(self):
+        EscalationPolicyFactory(team=TeamFactory())
+        return EscalationPolicyFactory(team=TeamFactory())
+
     invalid_data = {"repeat": 42}
     reader_roles = [Role.AGENT]
     writer_roles = [Role.ADMINISTRATOR]

@@ -34,6 +34,11 @@ class TestPolicyAPI(APICrudSuite):
     basename = "sla-policy"
     factory = PolicyFactory
     invalid_data = {"conditions": {"colour": ["red"]}}
+
+    def make_for_filters(self):
+        CalendarFactory()  # a calendar the policy does not use
+        return PolicyFactory(response_calendar=CalendarFactory())
+
     update_data = {"pause_states": ["on_hold", "awaiting_vendor"]}
     reader_roles = [Role.AGENT]
     writer_roles = [Role.ADMINISTRATOR]
