@@ -1,7 +1,7 @@
 #!/bin/sh
 # make run: migrate, load demo data into an empty database, make sure an admin exists, serve.
 set -eu
-BIN=.venv/bin
+BIN=${BIN:-.venv/bin}
 $BIN/opsdesk migrate --noinput -v 0
 $BIN/opsdesk demo --if-empty
 CREDENTIALS=$($BIN/opsdesk createadmin)
