@@ -1,84 +1,45 @@
-"""`opsdesk serve` runs web and worker together and stops both cleanly on SIGTERM."""
+"""``opsdesk serve`` ends its start-up output with one line: where to open opsdesk, who signs in."""
 
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from opsdesk.core.demo import DEMO_PASSWORD
+from opsdesk.core.management.commands.serve import answers, ready_line
+from opsdesk.core.testing.factories import UserFactory
 
 
-def children_of(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            return [int(p) for p in handle.read().split()]
-    except FileNotFoundError:
-        return []
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)  # polling a real server, not waiting for time to pass
-    return False
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs /proc (Linux)")
-def test_serve_starts_web_and_worker_and_stops_both(tmp_path):
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OPSDESK_DATABASE")},
-        "OPSDESK_DATA_DIR": str(tmp_path),
-        "OPSDESK_HTTPS": "false",
-        "OPSDESK_WEB_WORKERS": "1",
-        "DJANGO_SETTINGS_MODULE": "opsdesk.settings",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "opsdesk.cli", "serve", "--bind", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+@pytest.mark.django_db
+def test_the_ready_line_names_the_address_and_the_demo_sign_ins():
+    UserFactory(username="agent", password=DEMO_PASSWORD)
+    UserFactory(username="requester", password=DEMO_PASSWORD)
+    UserFactory(username="admin", password="something random")
+    assert ready_line(bind="127.0.0.1:8123") == (
+        "opsdesk is ready: open http://127.0.0.1:8123 and sign in as "
+        "agent / opsdesk-demo (agent), requester (requester), "
+        "admin (admin, with the password createadmin printed)"
     )
-    try:
-
-        def healthy():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    return r.status == 200
-            except OSError:
-                return False
-
-        assert wait_for(healthy, 90), "web server did not come up"
-        kids = children_of(proc.pid)
-        assert len(kids) == 2, kids  # web and worker
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as page:
-            assert b"Sign in" in page.read()
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=40)
-        assert proc.returncode == 0, out
-        assert "Stopped." in out
-        assert all(not os.path.exists(f"/proc/{pid}") or _is_zombie(pid) for pid in kids)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split()[2] == "Z"
-    except FileNotFoundError:
-        return True
+@pytest.mark.django_db
+def test_the_ready_line_hints_at_no_password_that_was_changed():
+    UserFactory(username="agent", password="changed since")
+    UserFactory(username="requester", password=DEMO_PASSWORD)
+    assert ready_line(bind="0.0.0.0:8000") == (
+        "opsdesk is ready: open http://127.0.0.1:8000 and sign in as "
+        "requester / opsdesk-demo (requester)"
+    )
+
+
+@pytest.mark.django_db
+def test_without_demo_accounts_the_ready_line_only_says_where():
+    assert ready_line(bind="127.0.0.1:8000") == "opsdesk is ready: open http://127.0.0.1:8000"
+
+
+def test_a_running_server_answers_and_a_closed_port_does_not(live_server):
+    host, port = live_server.url.removeprefix("http://").rsplit(":", 1)
+    assert answers(host, int(port))
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        closed = free.getsockname()[1]
+    assert not answers("127.0.0.1", closed)
