@@ -4,6 +4,11 @@ Volume calls for bulk inserts: rows, their metric timestamps and their state-cha
 entries are written directly, in one transaction, with numbers taken as one block from the INC
 sequence. Configuration (categories, a few assignment rules) goes in first. It adds only what is
 missing: a second run tops up to the target count.
+
+Each incident is drawn from ``TEMPLATES``, the kinds of call Larkfield Home's service desk gets
+(the story is in ``opsdesk.core.demo``): a template fixes what must fit together, so a printer
+call is on Printing, about the printer in the caller's office, at low priority, and a full disk
+on a mail server comes from monitoring to Server & Storage. ``MAJORS`` are the major incidents.
 """
 
 import random
