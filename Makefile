@@ -25,7 +25,7 @@ install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	@OPSDESK_HTTPS=$${OPSDESK_HTTPS:-false} OPSDESK_PORT=$(PORT) sh scripts/run.sh
+	@BIN=$(BIN) OPSDESK_HTTPS=$${OPSDESK_HTTPS:-false} OPSDESK_PORT=$(PORT) sh scripts/run.sh
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,13 +1,12 @@
 #!/bin/sh
 # make run: migrate, load demo data into an empty database, make sure an admin exists, serve.
+# serve ends the start-up output with one "opsdesk is ready" line once the web server answers.
 set -eu
-BIN=.venv/bin
+BIN=${BIN:-.venv/bin}
+# A calm console: the worker logs warnings, not every task it runs.
+export OPSDESK_WORKER_LOG_TASKS=${OPSDESK_WORKER_LOG_TASKS:-false}
 $BIN/opsdesk migrate --noinput -v 0
 $BIN/opsdesk demo --if-empty
-CREDENTIALS=$($BIN/opsdesk createadmin)
-echo
-echo "opsdesk is starting at http://127.0.0.1:${OPSDESK_PORT:-8000}"
-echo "$CREDENTIALS"
-echo "Press Ctrl-C to stop."
-echo
+$BIN/opsdesk createadmin
+echo "Starting opsdesk at http://127.0.0.1:${OPSDESK_PORT:-8000}; press Ctrl-C to stop."
 exec $BIN/opsdesk serve

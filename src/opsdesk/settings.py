@@ -306,6 +306,8 @@ OPSDESK_SURVEY_DAYS = config.env_int("OPSDESK_SURVEY_DAYS", 14)
 OUTBOX_MAX_ATTEMPTS = config.env_int("OPSDESK_OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_LEASE_SECONDS = config.env_int("OPSDESK_OUTBOX_LEASE_SECONDS", 300)
 
+# Every task the worker runs is an INFO line; ``make run`` turns that off for a calm console.
+WORKER_LOG_TASKS = config.env_bool("OPSDESK_WORKER_LOG_TASKS", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,14 +1,21 @@
-"""`opsdesk serve` runs web and worker together and stops both cleanly on SIGTERM."""
+"""`opsdesk serve` runs web and worker together, says once when it is ready, and stops both
+cleanly on SIGTERM."""
 
+import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
 import pytest
+
+from opsdesk.core.demo import DEMO_PASSWORD
+from opsdesk.core.management.commands.serve import answers, ready_line
+from opsdesk.core.testing.factories import UserFactory
 
 
 def free_port() -> int:
@@ -51,24 +58,27 @@ def test_serve_starts_web_and_worker_and_stops_both(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")))
+    reader.start()
+    ready = f"opsdesk is ready: open http://127.0.0.1:{port}"
     try:
-
-        def healthy():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    return r.status == 200
-            except OSError:
-                return False
-
-        assert wait_for(healthy, 90), "web server did not come up"
+        assert wait_for(lambda: any(ready in line for line in lines), 90), "".join(lines)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as health:
+            assert health.status == 200
         kids = children_of(proc.pid)
         assert len(kids) == 2, kids  # web and worker
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as page:
             assert b"Sign in" in page.read()
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=40)
+        proc.wait(timeout=40)
+        reader.join(timeout=10)
+        out = "".join(lines)
         assert proc.returncode == 0, out
         assert "Stopped." in out
+        # Said once, after the web server said it listens.
+        assert out.count("opsdesk is ready") == 1
+        assert out.index("Listening at") < out.index(ready)
         assert all(not os.path.exists(f"/proc/{pid}") or _is_zombie(pid) for pid in kids)
     finally:
         if proc.poll() is None:
@@ -82,3 +92,47 @@ def _is_zombie(pid: int) -> bool:
             return handle.read().split()[2] == "Z"
     except FileNotFoundError:
         return True
+
+
+@pytest.mark.django_db
+def test_the_ready_line_names_the_address_and_the_demo_sign_ins():
+    UserFactory(username="agent", password=DEMO_PASSWORD)
+    UserFactory(username="requester", password=DEMO_PASSWORD)
+    UserFactory(username="admin", password="something random")
+    assert ready_line(bind="127.0.0.1:8123") == (
+        "opsdesk is ready: open http://127.0.0.1:8123 and sign in as "
+        "agent / opsdesk-demo (agent), requester (requester), "
+        "admin (admin, with the password createadmin printed)"
+    )
+
+
+@pytest.mark.django_db
+def test_the_ready_line_hints_at_no_password_that_was_changed():
+    UserFactory(username="agent", password="changed since")
+    UserFactory(username="requester", password=DEMO_PASSWORD)
+    assert ready_line(bind="0.0.0.0:8000") == (
+        "opsdesk is ready: open http://127.0.0.1:8000 and sign in as "
+        "requester / opsdesk-demo (requester)"
+    )
+
+
+@pytest.mark.django_db
+def test_without_demo_accounts_the_ready_line_only_says_where():
+    assert ready_line(bind="127.0.0.1:8000") == "opsdesk is ready: open http://127.0.0.1:8000"
+
+
+def test_a_server_that_answers_its_health_check_is_ready_and_a_closed_port_is_not():
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.HTTPServer(("127.0.0.1", 0), Health) as server:
+        thread = threading.Thread(target=server.handle_request)
+        thread.start()
+        assert answers("127.0.0.1", server.server_address[1])
+        thread.join(timeout=10)
+    assert not answers("127.0.0.1", free_port())

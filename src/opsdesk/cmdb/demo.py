@@ -1,6 +1,11 @@
-"""Demo CMDB: six business services standing on applications, databases, VMs, hosts, storage
-and network, so impact analysis has real chains to follow (for example a SAN array reaches
-Payroll through host, VM, database and application)."""
+"""Demo CMDB of Larkfield Home (the company of ``opsdesk.core.demo``): eleven business services
+standing on applications, databases, VMs, hosts, storage and network, so impact analysis has real
+chains to follow (for example a SAN array reaches Payroll through host, VM, database and
+application). The services are the ones staff call about: besides the store, ERP, payroll, mail
+and the support portal, their devices, printing, the office network, VPN and signing in.
+
+Names start with the site (lon, man, dub, ber) where a CI stands in one office, and that is
+its location."""
 
 from django.contrib.auth.hashers import make_password
 
@@ -27,6 +32,11 @@ CIS = [
     ("business_service", "ERP – Finance & Logistics", ERP, 1, "", {"customers": "Finance"}),
     ("business_service", "Customer Support Portal", COLLAB, 2, "", {"service_hours": "24x7"}),
     ("business_service", "Document Sharing", COLLAB, 3, "", {}),
+    ("business_service", "Accounts & sign-in", IAM, 1, "", {"service_hours": "24x7"}),
+    ("business_service", "Remote access (VPN)", NET, 2, "", {"service_hours": "24x7"}),
+    ("business_service", "Office network & Wi-Fi", NET, 2, "", {}),
+    ("business_service", "Workplace devices", COLLAB, 3, "", {"customers": "Everyone"}),
+    ("business_service", "Printing", COLLAB, 4, "", {"service_hours": "Mon-Fri 08:00-18:00"}),
     ("technical_service", "Active Directory", IAM, 1, "Microsoft", {}),
     ("technical_service", "Single sign-on", IAM, 1, "Keycloak", {}),
     ("technical_service", "DNS", NET, 1, "", {}),
@@ -66,8 +76,22 @@ CIS = [
     ("network_device", "wan-router-lon", NET, 1, "Juniper", {"role": "router"}),
     ("network_device", "wifi-ctrl-lon", NET, 3, "Aruba", {"role": "wireless"}),
     ("other", "ups-lon-dc-a", SS, 1, "APC", {}),
+    ("endpoint", "lon-print-2f", COLLAB, 4, "HP", {"asset_tag": "PR-0022"}),
     ("endpoint", "lon-print-3f", COLLAB, 4, "HP", {"asset_tag": "PR-0031"}),
+    ("endpoint", "man-print-dc-01", COLLAB, 4, "Zebra", {"asset_tag": "PR-0107"}),
+    ("endpoint", "dub-print-01", COLLAB, 4, "HP", {"asset_tag": "PR-0201"}),
+    ("endpoint", "ber-print-01", COLLAB, 4, "Kyocera", {"asset_tag": "PR-0301"}),
     ("endpoint", "kiosk-reception-01", COLLAB, 4, "Dell", {"asset_tag": "KI-0002"}),
+]
+EVERYONE = [
+    "Finance",
+    "Sales",
+    "Marketing",
+    "Human Resources",
+    "Legal",
+    "Logistics",
+    "Customer Care",
+    "Engineering",
 ]
 # The departments (as on the demo users' profiles) that use each business service.
 CONSUMERS = {
@@ -75,8 +99,15 @@ CONSUMERS = {
     "Online Store": ["Sales", "Marketing", "Customer Care"],
     "ERP – Finance & Logistics": ["Finance", "Logistics"],
     "Customer Support Portal": ["Customer Care"],
-    "Document Sharing": ["Legal", "Engineering", "Marketing"],
+    "Document Sharing": ["Legal", "Engineering", "Marketing", "Finance"],
+    "Email & Calendar": EVERYONE,
+    "Accounts & sign-in": EVERYONE,
+    "Remote access (VPN)": EVERYONE,
+    "Office network & Wi-Fi": EVERYONE,
+    "Workplace devices": EVERYONE,
+    "Printing": EVERYONE,
 }
+SITES = {"lon": "London", "man": "Manchester", "dub": "Dublin", "ber": "Berlin"}
 HOSTS = [f"esx-lon-0{i}" for i in range(1, 7)] + ["esx-man-01", "esx-man-02"]
 CIS += [("server", h, SS, 1 if "lon" in h else 2, "Dell", {"cpu_cores": 48}) for h in HOSTS]
 VMS = {
@@ -112,6 +143,16 @@ RELS = [
     ("Customer Support Portal", "depends_on", "support-portal-app"),
     ("Customer Support Portal", "depends_on", "ticket-mailer"),
     ("Document Sharing", "depends_on", "file-shares"),
+    ("Accounts & sign-in", "depends_on", "Single sign-on"),
+    ("Accounts & sign-in", "depends_on", "Active Directory"),
+    ("Remote access (VPN)", "depends_on", "fw-edge-lon-01"),
+    ("Remote access (VPN)", "depends_on", "Active Directory"),
+    ("Office network & Wi-Fi", "depends_on", "wifi-ctrl-lon"),
+    ("Office network & Wi-Fi", "depends_on", "core-sw-lon-01"),
+    ("Office network & Wi-Fi", "depends_on", "core-sw-man-01"),
+    ("Office network & Wi-Fi", "depends_on", "DNS"),
+    ("Workplace devices", "depends_on", "Active Directory"),
+    ("Workplace devices", "depends_on", "kiosk-reception-01"),
     # applications
     ("erp-finance", "depends_on", "erp-core"),
     ("erp-logistics", "depends_on", "erp-core"),
@@ -156,8 +197,8 @@ RELS = [
     ("Active Directory", "depends_on", "DNS"),
     ("DNS", "runs_on", "vm-dc-01"),
     ("Print service", "runs_on", "vm-print-01"),
-    ("lon-print-3f", "depends_on", "Print service"),
     ("kiosk-reception-01", "connects_to", "wifi-ctrl-lon"),
+    ("wifi-ctrl-lon", "connects_to", "core-sw-lon-01"),
     ("Backup service", "depends_on", "backup-vault-01"),
     ("Backup service", "depends_on", "aws-s3-backups"),
     # databases
@@ -182,10 +223,22 @@ RELS = [
     ("core-sw-man-01", "connects_to", "wan-router-lon"),
 ]
 RELS += [(vm, "hosted_on", host) for vm, host in VMS.items()]
+PRINTERS = [c[1] for c in CIS if "-print-" in c[1]]
+for printer in PRINTERS:
+    RELS.append(("Printing", "depends_on", printer))
+    RELS.append((printer, "depends_on", "Print service"))
 for host in HOSTS:
     site = "lon" if "lon" in host else "man"
     RELS.append((host, "depends_on", f"san-{site}-01"))
     RELS.append((host, "connects_to", f"core-sw-{site}-01"))
+
+
+def site_of(name: str) -> str:
+    """The office a CI stands in, from its name (``man-print-dc-01``, ``esx-man-02``)."""
+    for part in name.split("-"):
+        if part in SITES:
+            return SITES[part]
+    return "London"
 
 
 def load(*, progress) -> None:
@@ -217,7 +270,7 @@ def load(*, progress) -> None:
             vendor=vendor,
             attributes=attributes,
             service_owner=owner if class_key == "business_service" else None,
-            location="Manchester" if "-man-" in name else "London",
+            location=site_of(name),
             consumer_departments=CONSUMERS.get(name, []),
         )
         added += 1

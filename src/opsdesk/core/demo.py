@@ -1,4 +1,30 @@
-"""Demo people and support groups: the organisation every other domain's demo data uses."""
+"""Demo people and support groups: the organisation every other domain's demo data uses.
+
+The story every demo module tells
+---------------------------------
+Larkfield Home sells furniture and homeware online. Head office and the data centre are in
+London, the distribution centre is in Manchester, and small sales offices in Dublin and Berlin
+serve Ireland and Germany. About sixty office staff (Finance, Sales, Marketing, Human Resources,
+Legal, Logistics, Customer Care and the store's Engineering team) call the Service Desk; eight IT
+support groups in London take the calls, and the IT Operations Centre watches monitoring.
+
+What they use (``opsdesk.cmdb.demo``): the Online Store, ERP for finance and logistics, Payroll
+with its HR portal, Email & Calendar, the Customer Support Portal, Document Sharing, and the
+everyday services people call about most: their laptops and monitors (Workplace devices),
+Printing, the Office network & Wi-Fi, Remote access (VPN) and Accounts & sign-in.
+
+What the last ninety days looked like (``opsdesk.incidents.demo``): office staff report printers,
+laptops, Outlook, VPN and locked accounts; Finance and Logistics report ERP; HR reports payslips;
+Customer Care reports the store and the support portal. Monitoring (``opsdesk.events.demo``)
+raises the server-side problems (full disks, slow queries, failed backups) straight to the
+infrastructure groups. Three major incidents are over, each with a review: email lost its
+storage, single sign-on's certificate expired, a payroll run failed on a full database disk.
+
+This week: it is month end, so Finance is busy in ERP, and one major incident is in progress:
+card payments time out at the Online Store's checkout. Monitoring's alerts on the payment
+adapter and the checkout are linked to it; Customer Care has called it in. The knowledge base
+(``opsdesk.servicedesk.demo``) answers the common calls, so a requester may help themselves.
+"""
 
 from django.contrib.auth.hashers import make_password
 
@@ -9,7 +35,7 @@ from opsdesk.core.services import team_create, user_create
 DEMO_PASSWORD = "opsdesk-demo"
 
 TEAMS = [
-    ("Service Desk", TeamType.SERVICE_DESK, "Network Operations"),
+    ("Service Desk", TeamType.SERVICE_DESK, "IT Operations Centre"),
     ("Network Operations", TeamType.OPERATIONS, None),
     ("Server & Storage", TeamType.TECHNICAL, None),
     ("Database Administration", TeamType.TECHNICAL, None),
@@ -76,6 +102,12 @@ DEPARTMENTS = [
     "Engineering",
 ]
 LOCATIONS = ["London", "Manchester", "Dublin", "Berlin"]
+# Where each department works: logistics at the distribution centre, sales in every office.
+DEPARTMENT_SITES = {
+    "Logistics": ["Manchester"],
+    "Sales": ["London", "Dublin", "Berlin"],
+    "Customer Care": ["Manchester", "London"],
+}
 
 
 def _person(index: int) -> tuple[str, str]:
@@ -153,12 +185,14 @@ def load(*, progress) -> None:
     # Requesters across the business, a few of them VIPs.
     for index in range(60):
         first, last = _person(index + 3)
+        department = DEPARTMENTS[index % len(DEPARTMENTS)]
+        sites = DEPARTMENT_SITES.get(department, ["London"])
         ensure_user(
             f"{first}.{last}{index}".lower(),
             f"{first} {last}",
             [Role.REQUESTER],
-            department=DEPARTMENTS[index % len(DEPARTMENTS)],
-            location=LOCATIONS[index % len(LOCATIONS)],
+            department=department,
+            location=sites[index // len(DEPARTMENTS) % len(sites)],
             is_vip=index % 17 == 0,
         )
     ensure_user(

@@ -4,9 +4,15 @@ Volume calls for bulk inserts: rows, their metric timestamps and their state-cha
 entries are written directly, in one transaction, with numbers taken as one block from the INC
 sequence. Configuration (categories, a few assignment rules) goes in first. It adds only what is
 missing: a second run tops up to the target count.
+
+Each incident is drawn from ``TEMPLATES``, the kinds of call Larkfield Home's service desk gets
+(the story is in ``opsdesk.core.demo``): a template fixes what must fit together, so a printer
+call is on Printing, about the printer in the caller's office, at low priority, and a full disk
+on a mail server comes from monitoring to Server & Storage. ``MAJORS`` are the major incidents.
 """
 
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
@@ -36,48 +42,526 @@ from opsdesk.sla.services import sla_check_due
 TARGET = 2000
 DAYS = 90
 
-# category -> (subcategories, the group that takes them, typical complaints)
-CATALOGUE = {
-    "Hardware": (
-        ["Laptop", "Printer", "Monitor"],
-        "Service Desk",
-        ["{} will not power on", "{} is very slow", "{} makes a grinding noise"],
+ANYONE = "anyone"  # any office worker, wherever they sit
+MONITORING = "monitoring"  # raised by monitoring, not by a person
+MONITORING_USERNAME = "monitoring"  # the service account monitoring's incidents are called by
+
+DESK = "Service Desk"
+COLLAB = "Collaboration Apps"
+NET = "Network Operations"
+IAM = "Identity & Access"
+ERP = "ERP Applications"
+SS = "Server & Storage"
+DBA = "Database Administration"
+
+
+@dataclass(frozen=True)
+class Template:
+    """One kind of call, with everything that has to fit together on its incidents.
+
+    ``service`` is a business service of the CMDB demo and every CI in ``cis`` is among the CIs it
+    depends on; ``callers`` is ``ANYONE``, ``MONITORING`` or the departments that use the
+    service. With ``local`` the CI is one at the caller's office (their printer, their Wi-Fi),
+    or none when their office has none. ``{ci}`` and ``{department}`` fill in the summary.
+    """
+
+    category: str
+    subcategory: str
+    summaries: tuple[str, ...]
+    service: str
+    group: str
+    callers: str | tuple[str, ...]
+    impacts: tuple[int, ...]
+    urgencies: tuple[int, ...]
+    weight: int
+    cis: tuple[str, ...] = ()
+    local: bool = False
+
+
+PRINTERS = ("lon-print-2f", "lon-print-3f", "man-print-dc-01", "dub-print-01", "ber-print-01")
+TEMPLATES = [
+    # Hardware: the Service Desk, low priority, anyone in the offices.
+    Template(
+        "Hardware",
+        "Laptop",
+        (
+            "Laptop will not power on",
+            "Laptop battery runs flat within an hour",
+            "Laptop is very slow since the last update",
+            "Several keys on my laptop keyboard stopped working",
+        ),
+        "Workplace devices",
+        DESK,
+        ANYONE,
+        (3,),
+        (2, 3, 3),
+        9,
     ),
-    "Software": (
-        ["Email", "Office apps", "Browser"],
-        "Collaboration Apps",
-        ["{} crashes on start", "Cannot open attachments in {}", "{} keeps freezing"],
+    Template(
+        "Hardware",
+        "Monitor",
+        (
+            "Second monitor not detected on the docking station",
+            "Monitor flickers and goes black",
+            "No picture on my monitor after moving desks",
+        ),
+        "Workplace devices",
+        DESK,
+        ANYONE,
+        (3,),
+        (2, 3, 3),
+        4,
     ),
-    "Network": (
-        ["Wi-Fi", "VPN", "LAN"],
-        "Network Operations",
-        ["{} keeps dropping", "No {} connection on floor 3", "{} is very slow today"],
+    Template(
+        "Hardware",
+        "Printer",
+        (
+            "Printer {ci} shows error E42 (paper jam)",
+            "Printer {ci} makes a grinding noise",
+            "Print jobs stuck in the queue on {ci}",
+            "Printer {ci} is out of toner",
+            "Cannot find printer {ci} after the Windows update",
+        ),
+        "Printing",
+        DESK,
+        ANYONE,
+        (3,),
+        (2, 3, 3),
+        8,
+        PRINTERS,
+        local=True,
     ),
-    "Access": (
-        ["Password reset", "Permissions", "MFA"],
-        "Identity & Access",
-        ["{} needed for the finance share", "{} not working after the holidays", "Locked out: {}"],
+    # Software on people's devices and in the mail system.
+    Template(
+        "Software",
+        "Email",
+        (
+            "Outlook is slow or does not start",
+            "Cannot open attachments in Outlook",
+            "Shared mailbox missing from Outlook",
+            "Meeting invitations arrive hours late",
+        ),
+        "Email & Calendar",
+        COLLAB,
+        ANYONE,
+        (3, 3, 2),
+        (2, 3),
+        10,
+        ("exchange-mail",),
     ),
-    "Business applications": (
-        ["ERP", "Payroll", "CRM"],
-        "ERP Applications",
-        ["{} report shows wrong totals", "{} times out on save", "Cannot log in to {}"],
+    Template(
+        "Software",
+        "Office apps",
+        (
+            "Excel crashes when opening large workbooks",
+            "Word keeps freezing when I save",
+            "Office asks to be activated again",
+        ),
+        "Workplace devices",
+        DESK,
+        ANYONE,
+        (3,),
+        (2, 3),
+        6,
     ),
-    "Infrastructure": (
-        ["Server", "Storage", "Database"],
-        "Server & Storage",
-        ["{} disk almost full", "{} not responding", "{} backup failed"],
+    Template(
+        "Software",
+        "Browser",
+        ("Browser shows a certificate warning on the intranet", "Browser keeps freezing"),
+        "Workplace devices",
+        DESK,
+        ANYONE,
+        (3,),
+        (3,),
+        2,
     ),
-}
+    # Network: the office network at the caller's site, and the VPN from home.
+    Template(
+        "Network",
+        "Wi-Fi",
+        (
+            "Wi-Fi keeps dropping in the meeting rooms",
+            "Wi-Fi very slow on floor 3",
+            "Guest Wi-Fi not working for visitors",
+        ),
+        "Office network & Wi-Fi",
+        NET,
+        ANYONE,
+        (3, 3, 2),
+        (2, 3),
+        5,
+        ("wifi-ctrl-lon",),
+        local=True,
+    ),
+    Template(
+        "Network",
+        "LAN",
+        ("No network on my desk port after moving desks", "Network very slow in the office today"),
+        "Office network & Wi-Fi",
+        NET,
+        ANYONE,
+        (3,),
+        (2, 3),
+        3,
+        ("core-sw-lon-01", "core-sw-man-01"),
+        local=True,
+    ),
+    Template(
+        "Network",
+        "VPN",
+        (
+            "VPN disconnects every hour",
+            "Cannot connect to the VPN from home",
+            "VPN connects but the shared drives do not open",
+        ),
+        "Remote access (VPN)",
+        NET,
+        ANYONE,
+        (3,),
+        (2, 2, 3),
+        6,
+        ("fw-edge-lon-01",),
+    ),
+    # Access: signing in, MFA, and permissions on the shares.
+    Template(
+        "Access",
+        "Password reset",
+        (
+            "Locked out after too many password attempts",
+            "Password expired while I was on holiday",
+            "Forgot my password",
+        ),
+        "Accounts & sign-in",
+        IAM,
+        ANYONE,
+        (3,),
+        (1, 2, 2),
+        8,
+        ("Active Directory",),
+    ),
+    Template(
+        "Access",
+        "MFA",
+        ("New phone: need to set up MFA again", "MFA prompt never arrives on my phone"),
+        "Accounts & sign-in",
+        IAM,
+        ANYONE,
+        (3,),
+        (1, 2),
+        4,
+        ("Single sign-on",),
+    ),
+    Template(
+        "Access",
+        "Permissions",
+        (
+            "Need access to the {department} share",
+            "Access denied on a folder I could open yesterday",
+        ),
+        "Document Sharing",
+        IAM,
+        ("Legal", "Engineering", "Marketing", "Finance"),
+        (3,),
+        (2, 3),
+        5,
+        ("file-shares",),
+    ),
+    # Business applications: reported by the departments that use them.
+    Template(
+        "Business applications",
+        "ERP",
+        (
+            "Month-end report shows wrong totals in ERP",
+            "ERP times out when posting invoices",
+            "Cannot approve purchase orders in ERP",
+        ),
+        "ERP – Finance & Logistics",
+        ERP,
+        ("Finance",),
+        (2, 3),
+        (1, 2, 3),
+        5,
+        ("erp-finance",),
+    ),
+    Template(
+        "Business applications",
+        "ERP",
+        ("Cannot print delivery notes from ERP", "Goods receipt stuck in ERP"),
+        "ERP – Finance & Logistics",
+        ERP,
+        ("Logistics",),
+        (2, 3),
+        (1, 2, 3),
+        3,
+        ("erp-logistics",),
+    ),
+    Template(
+        "Business applications",
+        "Payroll",
+        ("Payslips not showing in the HR portal", "HR portal will not save a new starter"),
+        "Payroll",
+        ERP,
+        ("Human Resources",),
+        (2, 3),
+        (2, 3),
+        3,
+        ("hr-portal",),
+    ),
+    Template(
+        "Business applications",
+        "Payroll",
+        ("Payroll export to the bank failed",),
+        "Payroll",
+        ERP,
+        ("Finance",),
+        (2,),
+        (1, 2),
+        1,
+        ("payroll-engine",),
+    ),
+    Template(
+        "Business applications",
+        "Online Store",
+        (
+            "Product images missing on the store",
+            "Price change not showing on the store",
+            "Customers say some products show as out of stock",
+        ),
+        "Online Store",
+        ERP,
+        ("Sales", "Marketing", "Customer Care"),
+        (2, 3),
+        (2, 3),
+        4,
+        ("store-catalog",),
+    ),
+    Template(
+        "Business applications",
+        "Online Store",
+        ("Customers report errors at checkout", "Discount codes rejected at checkout"),
+        "Online Store",
+        ERP,
+        ("Customer Care", "Sales"),
+        (1, 2, 2),
+        (1, 2),
+        2,
+        ("store-checkout",),
+    ),
+    Template(
+        "Business applications",
+        "Support portal",
+        ("Customer replies not arriving in the support portal",),
+        "Customer Support Portal",
+        COLLAB,
+        ("Customer Care",),
+        (2,),
+        (2, 3),
+        2,
+        ("ticket-mailer",),
+    ),
+    Template(
+        "Business applications",
+        "Support portal",
+        ("Support portal very slow to open cases",),
+        "Customer Support Portal",
+        COLLAB,
+        ("Customer Care",),
+        (2, 3),
+        (2, 3),
+        2,
+        ("support-portal-app",),
+    ),
+    # Infrastructure: monitoring raises it straight to the group that runs the CI.
+    Template(
+        "Infrastructure",
+        "Server",
+        ("Disk almost full on {ci}",),
+        "Email & Calendar",
+        SS,
+        MONITORING,
+        (2,),
+        (2, 3),
+        2,
+        ("vm-mail-01", "vm-mail-02"),
+    ),
+    Template(
+        "Infrastructure",
+        "Server",
+        ("Disk almost full on {ci}", "Memory above 95% on {ci}"),
+        "ERP – Finance & Logistics",
+        SS,
+        MONITORING,
+        (2,),
+        (2, 3),
+        2,
+        ("vm-erp-app-01", "vm-erp-app-02"),
+    ),
+    Template(
+        "Infrastructure",
+        "Server",
+        ("{ci} not responding",),
+        "Document Sharing",
+        SS,
+        MONITORING,
+        (2,),
+        (2, 3),
+        1,
+        ("vm-file-01",),
+    ),
+    Template(
+        "Infrastructure",
+        "Server",
+        ("CPU above 90% for 10 minutes on {ci}",),
+        "Online Store",
+        SS,
+        MONITORING,
+        (2,),
+        (2, 3),
+        1,
+        ("vm-k8s-node-01",),
+    ),
+    Template(
+        "Infrastructure",
+        "Storage",
+        ("Volume almost full on {ci}",),
+        "Document Sharing",
+        SS,
+        MONITORING,
+        (2,),
+        (2, 3),
+        1,
+        ("san-man-01",),
+    ),
+    Template(
+        "Infrastructure",
+        "Database",
+        ("Slow queries on {ci}", "Tablespace almost full on {ci}"),
+        "ERP – Finance & Logistics",
+        DBA,
+        MONITORING,
+        (1, 2),
+        (2, 3),
+        2,
+        ("db-erp",),
+    ),
+    Template(
+        "Infrastructure",
+        "Database",
+        ("Replication lag on {ci}", "Slow queries on {ci}"),
+        "Online Store",
+        DBA,
+        MONITORING,
+        (1, 2),
+        (2, 3),
+        1,
+        ("db-store",),
+    ),
+    Template(
+        "Infrastructure",
+        "Database",
+        ("Nightly backup of {ci} failed",),
+        "Payroll",
+        DBA,
+        MONITORING,
+        (2,),
+        (2,),
+        1,
+        ("db-payroll",),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Major:
+    """A major incident of the story: when it began and, once it is over, how long it lasted."""
+
+    summary: str
+    category: str
+    subcategory: str
+    service: str
+    group: str
+    ci: str
+    callers: str | tuple[str, ...]
+    days_ago: float
+    hours: float | None  # None: still going on
+    fix: str = ""
+
+
+MAJORS = [
+    Major(
+        "Online Store checkout failing: card payments time out",
+        "Business applications",
+        "Online Store",
+        "Online Store",
+        ERP,
+        "payment-gateway-adapter",
+        ("Customer Care",),
+        days_ago=50 / (24 * 60),
+        hours=None,
+    ),
+    Major(
+        "Email down for everyone: the mail servers lost their storage",
+        "Infrastructure",
+        "Storage",
+        "Email & Calendar",
+        SS,
+        "san-lon-01",
+        MONITORING,
+        days_ago=9.3,
+        hours=3.2,
+        fix="A failed path to san-lon-01 was replaced; the mailbox databases remounted.",
+    ),
+    Major(
+        "Nobody can sign in: the single sign-on certificate expired",
+        "Access",
+        "Single sign-on",
+        "Accounts & sign-in",
+        IAM,
+        "Single sign-on",
+        ("Sales",),
+        days_ago=33.6,
+        hours=1.8,
+        fix="Renewed the single sign-on signing certificate; renewal is now monitored.",
+    ),
+    Major(
+        "Payroll run failed: db-payroll ran out of disk",
+        "Infrastructure",
+        "Database",
+        "Payroll",
+        DBA,
+        "db-payroll",
+        MONITORING,
+        days_ago=61.4,
+        hours=4.5,
+        fix="Extended the db-payroll log volume and reran the payroll batch.",
+    ),
+]
+
+
+def _catalogue() -> dict[str, tuple[list[str], str, list[str]]]:
+    """category -> (subcategories, the group that takes the first of them, typical summaries)."""
+    catalogue: dict[str, tuple[list[str], str, list[str]]] = {}
+    for t in [*TEMPLATES, *MAJORS]:
+        subs, _, summaries = catalogue.setdefault(t.category, ([], t.group, []))
+        if t.subcategory not in subs:
+            subs.append(t.subcategory)
+        texts = t.summaries if isinstance(t, Template) else (t.summary,)
+        summaries.extend(s for s in texts if "{" not in s and s not in summaries)
+    return catalogue
+
+
+# The category tree and one assignment rule per category; the benchmark seeds draw on it too.
+CATALOGUE = _catalogue()
+
+# How people call; monitoring always comes in as an event.
 CHANNELS = [
     (Channel.EMAIL, 35),
     (Channel.PORTAL, 25),
     (Channel.PHONE, 20),
-    (Channel.EVENT, 8),
     (Channel.CHAT, 7),
     (Channel.WALK_IN, 3),
-    (Channel.API, 2),
 ]
+# For the benchmark seeds, which draw impact and urgency without templates.
 IMPACT_WEIGHTS = [8, 30, 62]
 URGENCY_WEIGHTS = [10, 35, 55]
 # Typical hours to resolve, by priority (log-normal around these).
@@ -140,33 +624,72 @@ def _number_block(count: int) -> int:
     return first
 
 
-def _business_services():
-    try:
-        from opsdesk.cmdb.models import BUSINESS_SERVICE, ConfigurationItem
-    except ImportError:  # the CMDB demo is optional
-        return [], []
-    services = list(ConfigurationItem.objects.filter(ci_class__key=BUSINESS_SERVICE)[:50])
-    cis = list(ConfigurationItem.objects.exclude(ci_class__key=BUSINESS_SERVICE)[:300])
-    return services, cis
+def _configuration_items() -> dict:
+    """The demo CMDB by name; empty when the CMDB demo did not run."""
+    from opsdesk.cmdb.models import ConfigurationItem
+
+    return {ci.name: ci for ci in ConfigurationItem.objects.select_related("ci_class")}
+
+
+def monitoring_account() -> User:
+    """The service account monitoring's incidents are called by; it cannot sign in."""
+    user, created = User.objects.get_or_create(
+        username=MONITORING_USERNAME,
+        defaults={"display_name": "Monitoring", "email": "monitoring@localhost"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+class Cast:
+    """Who and what the generated incidents draw on, read once."""
+
+    def __init__(self, *, teams, callers, monitoring, items):
+        self.teams = teams
+        self.members = {
+            name: list(team.members.order_by("username")) for name, team in teams.items()
+        }
+        self.callers = callers
+        self.monitoring = monitoring
+        self.items = items
+        self.by_department: dict[str, list[User]] = {}
+        for caller in callers:
+            self.by_department.setdefault(caller.department, []).append(caller)
+
+    def callers_for(self, kind) -> list[User]:
+        if kind == MONITORING:
+            return [self.monitoring]
+        if kind == ANYONE:
+            return self.callers
+        return [c for department in kind for c in self.by_department.get(department, [])]
+
+    def group(self, name):
+        return self.teams.get(name) or self.teams.get(DESK) or next(iter(self.teams.values()))
 
 
 def load(*, progress) -> None:
-    teams = {t.name: t for t in Team.objects.prefetch_related("members")}
+    teams = {t.name: t for t in Team.objects.order_by("name")}
     tree = _categories(progress)
     _rules(tree, teams)
     missing = TARGET - Incident.objects.count()
     if missing <= 0:
         progress(f"{Incident.objects.count()} incidents already there")
         return
-    callers = list(User.objects.filter(groups__name=str(Role.REQUESTER), is_active=True))
+    callers = list(
+        User.objects.filter(groups__name=str(Role.REQUESTER), is_active=True).order_by("username")
+    )
     if not callers or not teams:
         progress("incidents skipped: run the core demo first (people and teams)")
         return
-    managers = list(User.objects.filter(groups__name=str(Role.TEAM_LEAD)))
-    members = {name: list(team.members.all()) for name, team in teams.items()}
+    cast = Cast(
+        teams=teams, callers=callers, monitoring=monitoring_account(), items=_configuration_items()
+    )
+    managers = list(User.objects.filter(groups__name=str(Role.TEAM_LEAD)).order_by("username"))
     matrix = {(r.impact, r.urgency): r.priority for r in PriorityMatrixRow.objects.all()}
     codes = {c.key: c for c in ResolutionCode.objects.all()}
-    services, cis = _business_services()
+    majors = [] if Incident.objects.filter(is_major=True).exists() else MAJORS[:missing]
     rng = random.Random(4242)
     now = timezone.now()
 
@@ -174,8 +697,9 @@ def load(*, progress) -> None:
         first = _number_block(missing)
         rows, stories = [], []
         for index in range(missing):
+            major = majors[index] if index < len(majors) else None
             incident, story = _make(
-                rng, now, first + index, tree, teams, members, callers, matrix, codes, services, cis
+                rng, now, first + index, tree, cast, matrix, codes, _pick(rng, cast), major
             )
             rows.append(incident)
             stories.append(story)
@@ -188,31 +712,63 @@ def load(*, progress) -> None:
         )
         _timelines(created, stories)
         _affected_services(created)
-        _majors(rng, created, managers, now)
+        _majors(rng, created[: len(majors)], managers, now)
         _clocks(created, now)
     still_open = Incident.objects.filter(state__in=OPEN_STATES).count()
     progress(f"{Incident.objects.count()} incidents in all; {still_open} open")
 
 
-def _make(rng, now, number, tree, teams, members, callers, matrix, codes, services, cis):
-    category_name = rng.choice(list(CATALOGUE))
-    _subs, group_name, phrases = CATALOGUE[category_name]
-    parent, children = tree[category_name]
-    sub = rng.choice(children)
-    impact = rng.choices([1, 2, 3], weights=IMPACT_WEIGHTS)[0]
-    urgency = rng.choices([1, 2, 3], weights=URGENCY_WEIGHTS)[0]
+def _pick(rng, cast) -> Template:
+    """A template whose callers exist (a small test database may lack some departments)."""
+    for _ in range(20):
+        template = rng.choices(TEMPLATES, weights=[t.weight for t in TEMPLATES])[0]
+        if cast.callers_for(template.callers):
+            return template
+    return next(t for t in TEMPLATES if t.callers == ANYONE)
+
+
+def _ci_for(rng, cast, names, caller, local):
+    items = [cast.items[n] for n in names if n in cast.items]
+    if local:
+        items = [ci for ci in items if ci.location == caller.location]
+    return rng.choice(items) if items else None
+
+
+def _make(rng, now, number, tree, cast, matrix, codes, template, major=None):
+    subject = major or template
+    parent, children = tree[subject.category]
+    sub = next(c for c in children if c.name == subject.subcategory)
+    caller = rng.choice(cast.callers_for(subject.callers) or cast.callers)
+    if major:
+        impact = urgency = 1
+        ci = cast.items.get(major.ci)
+        summary = major.summary
+        opened = now - timedelta(days=major.days_ago)
+    else:
+        impact, urgency = rng.choice(template.impacts), rng.choice(template.urgencies)
+        ci = _ci_for(rng, cast, template.cis, caller, template.local)
+        ci_name = ci.name if ci else (rng.choice(template.cis) if template.cis else "")
+        summary = rng.choice(template.summaries).format(
+            ci=ci_name, department=caller.department or "team"
+        )
+        opened = _opened_moment(rng, now)
     priority = matrix.get((impact, urgency), min(5, impact + urgency - 1))
-    channel = _weighted(rng, CHANNELS)
-    opened = _opened_moment(rng, now)
-    group = teams.get(group_name) or teams.get("Service Desk") or next(iter(teams.values()))
-    people = members.get(group.name) or [None]
+    monitored = subject.callers == MONITORING
+    channel = Channel.EVENT if monitored else _weighted(rng, CHANNELS)
+    if major and not monitored:
+        channel = Channel.PHONE  # nobody e-mails about an outage
+    group = cast.group(subject.group)
+    people = cast.members.get(group.name) or [None]
     assignee = rng.choice(people)
-    caller = rng.choice(callers)
     story = [(opened, "system", None, "new", "")]
+    if monitored:
+        description = f"Raised by monitoring for {ci.name if ci else 'a monitored system'}."
+    else:
+        description = f"Reported by {caller} by {Channel(channel).label.lower()}."
     values = dict(
         number=f"{Incident.NUMBER_PREFIX}{number:0{DIGITS}d}",
-        short_description=rng.choice(phrases).format(sub.name)[:200],
-        description=f"Reported by {caller} via {channel}.",
+        short_description=summary[:200],
+        description=description,
         caller=caller,
         opened_by=_opened_by(channel, caller, assignee),
         channel=channel,
@@ -225,15 +781,19 @@ def _make(rng, now, number, tree, teams, members, callers, matrix, codes, servic
         opened_at=opened,
         created_at=opened,
         state=State.NEW,
-        service=rng.choice(services) if services and rng.random() < 0.6 else None,
-        ci=rng.choice(cis) if cis and rng.random() < 0.3 else None,
+        service=cast.items.get(subject.service),
+        ci=ci,
     )
     age_hours = (now - opened).total_seconds() / 3600
     response = timedelta(minutes=rng.lognormvariate(0, 0.8) * RESPONSE_MINUTES[priority])
     resolve = timedelta(hours=rng.lognormvariate(0, 0.9) * RESOLVE_HOURS[priority])
+    if major:
+        # A major incident is picked up at once and ends when the story says.
+        response = timedelta(minutes=4)
+        resolve = timedelta(hours=major.hours) if major.hours else now - opened + timedelta(1)
     moment = opened
     # Some fresh calls are still waiting in the group's queue.
-    waiting = age_hours < 48 and rng.random() < 0.3
+    waiting = age_hours < 48 and rng.random() < 0.3 and not major
     if not waiting and age_hours * 60 > response.total_seconds() / 60 and assignee is not None:
         moment = opened + response
         values.update(
@@ -246,7 +806,7 @@ def _make(rng, now, number, tree, teams, members, callers, matrix, codes, servic
             values["acknowledged_at"] = moment
         story.append((moment, "state_change", "new", "in_progress", ""))
         story.append((moment, "comment", None, None, "Thanks, we are looking into it."))
-        if rng.random() < 0.12 and opened + resolve / 2 < now:
+        if rng.random() < 0.12 and opened + resolve / 2 < now and not major:
             held = opened + resolve / 3
             back = opened + resolve / 2
             story.append((held, "state_change", "in_progress", "on_hold", "Awaiting the caller."))
@@ -255,9 +815,9 @@ def _make(rng, now, number, tree, teams, members, callers, matrix, codes, servic
             else:
                 values.update(state=State.ON_HOLD, hold_reason=rng.choice(HoldReason.values))
     # A few wait for weeks on a vendor or a problem fix: the backlog that ages.
-    stuck = rng.random() < 0.03
+    stuck = rng.random() < 0.03 and not major
     if values["state"] == State.IN_PROGRESS and opened + resolve < now and not stuck:
-        if rng.random() < 0.03:
+        if rng.random() < 0.03 and not major:
             values.update(state=State.CANCELLED, closed_at=opened + resolve)
             story.append(
                 (opened + resolve, "state_change", "in_progress", "cancelled", "Raised twice.")
@@ -265,22 +825,23 @@ def _make(rng, now, number, tree, teams, members, callers, matrix, codes, servic
         else:
             resolved = opened + resolve
             code = codes.get(
-                rng.choices(
+                "solved_permanently"
+                if major
+                else rng.choices(
                     ["solved_permanently", "workaround_applied", "user_error", "not_reproducible"],
                     weights=[60, 25, 10, 5],
                 )[0]
             )
+            notes = major.fix if major else "Fixed and confirmed."
             values.update(
                 state=State.RESOLVED,
                 resolved_at=resolved,
                 first_resolved_at=resolved,
                 resolution_code=code,
-                resolution_notes="Fixed and confirmed.",
+                resolution_notes=notes,
             )
-            story.append(
-                (resolved, "state_change", "in_progress", "resolved", "Fixed and confirmed.")
-            )
-            if rng.random() < 0.05 and resolved + timedelta(hours=4) < now:
+            story.append((resolved, "state_change", "in_progress", "resolved", notes))
+            if rng.random() < 0.05 and resolved + timedelta(hours=4) < now and not major:
                 again = resolved + timedelta(hours=rng.uniform(1, 4))
                 fixed = again + resolve / 2
                 values.update(reopen_count=1, resolved_at=min(fixed, now))
@@ -294,7 +855,7 @@ def _make(rng, now, number, tree, teams, members, callers, matrix, codes, servic
             if closes < now:
                 values.update(state=State.CLOSED, closed_at=closes)
                 story.append((closes, "state_change", "resolved", "closed", ""))
-    if values["state"] == State.IN_PROGRESS and (stuck or rng.random() < 0.2):
+    if values["state"] == State.IN_PROGRESS and (stuck or rng.random() < 0.2) and not major:
         held = moment + timedelta(minutes=rng.uniform(5, 120))
         if held < now:
             reason = rng.choice(HoldReason.values)
@@ -345,8 +906,8 @@ def _affected_services(created) -> None:
 
 
 def _majors(rng, created, managers, now) -> None:
-    """A few P1s were major incidents; those that are over have a post-incident review."""
-    p1s = [i for i in created if i.priority == 1][:4]
+    """The story's major incidents; those that are over have a post-incident review."""
+    p1s = list(created)
     for incident in p1s:
         incident.is_major = True
         incident.major_incident_manager = rng.choice(managers) if managers else None

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -10,4 +11,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, workers, **options):
         self.stdout.write("opsdesk worker started")
-        call_command("run_huey", workers=workers, worker_type="thread")
+        # Quiet, the worker logs warnings and errors but not every task it runs.
+        quiet = {} if settings.WORKER_LOG_TASKS else {"verbose": False}
+        call_command("run_huey", workers=workers, worker_type="thread", **quiet)
