@@ -313,6 +313,13 @@ def test_every_record_type_has_its_full_text_index():
                 f"{record_type.fts}_update",
                 f"{record_type.fts}_delete",
             }, record_type.key
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+                    [record_type.model._meta.db_table, "%USING gin%to_tsvector%"],
+                )
+                assert cursor.fetchone(), record_type.key
 
 
 def test_incident_search_filters_through_the_index_on_postgresql(postgres_only, desk_agent, team):
