@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from opsdesk.core.models import Team, TeamType, User
 from opsdesk.core.roles import Role
+from opsdesk.core.search import MAX_QUERY_LENGTH
 
 ROLE_CHOICES = [(str(role), str(role).capitalize()) for role in Role]
 
@@ -206,4 +207,18 @@ class TokenForm(forms.Form):
         min_value=1,
         max_value=3650,
         help_text="Empty: it never expires.",
+    )
+
+
+class SearchForm(forms.Form):
+    """The top bar's search box: words to find, or a record number to jump to."""
+
+    q = forms.CharField(
+        label="Search",
+        max_length=MAX_QUERY_LENGTH,
+        strip=True,
+        error_messages={
+            "required": "Type some words or a record number to search for.",
+            "max_length": f"Search for at most {MAX_QUERY_LENGTH} characters.",
+        },
     )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opsdesk.core.views import attachments, pages, people, teams, tokens
+from opsdesk.core.views import attachments, pages, people, search, teams, tokens
 
 app_name = "core"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("account/password/", pages.PasswordChangeView.as_view(), name="password-change"),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("search/", search.search_page, name="search"),
     path("people/", people.user_list, name="user-list"),
     path("people/new/", people.user_create, name="user-create"),
     path("people/<int:pk>/", people.user_detail, name="user-detail"),

@@ -22,3 +22,46 @@ class ServicedeskConfig(AppConfig):
 
         # The incident page's resolve form also links the knowledge article that solved it.
         use_resolve_form("servicedesk/_resolve_form.html")
+        _register_search()
+
+
+def _register_search():
+    from dataclasses import replace
+
+    from django.urls import reverse
+
+    from opsdesk.core import search
+    from opsdesk.core.roles import is_agent
+    from opsdesk.servicedesk import knowledge
+    from opsdesk.servicedesk.models import KnowledgeArticle
+
+    # Requesters follow their tickets on the portal, which this app owns.
+    incident = search.record_type("incident")
+    search.register(
+        replace(
+            incident,
+            url=lambda record, viewer: (
+                incident.url(record, viewer)
+                if is_agent(viewer)
+                else reverse("servicedesk:ticket", args=[record.pk])
+            ),
+        )
+    )
+    search.register(
+        search.RecordType(
+            key="kb",
+            label="Knowledge article",
+            model=KnowledgeArticle,
+            prefix=KnowledgeArticle.NUMBER_PREFIX,
+            # The index knowledge search already keeps (migrations 0004 and 0005).
+            fields={"title": "A", "keywords": "B", "body": "C"},
+            fts_table="servicedesk_kb_fts",
+            visible=lambda viewer: knowledge.article_list(viewer=viewer),
+            url=lambda record, viewer: (
+                reverse("servicedesk:kb-detail", args=[record.pk])
+                if is_agent(viewer)
+                else reverse("servicedesk:kb-article", args=[record.number])
+            ),
+            title=lambda record: record.title,
+        )
+    )

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from opsdesk.core.api.base import VersionedSerializer
 from opsdesk.core.models import ApiToken, Team, User
 from opsdesk.core.roles import Role
+from opsdesk.core.search import MAX_QUERY_LENGTH
 
 
 class UserBriefSerializer(serializers.ModelSerializer):
@@ -100,3 +101,42 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=MAX_QUERY_LENGTH,
+        help_text="Words to find (all must match, in any order, stemmed), or a record number "
+        "such as INC0001234, which answers that record alone.",
+        error_messages={
+            "required": "Type some words or a record number to search for.",
+            "blank": "Type some words or a record number to search for.",
+            "max_length": f"Search for at most {MAX_QUERY_LENGTH} characters.",
+        },
+    )
+
+
+class SearchHitSerializer(serializers.Serializer):
+    type = serializers.CharField(source="record_type.key", help_text="incident, kb, ci, …")
+    type_label = serializers.CharField(source="record_type.label")
+    id = serializers.IntegerField(source="pk")
+    number = serializers.CharField(help_text="Empty for records without numbers (CIs).")
+    title = serializers.CharField()
+    state_label = serializers.CharField(help_text="The state as people read it.")
+    url = serializers.SerializerMethodField(help_text="The record's page for you.")
+    score = serializers.FloatField(help_text="Relevance; higher is better.")
+
+    def get_url(self, hit) -> str:
+        return hit.record_type.url(hit.record, self.context["request"].user)
+
+
+class ApiErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer (see ``core.api.errors``)."""
+
+    error = ApiErrorDetailSerializer()

@@ -6,5 +6,6 @@ router = DefaultRouter()
 router.register("users", views.UserViewSet, basename="user")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
+router.register("search", views.SearchViewSet, basename="search")
 
 urlpatterns = router.urls

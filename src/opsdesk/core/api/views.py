@@ -1,15 +1,19 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from opsdesk.core import selectors, services
+from opsdesk.core import search, selectors, services
 from opsdesk.core.api.base import ServiceViewSet, audited_destroy
 from opsdesk.core.api.filtersets import ApiTokenFilterSet, TeamFilterSet, UserFilterSet
+from opsdesk.core.api.pagination import RankedPagination
 from opsdesk.core.api.permissions import IsAdminOrReadOnlyAgent
 from opsdesk.core.api.serializers import (
+    ApiErrorSerializer,
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
+    SearchHitSerializer,
+    SearchQuerySerializer,
     TeamSerializer,
     UserSerializer,
 )
@@ -115,3 +119,35 @@ class ApiTokenViewSet(
         """Revoke the token: it stops working at once."""
         token = services.token_revoke(actor=request.user, token=self.get_object())
         return Response(self.get_serializer(token).data)
+
+
+class SearchViewSet(viewsets.GenericViewSet):
+    """Global search over every record type you may see, best match first."""
+
+    serializer_class = SearchHitSerializer
+    pagination_class = RankedPagination
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[SearchQuerySerializer],
+        responses={
+            200: SearchHitSerializer(many=True),
+            400: OpenApiResponse(ApiErrorSerializer, description="No words, or too many."),
+        },
+    )
+    def list(self, request):
+        """Records whose text matches every word of ``q`` (stemmed, in any order), in any
+        state, ranked by relevance; a record number answers that record alone."""
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data["q"]
+        found = search.find_by_number(query, viewer=request.user)
+        if found is not None:
+            record_type, record = found
+            hits = [search.Hit(record_type, record.pk, 1.0, record)]
+        else:
+            hits = search.search(query, viewer=request.user)
+        page = self.paginate_queryset(hits)
+        if found is None:
+            page = search.load(page, viewer=request.user)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
