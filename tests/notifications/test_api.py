@@ -78,6 +78,16 @@ def test_mark_read_one_then_all(api):
     assert api(me).post("/api/notifications/notifications/mark-read/").json()["unread"] == 0
 
 
+def test_mark_read_refuses_ids_no_database_holds_and_the_next_request_works(api):
+    me = agent()
+    client = api(me)
+    huge = client.post(
+        "/api/notifications/notifications/mark-read/", {"ids": [2**70]}, format="json"
+    )
+    assert huge.status_code == 400 and "ids.0" in huge.json()["error"]["fields"]
+    assert client.get("/api/notifications/preferences/").status_code == 200
+
+
 def test_preferences_round_trip_and_refusals(api):
     me = agent()
     client = api(me)

@@ -37,7 +37,11 @@ class InAppNotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="Omit to mark all read."
+        # Bounded like a database id: a larger number overflows SQLite's integer and, inside
+        # the request's transaction, broke the requests after it.
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        help_text="Omit to mark all read.",
     )
 
 
