@@ -101,7 +101,7 @@ def test_reply_and_hold_in_one_step_still_records_the_response(policies, caller,
 def test_hold_pauses_and_resume_continues_the_resolution_clock(policies, caller, team, desk_agent):
     incident = open_incident(caller, team, assignee=desk_agent)
     services.incident_transition(
-        actor=desk_agent, incident=incident, action="hold", hold_reason="awaiting_vendor"
+        actor=desk_agent, incident=incident, action="hold", hold_reason="awaiting_caller"
     )
     assert timers(incident)["resolution"].state == "paused"
     services.incident_transition(actor=desk_agent, incident=incident, action="resume")

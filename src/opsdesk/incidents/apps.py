@@ -11,6 +11,18 @@ class IncidentsConfig(AppConfig):
         from opsdesk.incidents import escalation  # noqa: F401
 
         _register_search()
+        _register_hold_reasons()
+
+
+def _register_hold_reasons():
+    from opsdesk.incidents.models import HoldReason
+    from opsdesk.sla.hold_reasons import register_hold_reasons
+
+    register_hold_reasons(
+        record_type="incident",
+        choices=HoldReason.choices,
+        pause_by_default={HoldReason.AWAITING_CALLER},
+    )
 
 
 def _register_search():

@@ -32,16 +32,36 @@ def incident_opened(*, incident, at) -> None:
         attributes=sla_attributes(incident),
         at=at,
         state=incident.state,
+        hold_reason=incident.hold_reason,
         team_id=incident.assignment_group_id or None,
     )
 
 
+def _state_note(incident) -> str:
+    """ "On hold · Awaiting caller": why a clock paused or resumed, in the history's words."""
+    note = incident.get_state_display()
+    if incident.hold_reason:
+        note = f"{note} · {incident.get_hold_reason_display()}"
+    return note
+
+
 def incident_state_changed(*, incident, from_state, to_state, at, responded=False) -> None:
-    """Pause on hold, resume on leaving it; ``responded`` records a reply made in the same step."""
+    """Pause on hold, resume on leaving it; ``responded`` records a reply made in the same step.
+
+    Also called when an incident on hold changes its hold reason: the policy decides which
+    reasons pause which clock, so a switch from "Awaiting vendor" to "Awaiting caller" pauses.
+    """
     if to_state in ("resolved", "cancelled", "closed") or from_state == "resolved":
         # Those moves have their own calls below; pausing first would skew the history.
         return
-    sla.sla_update(record=incident, at=at, state=to_state, responded=responded)
+    sla.sla_update(
+        record=incident,
+        at=at,
+        state=to_state,
+        hold_reason=incident.hold_reason,
+        responded=responded,
+        state_note=_state_note(incident),
+    )
 
 
 def incident_priority_changed(*, incident, from_priority, to_priority, at) -> None:
@@ -51,6 +71,10 @@ def incident_priority_changed(*, incident, from_priority, to_priority, at) -> No
         at=at,
         attributes=sla_attributes(incident),
         reason=f"Priority P{from_priority} → P{to_priority}",
+        # The new policy may pause for other hold reasons than the old one did.
+        state=incident.state,
+        hold_reason=incident.hold_reason,
+        state_note=_state_note(incident),
     )
 
 

@@ -31,6 +31,7 @@ from opsdesk.incidents import clocks, paging, routing
 from opsdesk.incidents.models import (
     OPEN_STATES,
     Channel,
+    HoldReason,
     Impact,
     Incident,
     Priority,
@@ -638,6 +639,13 @@ def _apply_transition(
     )
     if responded:
         values["first_response_at"] = now
+    if action == "hold" and old_state == State.ON_HOLD and not body:
+        # Only the reason changes: the state line alone would read "On hold → On hold". Said
+        # by the system, so it is no reply to the caller.
+        labels = dict(HoldReason.choices)
+        body = (
+            f"Hold reason {labels.get(current.hold_reason, '—')} → {labels[values['hold_reason']]}."
+        )
     updated = record_update(
         current, values=values, actor=actor, action=f"incident.{action}", locked=locked
     )

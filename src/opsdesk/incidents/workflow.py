@@ -1,8 +1,9 @@
 """The incident lifecycle as data: states, allowed moves and the guards that protect them.
 
 New -> In progress -> On hold -> In progress -> Resolved -> Closed; Resolved -> In progress
-(reopen); New / In progress / On hold -> Cancelled; Closed and Cancelled are final. An agent
-may resolve straight from New (first-contact resolution).
+(reopen); On hold -> On hold (another hold reason); New / In progress / On hold -> Cancelled;
+Closed and Cancelled are final. An agent may resolve straight from New (first-contact
+resolution).
 """
 
 from datetime import timedelta
@@ -32,6 +33,8 @@ def needs_hold_reason(incident, *, hold_reason="", **_):
     if hold_reason not in HoldReason.values:
         choices = ", ".join(HoldReason.values)
         return {"hold_reason": f"Say why it is on hold ({choices})."}
+    if incident.state == State.ON_HOLD and hold_reason == incident.hold_reason:
+        return {"hold_reason": f"It is already on hold: {incident.get_hold_reason_display()}."}
     return None
 
 
@@ -96,9 +99,10 @@ INCIDENT_WORKFLOW = Workflow(
             "Start work",
             (agents_only, needs_group),
         ),
+        # From On hold it changes the reason: the SLA policy pauses for some reasons only.
         Transition(
             "hold",
-            frozenset({State.IN_PROGRESS}),
+            frozenset({State.IN_PROGRESS, State.ON_HOLD}),
             State.ON_HOLD,
             "Put on hold",
             (agents_only, needs_hold_reason),

@@ -14,7 +14,8 @@ from opsdesk.core.outbox import outbox_publish
 from opsdesk.core.roles import is_agent
 from opsdesk.incidents.selectors import incident_list
 from opsdesk.incidents.services import incident_transition
-from opsdesk.servicedesk.models import ArticleIncidentLink, ArticleState
+from opsdesk.servicedesk import knowledge
+from opsdesk.servicedesk.models import ArticleIncidentLink, ArticleState, KnowledgeArticle
 
 
 def links_for_incident(*, viewer, incident) -> QuerySet[ArticleIncidentLink]:
@@ -23,6 +24,17 @@ def links_for_incident(*, viewer, incident) -> QuerySet[ArticleIncidentLink]:
     return ArticleIncidentLink.objects.filter(incident=incident).select_related(
         "article", "linked_by"
     )
+
+
+def articles_resolved_with(*, viewer, incident) -> QuerySet[KnowledgeArticle]:
+    """The articles an incident was resolved with, as the viewer may read them.
+
+    Agents see every linked article, whatever its state; anyone else (the caller on the
+    portal) only the published articles meant for them, so a retired or internal article
+    is neither linked nor named.
+    """
+    linked = knowledge.article_list(viewer=viewer).filter(incident_links__incident=incident)
+    return linked.order_by("number")
 
 
 def link_list(*, viewer) -> QuerySet[ArticleIncidentLink]:

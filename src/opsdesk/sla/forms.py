@@ -16,6 +16,7 @@ from opsdesk.cmdb.models import Criticality
 from opsdesk.cmdb.selectors import service_list
 from opsdesk.core.forms import VersionedForm
 from opsdesk.sla.business_time import format_clock, parse_clock
+from opsdesk.sla.hold_reasons import default_pause_reasons, hold_reason_choices
 from opsdesk.sla.models import BusinessCalendar, SlaPolicy
 from opsdesk.sla.models.calendars import WEEKDAYS
 
@@ -274,6 +275,20 @@ class PolicyForm(VersionedForm):
         required=False,
         help_text="States that stop the clock, e.g. “on_hold”.",
     )
+    response_pause_reasons = forms.MultipleChoiceField(
+        label="Response clock pauses for",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Hold reasons that stop the response clock in a pause state; the others "
+        "keep it running.",
+    )
+    resolution_pause_reasons = forms.MultipleChoiceField(
+        label="Resolution and OLA clocks pause for",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Hold reasons that stop the resolution clock and the assignment groups' "
+        "clocks; the others keep them running.",
+    )
     warning_thresholds = forms.CharField(
         label="Warn at (%)",
         required=False,
@@ -293,6 +308,8 @@ class PolicyForm(VersionedForm):
             "resolution_calendar",
             "ola_target",
             "pause_states",
+            "response_pause_reasons",
+            "resolution_pause_reasons",
             "warning_thresholds",
             "description",
         ]
@@ -313,6 +330,9 @@ class PolicyForm(VersionedForm):
         self.order_fields(order)
         for name in ("response_calendar", "resolution_calendar"):
             self.fields[name].queryset = BusinessCalendar.objects.order_by("name")
+        # Read when the form is built: the domains register their reasons once apps are ready.
+        for name in ("response_pause_reasons", "resolution_pause_reasons"):
+            self.fields[name].choices = hold_reason_choices()
         if self.instance.pk:
             conditions = self.instance.conditions or {}
             self.initial.update(
@@ -330,6 +350,8 @@ class PolicyForm(VersionedForm):
             self.initial.setdefault("record_type", "incident")
             self.initial.setdefault("pause_states", "on_hold")
             self.initial.setdefault("warning_thresholds", "50, 75, 90")
+            for name in ("response_pause_reasons", "resolution_pause_reasons"):
+                self.initial.setdefault(name, default_pause_reasons())
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -340,6 +362,16 @@ class PolicyForm(VersionedForm):
 
     def clean_pause_states(self):
         return _words(self.cleaned_data["pause_states"])
+
+    def _in_choice_order(self, name: str) -> list[str]:
+        chosen = set(self.cleaned_data[name])
+        return [value for value, _ in self.fields[name].choices if value in chosen]
+
+    def clean_response_pause_reasons(self):
+        return self._in_choice_order("response_pause_reasons")
+
+    def clean_resolution_pause_reasons(self):
+        return self._in_choice_order("resolution_pause_reasons")
 
     def clean_warning_thresholds(self):
         words = _words(self.cleaned_data["warning_thresholds"])

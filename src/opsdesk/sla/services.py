@@ -3,18 +3,23 @@
 Any record can carry SLA clocks: the timers point at it by content type and id. A domain
 (incidents, service requests, …) calls, with keyword arguments only:
 
-``sla_start(*, record, record_type, attributes, at, state=None) -> list[SlaTimer]``
+``sla_start(*, record, record_type, attributes, at, state=None, hold_reason=None)``
     Pick the first matching policy and start its response and resolution clocks.
     ``attributes`` holds what policies may match on: ``priority`` ("P1"…), ``service_id``,
     ``ci_criticality`` (1…4), ``caller_vip`` (bool), ``department``.
-``sla_start_new(*, record, record_type, attributes, at, state=None, team_id=None)``
+``sla_start_new(*, record, record_type, attributes, at, state=None, hold_reason=None,
+team_id=None)``
     The same for a record created in this very transaction, plus the OLA clock of its first
     assignment group ``team_id``: exactly the clocks ``sla_start`` followed by
     ``sla_assignment_changed`` give it, without looking for clocks it cannot have yet.
-``sla_update(*, record, at, attributes=None, state=None, responded=False, reason="")``
+``sla_update(*, record, at, attributes=None, state=None, hold_reason=None, responded=False,
+reason="", state_note="")``
     Call on every change. New ``attributes`` re-target the clocks (elapsed business time is
-    kept); entering a policy's pause state pauses them, leaving it resumes them;
-    ``responded=True`` records the first response before anything pauses.
+    kept); entering a policy's pause state pauses them, leaving it resumes them. A record
+    that gives a ``hold_reason`` (a plain value its domain registered in
+    ``sla.hold_reasons``) pauses only the clocks whose policy lists that reason, so pass it
+    again whenever it changes; ``responded=True`` records the first response before
+    anything pauses.
 ``sla_response_met(*, record, at)``, ``sla_resolve(*, record, at)``,
 ``sla_reopen(*, record, at, attributes=None)`` (a new cycle), ``sla_cancel(*, record, at)``.
 ``sla_assignment_changed(*, record, team_id, at)``
@@ -266,13 +271,20 @@ def _retarget(timer: SlaTimer, policy: SlaPolicy, at: datetime, reason: str) -> 
     )
 
 
-def _apply_state(timers: list[SlaTimer], state: str, at: datetime) -> None:
+def _apply_state(
+    timers: list[SlaTimer], state: str, at: datetime, hold_reason: str | None, note: str
+) -> None:
+    """Pause the clocks the policy stops for this state and reason, resume the others.
+
+    Called again when only the reason changes, so a switch between a reason that pauses and
+    one that does not moves each clock the right way.
+    """
     for timer in timers:
-        pausing = state in timer.policy.pause_states
+        pausing = timer.policy.pauses_for(timer.kind, state=state, hold_reason=hold_reason)
         if pausing and timer.state == TimerState.RUNNING:
-            _pause(timer, at, f"Record is {state}")
+            _pause(timer, at, note or f"Record is {state}")
         elif not pausing and timer.state == TimerState.PAUSED:
-            _resume(timer, at, f"Record is {state}")
+            _resume(timer, at, note or f"Record is {state}")
 
 
 def _next_cycle(record) -> int:
@@ -289,6 +301,7 @@ def sla_start_new(
     attributes: dict,
     at: datetime,
     state: str | None = None,
+    hold_reason: str | None = None,
     team_id: int | None = None,
 ) -> list[SlaTimer]:
     """``sla_start`` then ``sla_assignment_changed(team_id=...)`` for a record created in
@@ -306,9 +319,9 @@ def sla_start_new(
     ]
     if kinds and team_id is not None and policy.resolution_calendar_id is not None:
         kinds.append(TimerKind.OLA)
-    paused = state is not None and state in policy.pause_states
     timers, events = [], []
     for kind in kinds:
+        paused = state is not None and policy.pauses_for(kind, state=state, hold_reason=hold_reason)
         timer = _timer(
             record=record,
             record_type=record_type,
@@ -343,7 +356,13 @@ def sla_start_new(
 
 @transaction.atomic
 def sla_start(
-    *, record, record_type: str, attributes: dict, at: datetime, state: str | None = None
+    *,
+    record,
+    record_type: str,
+    attributes: dict,
+    at: datetime,
+    state: str | None = None,
+    hold_reason: str | None = None,
 ) -> list[SlaTimer]:
     """Start the clocks of the first matching policy; a record already timed keeps its clocks."""
     active = _locked_active(record)
@@ -352,7 +371,6 @@ def sla_start(
     policy = policy_match(record_type=record_type, attributes=attributes)
     if policy is None:
         return []
-    paused = state is not None and state in policy.pause_states
     cycle = _next_cycle(record)
     return [
         _new_timer(
@@ -362,7 +380,8 @@ def sla_start(
             kind=kind,
             at=at,
             cycle=cycle,
-            paused=paused,
+            paused=state is not None
+            and policy.pauses_for(kind, state=state, hold_reason=hold_reason),
         )
         for kind in (TimerKind.RESPONSE, TimerKind.RESOLUTION)
         if policy.target_for(kind)[0] is not None
@@ -376,10 +395,16 @@ def sla_update(
     at: datetime,
     attributes: dict | None = None,
     state: str | None = None,
+    hold_reason: str | None = None,
     responded: bool = False,
     reason: str = "",
+    state_note: str = "",
 ) -> list[SlaTimer]:
-    """Apply one change of the record: response, new attributes, new state, in that order."""
+    """Apply one change of the record: response, new attributes, new state, in that order.
+
+    ``hold_reason`` goes with ``state``; ``state_note`` is what the pause and resume lines of
+    the history say (by default "Record is <state>").
+    """
     timers = _locked_active(record)
     if responded:
         for timer in timers:
@@ -393,7 +418,7 @@ def sla_update(
             for timer in timers:
                 _retarget(timer, policy, at, reason or f"Now {changed}")
     if state is not None:
-        _apply_state(timers, state, at)
+        _apply_state(timers, state, at, hold_reason, state_note)
     return timers
 
 

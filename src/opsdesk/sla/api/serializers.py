@@ -40,6 +40,8 @@ class SlaPolicySerializer(VersionedSerializer):
             "resolution_calendar",
             "ola_target",
             "pause_states",
+            "response_pause_reasons",
+            "resolution_pause_reasons",
             "warning_thresholds",
             "description",
             "created_at",

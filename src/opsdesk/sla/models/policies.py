@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from opsdesk.core.models import TimestampedModel, VersionedModel
+from opsdesk.sla.hold_reasons import default_pause_reasons, hold_reason_choices
 from opsdesk.sla.models.calendars import BusinessCalendar
 
 # Condition name -> the type of each accepted value ("caller_vip" takes a single boolean).
@@ -41,6 +42,21 @@ class SlaPolicy(TimestampedModel, VersionedModel):
     # Each assignment group's share (OLA) runs on the resolution calendar.
     ola_target = models.DurationField(null=True, blank=True)
     pause_states = models.JSONField(default=list, blank=True, help_text='e.g. ["on_hold"]')
+    # In a pause state, a record that gives a hold reason pauses a clock only for the reasons
+    # listed for it; one that gives none pauses on its state alone. The OLA clocks follow the
+    # resolution list: the group's share stops when the resolution clock does.
+    response_pause_reasons = models.JSONField(
+        default=default_pause_reasons,
+        blank=True,
+        help_text='Hold reasons that pause the response clock, e.g. ["awaiting_caller"].',
+    )
+    resolution_pause_reasons = models.JSONField(
+        default=default_pause_reasons,
+        blank=True,
+        help_text=(
+            'Hold reasons that pause the resolution and OLA clocks, e.g. ["awaiting_caller"].'
+        ),
+    )
     warning_thresholds = models.JSONField(default=default_thresholds, blank=True)
     description = models.TextField(blank=True)
 
@@ -73,6 +89,9 @@ class SlaPolicy(TimestampedModel, VersionedModel):
             and all(isinstance(s, str) and s for s in self.pause_states)
         ):
             errors["pause_states"] = ['Use a list of state names, e.g. ["on_hold"].']
+        for name in ("response_pause_reasons", "resolution_pause_reasons"):
+            if problem := _check_reasons(getattr(self, name), self.record_type):
+                errors[name] = [problem]
         thresholds = self.warning_thresholds
         if not (
             isinstance(thresholds, list)
@@ -93,6 +112,18 @@ class SlaPolicy(TimestampedModel, VersionedModel):
         if kind == "ola":
             return self.ola_target, self.resolution_calendar_id
         return getattr(self, f"{kind}_target"), getattr(self, f"{kind}_calendar_id")
+
+    def pauses_for(self, kind: str, *, state: str, hold_reason: str | None = None) -> bool:
+        """Whether a ``kind`` clock stands still while the record is in ``state`` for
+        ``hold_reason`` (empty or None: the record gives no reason, its state decides)."""
+        if state not in self.pause_states:
+            return False
+        if not hold_reason:
+            return True
+        reasons = (
+            self.response_pause_reasons if kind == "response" else self.resolution_pause_reasons
+        )
+        return hold_reason in (reasons or [])
 
     def calendar_for(self, kind: str):
         """The calendar the ``kind`` clock counts in (an OLA counts in the resolution one)."""
@@ -127,6 +158,16 @@ def _check_conditions(value) -> list[str]:
         ):
             problems.append(f"{name} takes a non-empty list of {kind.__name__} values.")
     return problems
+
+
+def _check_reasons(value, record_type: str) -> str:
+    if not (isinstance(value, list) and all(isinstance(v, str) and v for v in value)):
+        return 'Use a list of hold reasons, e.g. ["awaiting_caller"].'
+    known = dict(hold_reason_choices(record_type))
+    unknown = [v for v in value if v not in known]
+    if known and unknown:
+        return f"{', '.join(unknown)}: not a hold reason of {record_type}; use {', '.join(known)}."
+    return ""
 
 
 class ConfigStamp(models.Model):

@@ -2,7 +2,9 @@
 
 from django import template
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from opsdesk.sla.hold_reasons import hold_reason_label
 from opsdesk.sla.selectors import sla_clock_panel
 
 register = template.Library()
@@ -25,3 +27,17 @@ def business_duration(value):
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
     text = " ".join(p for p in parts if p) if (days or hours or minutes) else "0 min"
     return text
+
+
+@register.filter
+def hold_reasons(values, record_type=None):
+    """A policy's pause reasons by their labels: "Awaiting caller, Awaiting change"."""
+    return ", ".join(hold_reason_label(value, record_type) for value in values or [])
+
+
+@register.filter
+def iso_datetime(value):
+    """A moment kept as ISO text in a history line's data, as a datetime to format."""
+    if not value:
+        return None
+    return parse_datetime(value) if isinstance(value, str) else value

@@ -1,0 +1,21 @@
+"""``{% articles_resolved_with incident as articles %}``: the knowledge articles an incident
+was resolved with, as the signed-in viewer may read them (see ``links.articles_resolved_with``).
+
+The incident page includes ``servicedesk/_resolved_with.html``, which uses it, so the incident
+templates need not know how the service desk links articles.
+"""
+
+from django import template
+
+from opsdesk.servicedesk.links import articles_resolved_with
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True, name="articles_resolved_with")
+def articles_resolved_with_tag(context, incident):
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    if viewer is None or incident is None:
+        return []
+    return list(articles_resolved_with(viewer=viewer, incident=incident))
