@@ -90,7 +90,7 @@ def test_set_and_clear_a_parent(desk_agent, team, caller, incident):
     page = post(browser, incident, "clear_parent").content.decode()
     incident.refresh_from_db()
     assert incident.parent is None
-    assert "No related records." in page
+    assert "No parent or child incidents." in page
 
 
 def test_unknown_parent_number_is_a_form_error(desk_agent, incident):

@@ -6,13 +6,18 @@ import filetype
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
-from opsdesk.core.errors import ValidationFailed
-from opsdesk.core.models import Attachment
+from opsdesk.core.audit import audit_record
+from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.models import Attachment, TimelineKind
+from opsdesk.core.roles import is_agent
+from opsdesk.core.timeline import timeline_add
 
 SNIFF_BYTES = 8192
+# The type of a received message kept as it arrived (RFC 5322 / MIME), for agents only.
+ORIGINAL_MAIL_TYPE = "message/rfc822"
 
 
 def detect_content_type(head: bytes) -> str:
@@ -38,8 +43,16 @@ def safe_display_name(name: str) -> str:
 
 
 def attachment_store(
-    *, record: models.Model, upload: UploadedFile, uploaded_by=None, is_public: bool = True
+    *,
+    record: models.Model,
+    upload: UploadedFile,
+    uploaded_by=None,
+    is_public: bool = True,
+    known_type: str | None = None,
 ) -> Attachment:
+    """Keep ``upload`` on ``record``. The type comes from the bytes, unless the caller made the
+    file itself and knows it (``known_type``); what a browser or sender claims is never used.
+    """
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise ValidationFailed(
@@ -58,7 +71,7 @@ def attachment_store(
         content_type=ContentType.objects.get_for_model(record),
         object_id=str(record.pk),
         original_name=safe_display_name(upload.name or ""),
-        content_type_detected=detect_content_type(head),
+        content_type_detected=known_type or detect_content_type(head),
         size=upload.size,
         sha256=digest.hexdigest(),
         uploaded_by=uploaded_by,
@@ -75,3 +88,48 @@ def attachments_for(*, record: models.Model, public_only: bool = False):
         content_type=ContentType.objects.get_for_model(record), object_id=str(record.pk)
     )
     return qs.filter(is_public=True) if public_only else qs
+
+
+def attachments_visible(*, viewer, record: models.Model):
+    """The files of ``record`` (which the caller checked ``viewer`` may see) that ``viewer``
+    gets: internal files and kept original mails are for agents only."""
+    qs = attachments_for(record=record, public_only=not is_agent(viewer))
+    return qs.select_related("uploaded_by")
+
+
+@transaction.atomic
+def attachment_add(
+    *, actor, record: models.Model, upload: UploadedFile, internal: bool = False
+) -> Attachment:
+    """Attach a file to a record the actor may see (the caller checked that); internal files
+    are agents' only, so a requester asking for one is refused with a field message."""
+    if not getattr(actor, "is_authenticated", False):
+        raise NotPermitted("Sign in to attach files.")
+    if internal and not is_agent(actor):
+        raise ValidationFailed(
+            "Only service-desk staff add internal files.",
+            fields={"internal": ["Only service-desk staff add internal files."]},
+        )
+    stored = attachment_store(
+        record=record, upload=upload, uploaded_by=actor, is_public=not internal
+    )
+    audit_record(
+        action="attachment.created",
+        obj=stored,
+        object_repr=f"{stored.original_name} on {record}"[:200],
+        changes={
+            "record": {"from": None, "to": f"{record._meta.label_lower}:{record.pk}"},
+            "name": {"from": None, "to": stored.original_name},
+            "size": {"from": None, "to": stored.size},
+            "is_public": {"from": None, "to": stored.is_public},
+        },
+        actor=actor,
+    )
+    timeline_add(
+        record=record,
+        kind=TimelineKind.SYSTEM,
+        author=actor,
+        body=f"Attached {stored.original_name}{' (internal)' if internal else ''}.",
+        data={"field": "attachment", "from": None, "to": stored.original_name},
+    )
+    return stored

@@ -96,6 +96,29 @@ def record_type(key: str) -> RecordType:
     return _REGISTRY[key]
 
 
+def record_type_for(key: str) -> RecordType | None:
+    """The registered record type with this key (``incident``), if any."""
+    return _REGISTRY.get(key)
+
+
+def record_type_of(record: Model) -> RecordType | None:
+    """The registered record type ``record`` is an instance of, if any."""
+    for record_type in _REGISTRY.values():
+        if isinstance(record, record_type.model):
+            return record_type
+    return None
+
+
+def visible_record(key: str, pk, *, viewer) -> tuple[RecordType, Model] | None:
+    """(record type, record) for a key and id if ``viewer`` may see it; None otherwise, so a
+    hidden record looks like a missing one."""
+    record_type = _REGISTRY.get(key)
+    if record_type is None:
+        return None
+    record = record_type.visible(viewer).filter(pk=pk).first()
+    return (record_type, record) if record is not None else None
+
+
 def find_by_number(text: str, *, viewer):
     """(record type, record) for a number such as INC0003015 or inc3015, in any state, if
     ``viewer`` may see it; None otherwise, so a hidden record looks like a missing one."""

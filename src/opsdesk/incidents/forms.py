@@ -217,6 +217,12 @@ class ParentForm(forms.Form):
     )
 
 
+class RelatedRecordForm(forms.Form):
+    number = forms.CharField(
+        label="Related record number", max_length=30, help_text="For example INC0001234."
+    )
+
+
 class AttachmentUploadForm(forms.Form):
     file = forms.FileField()
     internal = forms.BooleanField(label="Internal (the caller does not see it)", required=False)

@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from opsdesk.core import related
 from opsdesk.core.attachments import attachment_store, attachments_for
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.roles import is_agent
+from opsdesk.core.search import find_by_number
 from opsdesk.core.views.generic import agent_required, save_form
 from opsdesk.incidents import forms, major, routing, selectors, services
 from opsdesk.incidents.keyset import Page as KeysetPage
@@ -172,6 +174,8 @@ def _record_context(request, incident, **extra) -> dict:
         "can_manage_major": major.is_major_incident_manager(request.user),
         "edit_form": forms.IncidentEditForm.for_incident(incident) if agent else None,
         "parent_form": forms.ParentForm(),
+        "related": related.related_records(viewer=request.user, record=incident),
+        "related_form": forms.RelatedRecordForm(),
         "upload_form": forms.AttachmentUploadForm(),
         "attachments": attachments_for(record=incident, public_only=not agent).select_related(
             "uploaded_by"
@@ -252,6 +256,8 @@ CONFIRMATIONS = {
     "set_parent": "Parent set.",
     "clear_parent": "Parent cleared.",
     "upload": "File attached.",
+    "link": "Records related.",
+    "unlink": "Link removed.",
 }
 
 
@@ -311,6 +317,14 @@ def _quick(request, incident, name):
         return major.incident_attach_child(actor=user, parent=parent, child=incident)
     if name == "clear_parent":
         return major.incident_detach_child(actor=user, child=incident)
+    if name == "link":
+        return _link(user, incident, post)
+    if name == "unlink":
+        link = related.record_link_for(viewer=user, record=incident, pk=post.get("link", ""))
+        if link is None:
+            raise DomainError("That link is already gone.")
+        related.record_unlink(actor=user, link=link)
+        return incident
     if name == "upload":
         if not is_agent(user):
             raise NotPermitted("Only agents attach files here.")
@@ -333,6 +347,22 @@ def _quick(request, incident, name):
         )
         return incident
     raise Http404
+
+
+def _link(user, incident, post):
+    if not is_agent(user):
+        raise NotPermitted(related.REFUSED)
+    form = forms.RelatedRecordForm(post)
+    if not form.is_valid():
+        raise DomainError("Give the related record's number.", fields=form.errors)
+    number = form.cleaned_data["number"].strip().upper()
+    found = find_by_number(number, viewer=user)
+    if found is None:
+        raise DomainError(
+            f"No record {number} that you may see.", fields={"number": ["Check the number."]}
+        )
+    related.record_link(actor=user, record=incident, other=found[1])
+    return incident
 
 
 @login_required

@@ -3,22 +3,9 @@ answers map to impact and urgency so a requester never sees ITIL vocabulary."""
 
 from django import forms
 
+from opsdesk.incidents import answers
 from opsdesk.servicedesk import knowledge
 from opsdesk.servicedesk.models import ArticleState, CannedResponse, KnowledgeArticle
-
-# How many people are affected -> impact; can you work -> urgency (1 high ... 3 low).
-WHO_CHOICES = [
-    ("me", "Just me"),
-    ("team", "My team or several people"),
-    ("all", "Many people or everyone"),
-]
-WORK_CHOICES = [
-    ("yes", "Yes, it is an annoyance"),
-    ("slow", "Only slowly or with a workaround"),
-    ("no", "No, I am blocked"),
-]
-IMPACT_FOR = {"me": 3, "team": 2, "all": 1}
-URGENCY_FOR = {"yes": 3, "slow": 2, "no": 1}
 
 
 class ReportForm(forms.Form):
@@ -34,10 +21,16 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     who = forms.ChoiceField(
-        label="Who is affected?", choices=WHO_CHOICES, initial="me", widget=forms.RadioSelect
+        label="Who is affected?",
+        choices=answers.WHO_AFFECTED,
+        initial="me",
+        widget=forms.RadioSelect,
     )
     work = forms.ChoiceField(
-        label="Can you keep working?", choices=WORK_CHOICES, initial="yes", widget=forms.RadioSelect
+        label="Can you keep working?",
+        choices=answers.CAN_KEEP_WORKING,
+        initial="yes",
+        widget=forms.RadioSelect,
     )
     attachment = forms.FileField(label="Screenshot or file (optional)", required=False)
 
@@ -46,8 +39,8 @@ class ReportForm(forms.Form):
         return {
             "short_description": data["short_description"],
             "description": data["description"],
-            "impact": IMPACT_FOR[data["who"]],
-            "urgency": URGENCY_FOR[data["work"]],
+            "impact": answers.impact_for(data["who"]),
+            "urgency": answers.urgency_for(data["work"]),
         }
 
 

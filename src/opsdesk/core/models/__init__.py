@@ -3,6 +3,7 @@
 from opsdesk.core.models.attachments import Attachment
 from opsdesk.core.models.audit import AuditEntry
 from opsdesk.core.models.base import NumberedModel, TimestampedModel, VersionedModel
+from opsdesk.core.models.links import RecordLink
 from opsdesk.core.models.mail import MailDirection, MailMessageRecord
 from opsdesk.core.models.numbering import NumberSequence
 from opsdesk.core.models.outbox import OutboxEvent
@@ -20,6 +21,7 @@ __all__ = [
     "NumberSequence",
     "NumberedModel",
     "OutboxEvent",
+    "RecordLink",
     "Team",
     "TeamType",
     "TimelineEntry",

@@ -34,3 +34,9 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def is_original_mail(self) -> bool:
+        """The message a ticket was mailed in with, kept as received (see inbound mail)."""
+        # The type is set only by the mail intake; uploads are typed from their bytes.
+        return not self.is_public and self.content_type_detected == "message/rfc822"

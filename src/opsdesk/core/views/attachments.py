@@ -43,6 +43,11 @@ def attachment_download(request, pk):
     attachment = Attachment.objects.select_related("content_type").filter(pk=pk).first()
     if attachment is None or not may_download(request.user, attachment):
         raise Http404
+    return file_response(attachment)
+
+
+def file_response(attachment: Attachment) -> FileResponse:
+    """The file as a download under its original name and sniffed type, never shown inline."""
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

@@ -4,6 +4,7 @@ from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.core.api.base import VersionedSerializer
 from opsdesk.core.api.serializers import UserBriefSerializer
 from opsdesk.core.models import Team, TimelineEntry, User
+from opsdesk.incidents import answers
 from opsdesk.incidents.models import (
     AssignmentRule,
     Category,
@@ -123,8 +124,19 @@ class IncidentCreateSerializer(IncidentSerializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True
     )
+    can_keep_working = serializers.ChoiceField(
+        choices=answers.CAN_KEEP_WORKING,
+        required=False,
+        write_only=True,
+        help_text=(
+            'The portal\'s question "Can you keep working?", answered instead of ``urgency``: '
+            "yes (an annoyance), slow (only slowly or with a workaround), no (blocked). "
+            "Requesters answer this; the desk sets impact and urgency."
+        ),
+    )
 
     class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "can_keep_working"]
         read_only_fields = [f for f in IncidentSerializer.Meta.read_only_fields if f != "parent"]
 
 

@@ -13,7 +13,7 @@ from opsdesk.core.audit import audit_record, diff, snapshot
 from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.records import audited_fields
 from opsdesk.core.roles import is_agent
-from opsdesk.incidents import major, selectors, services
+from opsdesk.incidents import answers, major, selectors, services
 from opsdesk.incidents.api import serializers as s
 from opsdesk.incidents.api.filtersets import IncidentFilterSet
 
@@ -45,13 +45,22 @@ class IncidentViewSet(ServiceViewSet):
         data.pop("version", None)
         if not is_agent(actor):
             # As in the portal, a requester does not set impact, urgency or priority: the desk
-            # does (the portal's plain questions are the requester's way to say how bad it is).
+            # does. The portal's plain question is the requester's way to say how bad it is.
             given = sorted(set(self.request.data) & REQUESTER_REFUSED)
             if given:
                 raise ValidationFailed(
-                    "The service desk sets impact, urgency and priority.",
+                    "The service desk sets impact, urgency and priority; "
+                    "answer can_keep_working instead.",
                     fields={name: ["The service desk sets this."] for name in given},
                 )
+        answer = data.pop("can_keep_working", None)
+        if answer is not None:
+            if "urgency" in data:
+                raise ValidationFailed(
+                    "Give either urgency or can_keep_working, not both.",
+                    fields={"can_keep_working": ["Give either urgency or this answer."]},
+                )
+            data["urgency"] = answers.urgency_for(answer)
         data.setdefault("caller", actor)
         return services.incident_open(actor=actor, **data)
 

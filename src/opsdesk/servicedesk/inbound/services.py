@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
-from opsdesk.core.attachments import attachment_store
+from opsdesk.core.attachments import ORIGINAL_MAIL_TYPE, attachment_store
 from opsdesk.core.errors import DomainError
 from opsdesk.core.mail import mail_remember, mail_seen, mail_thread_record
 from opsdesk.core.models import MailMessageRecord, User
@@ -146,7 +146,13 @@ def may_join(incident: Incident, *, user: User | None, address: str) -> bool:
 def _store_files(incident, parsed: ParsedMail, *, raw: bytes, user) -> list[str]:
     notes = []
     original = ContentFile(raw, name=f"{(parsed.message_id or 'message').strip('<>')}.eml"[-120:])
-    attachment_store(record=incident, upload=original, uploaded_by=user, is_public=False)
+    attachment_store(
+        record=incident,
+        upload=original,
+        uploaded_by=user,
+        is_public=False,
+        known_type=ORIGINAL_MAIL_TYPE,
+    )
     for index, item in enumerate(parsed.files):
         if index >= max_files():
             notes.append(
