@@ -27,6 +27,7 @@ MOVES = {
     ("in_progress", "hold"): "on_hold",
     ("in_progress", "resolve"): "resolved",
     ("in_progress", "cancel"): "cancelled",
+    ("on_hold", "hold"): "on_hold",  # a new hold reason: the clocks may pause or resume
     ("on_hold", "resume"): "in_progress",
     ("on_hold", "cancel"): "cancelled",
     ("resolved", "reopen"): "in_progress",
