@@ -231,7 +231,7 @@ def policy_post(office, **changes) -> dict:
         "resolution_target": "1 00:00:00",
         "resolution_calendar": str(office.pk),
         "ola_target": "4:00:00",
-        "pause_states": "on_hold, awaiting_caller",
+        "pause_states": ["on_hold"],
         "warning_thresholds": "90, 50",
         "description": "",
         **changes,
@@ -260,7 +260,7 @@ def test_admin_adds_a_policy_with_conditions_and_targets(client, office):
         timedelta(hours=4),
     )
     assert policy.resolution_calendar == office
-    assert policy.pause_states == ["on_hold", "awaiting_caller"]
+    assert policy.pause_states == ["on_hold"]
     assert policy.warning_thresholds == [50, 90]
     assert AuditEntry.objects.filter(action="slapolicy.created").exists()
 

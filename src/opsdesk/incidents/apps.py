@@ -15,14 +15,15 @@ class IncidentsConfig(AppConfig):
 
 
 def _register_hold_reasons():
-    from opsdesk.incidents.models import HoldReason
-    from opsdesk.sla.hold_reasons import register_hold_reasons
+    from opsdesk.incidents.models import HoldReason, State
+    from opsdesk.sla.hold_reasons import register_hold_reasons, register_states
 
     register_hold_reasons(
         record_type="incident",
         choices=HoldReason.choices,
         pause_by_default={HoldReason.AWAITING_CALLER},
     )
+    register_states(record_type="incident", choices=State.choices)
 
 
 def _register_search():

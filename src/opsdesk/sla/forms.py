@@ -16,9 +16,15 @@ from opsdesk.cmdb.models import Criticality
 from opsdesk.cmdb.selectors import service_list
 from opsdesk.core.forms import VersionedForm
 from opsdesk.sla.business_time import format_clock, parse_clock
-from opsdesk.sla.hold_reasons import default_pause_reasons, hold_reason_choices
+from opsdesk.sla.hold_reasons import (
+    default_pause_reasons,
+    hold_reason_choices,
+    state_choices,
+    timed_record_types,
+)
 from opsdesk.sla.models import BusinessCalendar, SlaPolicy
 from opsdesk.sla.models.calendars import WEEKDAYS
+from opsdesk.sla.templatetags.sla import record_type_label as _record_type_label
 
 _time_zones = cache(available_timezones)
 
@@ -270,10 +276,11 @@ class PolicyForm(VersionedForm):
         required=False,
         help_text="Empty: any department. Separate several with commas.",
     )
-    pause_states = forms.CharField(
+    pause_states = forms.MultipleChoiceField(
         label="Clock pauses in",
         required=False,
-        help_text="States that stop the clock, e.g. “on_hold”.",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="States that stop the clocks (for the hold reasons ticked below).",
     )
     response_pause_reasons = forms.MultipleChoiceField(
         label="Response clock pauses for",
@@ -333,6 +340,13 @@ class PolicyForm(VersionedForm):
         # Read when the form is built: the domains register their reasons once apps are ready.
         for name in ("response_pause_reasons", "resolution_pause_reasons"):
             self.fields[name].choices = hold_reason_choices()
+        self.fields["pause_states"].choices = state_choices()
+        kinds = timed_record_types() or ["incident"]
+        if self.instance.pk and self.instance.record_type not in kinds:
+            kinds.append(self.instance.record_type)
+        self.fields["record_type"] = forms.ChoiceField(
+            label="Applies to", choices=[(k, _record_type_label(k)) for k in kinds]
+        )
         if self.instance.pk:
             conditions = self.instance.conditions or {}
             self.initial.update(
@@ -343,12 +357,12 @@ class PolicyForm(VersionedForm):
                     conditions.get("caller_vip"), ""
                 ),
                 condition_department=_format_list(conditions.get("department")),
-                pause_states=_format_list(self.instance.pause_states),
+                pause_states=list(self.instance.pause_states or []),
                 warning_thresholds=_format_list(self.instance.warning_thresholds),
             )
         else:
             self.initial.setdefault("record_type", "incident")
-            self.initial.setdefault("pause_states", "on_hold")
+            self.initial.setdefault("pause_states", ["on_hold"])
             self.initial.setdefault("warning_thresholds", "50, 75, 90")
             for name in ("response_pause_reasons", "resolution_pause_reasons"):
                 self.initial.setdefault(name, default_pause_reasons())
@@ -361,7 +375,7 @@ class PolicyForm(VersionedForm):
         return name
 
     def clean_pause_states(self):
-        return _words(self.cleaned_data["pause_states"])
+        return self._in_choice_order("pause_states")
 
     def _in_choice_order(self, name: str) -> list[str]:
         chosen = set(self.cleaned_data[name])

@@ -1,4 +1,5 @@
-"""The hold reasons each kind of record gives, so a policy can say which of them pause a clock.
+"""The hold reasons and states each kind of record gives, so a policy can say which of them
+pause a clock, and pages can name them by their labels.
 
 The SLA engine knows no domain's vocabulary: a domain registers its reasons (value, label) and
 the ones that pause by default from its ``apps.py`` ``ready()``, and passes a record's reason to
@@ -48,3 +49,32 @@ def hold_reason_label(value: str, record_type: str | None = None) -> str:
 def default_pause_reasons() -> list[str]:
     """The reasons that pause a new policy's clocks until its manager says otherwise."""
     return sorted({value for entry in _registry.values() for value in entry.pause_by_default})
+
+
+_state_labels: dict[str, dict[str, str]] = {}
+
+
+def register_states(*, record_type: str, choices) -> None:
+    """A record type's states (value, label), for policy pages naming its pause states."""
+    _state_labels[record_type] = {str(value): str(label) for value, label in choices}
+
+
+def state_label(value: str, record_type: str | None = None) -> str:
+    for kind, labels in _state_labels.items():
+        if (record_type is None or kind == record_type) and value in labels:
+            return labels[value]
+    return str(value).replace("_", " ").capitalize()
+
+
+def state_choices(record_type: str | None = None) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
+    for kind, labels in _state_labels.items():
+        if record_type is None or kind == record_type:
+            for value, label in labels.items():
+                found.setdefault(value, label)
+    return list(found.items())
+
+
+def timed_record_types() -> list[str]:
+    """The record types that registered their states: the ones a policy may apply to."""
+    return list(_state_labels)

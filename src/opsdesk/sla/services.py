@@ -39,6 +39,7 @@ from django.db import connection, models, transaction
 from opsdesk.core.outbox import outbox_publish
 from opsdesk.sla import clock
 from opsdesk.sla.business_time import ZERO, business_time_between
+from opsdesk.sla.hold_reasons import state_label
 from opsdesk.sla.models import (
     BusinessCalendar,
     SlaPolicy,
@@ -282,9 +283,9 @@ def _apply_state(
     for timer in timers:
         pausing = timer.policy.pauses_for(timer.kind, state=state, hold_reason=hold_reason)
         if pausing and timer.state == TimerState.RUNNING:
-            _pause(timer, at, note or f"Record is {state}")
+            _pause(timer, at, note or f"Record is {state_label(state)}")
         elif not pausing and timer.state == TimerState.PAUSED:
-            _resume(timer, at, note or f"Record is {state}")
+            _resume(timer, at, note or f"Record is {state_label(state)}")
 
 
 def _next_cycle(record) -> int:
@@ -403,7 +404,7 @@ def sla_update(
     """Apply one change of the record: response, new attributes, new state, in that order.
 
     ``hold_reason`` goes with ``state``; ``state_note`` is what the pause and resume lines of
-    the history say (by default "Record is <state>").
+    the history say (by default "Record is <state label>").
     """
     timers = _locked_active(record)
     if responded:

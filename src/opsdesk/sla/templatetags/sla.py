@@ -4,7 +4,8 @@ from django import template
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from opsdesk.sla.hold_reasons import hold_reason_label
+from opsdesk.core import search
+from opsdesk.sla.hold_reasons import hold_reason_label, state_label
 from opsdesk.sla.selectors import sla_clock_panel
 
 register = template.Library()
@@ -33,6 +34,49 @@ def business_duration(value):
 def hold_reasons(values, record_type=None):
     """A policy's pause reasons by their labels: "Awaiting caller, Awaiting change"."""
     return ", ".join(hold_reason_label(value, record_type) for value in values or [])
+
+
+@register.filter
+def pause_states(values, record_type=None):
+    """A policy's pause states by their labels: "On hold"."""
+    return ", ".join(state_label(value, record_type) for value in values or [])
+
+
+@register.filter
+def record_type_label(key):
+    """ "Incident" for "incident": the label the record type registered for search."""
+    try:
+        return search.record_type(key).label
+    except KeyError:
+        return str(key).replace("_", " ").capitalize()
+
+
+CONDITION_LABELS = {
+    "priority": "Priority",
+    "service_id": "Service",
+    "ci_criticality": "CI criticality",
+    "caller_vip": "VIP caller",
+    "department": "Caller department",
+}
+
+
+@register.filter
+def policy_conditions(conditions) -> list[str]:
+    """Each condition as a phrase a person reads: "Priority: P1, P2", "VIP caller: yes"."""
+    from opsdesk.cmdb.models import ConfigurationItem
+
+    phrases = []
+    for key, value in (conditions or {}).items():
+        label = CONDITION_LABELS.get(key, key.replace("_", " ").capitalize())
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif key == "service_id":
+            names = ConfigurationItem.objects.filter(pk__in=value).values_list("name", flat=True)
+            text = ", ".join(sorted(names)) or "a removed service"
+        else:
+            text = ", ".join(str(v) for v in (value if isinstance(value, list) else [value]))
+        phrases.append(f"{label}: {text}")
+    return phrases
 
 
 @register.filter
