@@ -21,6 +21,10 @@ if [ -n "${OPSDESK_TEST_DATABASE_URL:-}" ] || \
    $BIN/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then
     echo "=== opsdesk test suite on PostgreSQL ($PG_URL) ==="
     OPSDESK_DATABASE_URL="$PG_URL" run_pytest || exit 1
+elif [ "${CI:-}" = "true" ]; then
+    echo "=== FAILED: CI=true but nothing answers on 127.0.0.1:5432; the PostgreSQL run cannot"
+    echo "=== happen. Start PostgreSQL or set OPSDESK_TEST_DATABASE_URL. ==="
+    exit 1
 else
     echo "=== SKIPPED: the PostgreSQL run. OPSDESK_TEST_DATABASE_URL is not set and nothing"
     echo "=== answers on 127.0.0.1:5432, so only SQLite was tested. ==="

@@ -1,27 +1,25 @@
 """With OPSDESK_REDIS_URL set, the worker queue and the cache live in Redis."""
 
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from opsdesk.core.testing.peers import answers, peer_marker
+
 REDIS = ("127.0.0.1", 6379)
 
 
 def redis_answers() -> bool:
-    try:
-        socket.create_connection(REDIS, timeout=1).close()
-        return True
-    except OSError:
-        return False
+    return answers(*REDIS)
 
 
-pytestmark = [
-    pytest.mark.redis,
-    pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379"),
-]
+def needs_redis():
+    return peer_marker("Redis", None if redis_answers() else "nothing answers on 127.0.0.1:6379")
+
+
+pytestmark = [pytest.mark.redis, needs_redis()]
 
 SCRIPT = r"""
 import django

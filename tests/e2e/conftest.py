@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
+from opsdesk.core.testing.peers import peer_marker
+
 CHROMIUM = os.environ.get("OPSDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -14,15 +16,13 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
-    missing = pytest.mark.skip(
-        reason=f"Chromium not found at {CHROMIUM} (install Debian's chromium or set "
-        "OPSDESK_CHROMIUM)"
-    )
+    missing = None
+    if not Path(CHROMIUM).exists():
+        missing = f"not found at {CHROMIUM} (install Debian's chromium or set OPSDESK_CHROMIUM)"
     for item in items:
         if Path(item.fspath).is_relative_to(here):
             item.add_marker(pytest.mark.e2e)
-            if not Path(CHROMIUM).exists():
-                item.add_marker(missing)
+            item.add_marker(peer_marker("Chromium", missing))
 
 
 @pytest.fixture

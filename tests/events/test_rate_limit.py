@@ -9,7 +9,7 @@ from django.test import override_settings
 from opsdesk.events.ingest import rate_limited, rate_windows_prune
 from opsdesk.events.models import RateWindow
 from opsdesk.events.testing import IntegrationFactory
-from tests.core.test_redis import redis_answers
+from tests.core.test_redis import needs_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_integrations_are_counted_apart():
     assert rate_limited(quiet, 11, now=MINUTE_START) == 0
 
 
-@pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379")
+@needs_redis()
 def test_with_redis_the_shared_cache_counts_and_the_database_is_left_alone():
     redis = {
         "default": {

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from opsdesk.core.testing.peers import peer_marker
 from opsdesk.events.models import Alert, AlertStatus, Event, Format, hash_secret
 from opsdesk.events.testing import IntegrationFactory
 
@@ -86,9 +87,7 @@ def _alert(**filters):
     return check
 
 
-@pytest.mark.skipif(
-    not ALERTMANAGER, reason="needs Alertmanager (apt install prometheus-alertmanager)"
-)
+@peer_marker("Alertmanager", None if ALERTMANAGER else "apt install prometheus-alertmanager")
 def test_alertmanager_webhook_opens_and_clears_an_alert(
     django_db_serialized_rollback, transactional_db, live_server, tmp_path, run
 ):
@@ -156,7 +155,7 @@ def test_alertmanager_webhook_opens_and_clears_an_alert(
     assert Alert.objects.count() == 1
 
 
-@pytest.mark.skipif(not PROMETHEUS, reason="needs Prometheus (apt install prometheus)")
+@peer_marker("Prometheus", None if PROMETHEUS else "apt install prometheus")
 def test_prometheus_sends_its_alerts_straight_to_opsdesk(
     django_db_serialized_rollback, transactional_db, live_server, tmp_path, run
 ):

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from opsdesk.core.testing.peers import peer_marker
 from opsdesk.incidents.models import Incident
 from opsdesk.servicedesk.inbound import imap
 from opsdesk.servicedesk.models import Mailbox
 from tests.servicedesk import imap_server
 from tests.servicedesk.mail import message, raw
 
-reason = imap_server.available()
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(bool(reason), reason=reason or "dovecot available"),
+    peer_marker("Dovecot", imap_server.available() or None),
 ]
 
 
