@@ -19,6 +19,7 @@ from opsdesk.core.attachments import attachment_store
 from opsdesk.core.backup import backup, read_manifest, restore
 from opsdesk.core.errors import DomainError
 from opsdesk.core.testing.factories import TeamFactory, agent, requester
+from opsdesk.core.testing.peers import require_peer
 from opsdesk.incidents import services as incidents
 
 PG_ADMIN = os.environ.get(
@@ -30,6 +31,7 @@ POPULATE = """
 from django.core.files.uploadedfile import SimpleUploadedFile
 from opsdesk.core.attachments import attachment_store
 from opsdesk.core.testing.factories import TeamFactory, agent, requester
+from opsdesk.core.testing.peers import require_peer
 from opsdesk.incidents import services as incidents
 PDF = PDF_BYTES
 desk = TeamFactory(name="Service Desk")
@@ -89,7 +91,7 @@ def scratch_postgres():
     try:
         admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"needs PostgreSQL at {PG_ADMIN}: {exc}")
+        require_peer("PostgreSQL", f"the restore into PostgreSQL needs {PG_ADMIN}: {exc}")
     name = f"opsdesk_restore_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:

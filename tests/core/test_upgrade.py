@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from opsdesk.core.testing.peers import require_peer
+
 REPO = Path(__file__).resolve().parents[2]
 
 COUNTS = """
@@ -29,7 +31,7 @@ print(json.dumps({"counts": counts, "first": first}))
 
 def _last_release() -> str:
     if shutil.which("git") is None or not (REPO / ".git").exists():
-        pytest.skip("needs a git checkout with its release tags")
+        require_peer("git", "the upgrade test builds the last release from this git checkout")
     found = subprocess.run(
         ["git", "describe", "--tags", "--abbrev=0", "--match", "v*"],
         cwd=REPO,
@@ -37,7 +39,7 @@ def _last_release() -> str:
         text=True,
     )
     if found.returncode != 0:
-        pytest.skip(f"no release tag in this clone: {found.stderr.strip()}")
+        require_peer("A release tag", f"none in this clone: {found.stderr.strip()}")
     return found.stdout.strip()
 
 
