@@ -1,4 +1,8 @@
-"""Browser tests: Debian's Chromium driven by Playwright, skipped with a reason when absent."""
+"""Browser tests: Debian's Chromium driven by Playwright, skipped with a reason when absent.
+
+One Chromium runs per test session (per xdist worker); each test gets fresh browser contexts,
+so cookies and storage never leak from one test into the next.
+"""
 
 import os
 from pathlib import Path
@@ -25,7 +29,7 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(missing)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser():
     with sync_api.sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -41,5 +45,35 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    return browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+def new_page(browser):
+    """new_page(phone=False): a page in a context of its own, closed after the test."""
+    contexts = []
+    server_errors = []
+
+    def open_page(*, phone: bool = False):
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+        context = browser.new_context(viewport=viewport)
+        # Fail fast: a missing label should fail in seconds, not after Playwright's 30.
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        # An htmx swap that answers 500 leaves the page as it was; this catches it anyway.
+        page.on(
+            "response",
+            lambda response: (
+                server_errors.append(f"{response.status} {response.url}")
+                if response.status >= 500
+                else None
+            ),
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not server_errors, f"the server failed: {server_errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
