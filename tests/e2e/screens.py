@@ -66,3 +66,15 @@ def disclose(page, summary: str) -> None:
 
     Closed, its form's button may carry the same words, but only the summary is visible."""
     page.get_by_text(summary, exact=True).filter(visible=True).click()
+
+
+def section(page, summary: str):
+    """A folded section (a <details>, role group), found by its summary's words, opened."""
+    disclose(page, summary)
+    return page.get_by_role("group").filter(has=page.get_by_text(summary, exact=True)).last
+
+
+def confirmed(page, text: str) -> None:
+    """Wait for the confirmation an action shows, then check the page it left."""
+    expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()
+    assert_no_internal_values(page)
