@@ -25,3 +25,12 @@ def business_duration(value):
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
     text = " ".join(p for p in parts if p) if (days or hours or minutes) else "0 min"
     return text
+
+
+@register.filter
+def as_words(value) -> str:
+    """Stored identifiers (a state such as "on_hold", a condition such as "caller_vip") as
+    words; a list reads as a comma-separated phrase. The SLA engine does not know the record
+    types' own labels, so it says the identifier plainly."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return ", ".join(str(item).replace("_", " ").capitalize() for item in items if item != "")
