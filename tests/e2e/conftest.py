@@ -1,7 +1,8 @@
 """Browser tests: Debian's Chromium driven by Playwright, skipped with a reason when absent.
 
-One Chromium runs per test session (per xdist worker); each test gets fresh browser contexts,
-so cookies and storage never leak from one test into the next.
+Each test launches its own Chromium (about a second): a browser kept for the whole session
+starts Playwright's event loop before the database fixtures, and the seed data that
+serialized rollback reloads between transactional tests then goes missing.
 """
 
 import os
@@ -29,7 +30,7 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(missing)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
     with sync_api.sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
