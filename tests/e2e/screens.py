@@ -12,7 +12,10 @@ from opsdesk.core.testing.factories import PASSWORD
 INTERNAL_VALUES = [
     # A stored choice (in_progress, on_hold, awaiting_caller ...) instead of its label. Words
     # inside addresses, paths and file names (example.com/ingest/my_hook) are not text.
-    (re.compile(r"(?<![\w/.@:=-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/.@-])"), "a snake_case value"),
+    (
+        re.compile(r"(?<![\w/.@:=-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/@-]|\.\w)"),
+        "a snake_case value",
+    ),
     # Python's None printed for an empty field; "None recorded." is a sentence, not a leak.
     (re.compile(r"(?<![\w-])None(?![\w-])(?! [a-z])"), "None"),
     (re.compile(r"\{'|\[\{|\['|\{\""), "a dict or list repr"),

@@ -22,7 +22,7 @@ def test_agent_sees_calendars_and_policies(client, policies, office):
     detail = c.get(reverse("sla:calendar-detail", args=[office.pk]))
     assert b"Monday" in detail.content and b"P3" in detail.content
     policies_page = c.get(reverse("sla:policy-list"))
-    assert b"P1" in policies_page.content and b"on_hold" in policies_page.content
+    assert b"P1" in policies_page.content and b"On hold" in policies_page.content
     policy = c.get(reverse("sla:policy-detail", args=[policies["P3"].pk]))
     assert b"20 h" in policy.content
 
