@@ -1,4 +1,9 @@
-"""Browser tests: Debian's Chromium driven by Playwright, skipped with a reason when absent."""
+"""Browser tests: Debian's Chromium driven by Playwright, skipped with a reason when absent.
+
+Each test launches its own Chromium (about a second): a browser kept for the whole session
+starts Playwright's event loop before the database fixtures, and the seed data that
+serialized rollback reloads between transactional tests then goes missing.
+"""
 
 import os
 from pathlib import Path
@@ -41,5 +46,35 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    return browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+def new_page(browser):
+    """new_page(phone=False): a page in a context of its own, closed after the test."""
+    contexts = []
+    server_errors = []
+
+    def open_page(*, phone: bool = False):
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+        context = browser.new_context(viewport=viewport)
+        # Fail fast: a missing label should fail in seconds, not after Playwright's 30.
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        # An htmx swap that answers 500 leaves the page as it was; this catches it anyway.
+        page.on(
+            "response",
+            lambda response: (
+                server_errors.append(f"{response.status} {response.url}")
+                if response.status >= 500
+                else None
+            ),
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not server_errors, f"the server failed: {server_errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

@@ -5,28 +5,16 @@ import pytest
 from django.urls import reverse
 
 from opsdesk.core.outbox import outbox_deliver_due
-from opsdesk.core.testing.factories import PASSWORD, TeamFactory, agent, requester
-from opsdesk.incidents import services as incidents
+from opsdesk.core.testing.factories import TeamFactory, agent, requester
 from opsdesk.incidents.models import Incident
-from opsdesk.incidents.testing import resolution_code
 from opsdesk.servicedesk.models import CannedResponse, KnowledgeArticle, Survey
+from tests.e2e.screens import assert_no_internal_values, disclose, open_menu, sign_in
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-def sign_in(browser, base, user, *, phone=False):
-    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
-    page = browser.new_context(viewport=viewport).new_page()
-    page.goto(base + reverse("core:login"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login/" not in url)
-    return page
-
-
 def test_report_reply_confirm_and_rate(
-    django_db_serialized_rollback, transactional_db, live_server, browser
+    django_db_serialized_rollback, transactional_db, live_server, new_page
 ):
     base = live_server.url
     desk = TeamFactory(name="Service Desk")
@@ -45,7 +33,7 @@ def test_report_reply_confirm_and_rate(
     )
 
     # The requester, on a phone, lands on the portal and reports the issue.
-    requester_page = sign_in(browser, base, alice, phone=True)
+    requester_page = sign_in(new_page(phone=True), base, alice)
     assert requester_page.url == base + reverse("servicedesk:home")
     requester_page.get_by_role("link", name="Report an issue").first.click()
     requester_page.get_by_label("What is wrong?").press_sequentially("VPN keeps dropping")
@@ -59,28 +47,35 @@ def test_report_reply_confirm_and_rate(
     assert incident.urgency == 1 and incident.caller == alice
 
     # The agent finds it in the queue, takes it and replies with the canned response.
-    agent_page = sign_in(browser, base, dana)
-    agent_page.goto(base + reverse("incidents:queue", args=["open"]))
+    agent_page = sign_in(new_page(), base, dana)
+    open_menu(agent_page, "Service desk", "Incidents")
     agent_page.get_by_role("link", name=incident.number).click()
     agent_page.get_by_role("button", name="Assign to me").click()
-    expect(agent_page.locator(".badge", has_text="In progress")).to_be_visible()
+    expect(agent_page.get_by_role("status")).to_have_text("Assigned to you.")
+    expect(agent_page.get_by_text("In progress", exact=True)).to_be_visible()
+    assert_no_internal_values(agent_page)
     agent_page.get_by_text("Insert a canned response").click()
     agent_page.get_by_role("button", name="Client update").click()
-    expect(agent_page.locator("#id_body")).to_have_value("Hi Alice, please update the VPN client.")
+    reply = agent_page.get_by_label("Add to the conversation")
+    expect(reply).to_have_value("Hi Alice, please update the VPN client.")
     agent_page.get_by_role("button", name="Post").click()
-    expect(agent_page.locator(".entry.comment").first).to_contain_text("please update")
-    incidents.incident_transition(
-        actor=dana,
-        incident=Incident.objects.get(),
-        action="resolve",
-        resolution_code=resolution_code(),
-        resolution_notes="Client updated to 5.2",
-    )
-    outbox_deliver_due()  # the resolution asks the caller for feedback
+    expect(agent_page.get_by_role("status")).to_have_text("Posted.")
+    timeline = agent_page.get_by_role("region", name="Timeline").get_by_role("listitem")
+    expect(timeline.first).to_contain_text("please update")
+    assert_no_internal_values(agent_page)
+    disclose(agent_page, "Resolve")
+    agent_page.get_by_label("Resolution code").select_option(label="Solved permanently")
+    agent_page.get_by_label("Resolution notes").fill("Client updated to 5.2")
+    agent_page.get_by_role("button", name="Resolve").click()
+    expect(agent_page.get_by_role("status")).to_have_text("Resolved.")
+    expect(agent_page.get_by_text("Resolved", exact=True).first).to_be_visible()
+    assert_no_internal_values(agent_page)
+    outbox_deliver_due()  # the worker's step: the resolution asks the caller for feedback
     assert Survey.objects.filter(incident=incident).exists()
 
     # The requester sees the reply, confirms the fix and answers the survey.
     requester_page.reload()
+    assert_no_internal_values(requester_page)
     expect(requester_page.get_by_text("Hi Alice, please update the VPN client.")).to_be_visible()
     requester_page.get_by_role("button", name="Yes, it is fixed").click()
     expect(requester_page.get_by_test_id("ticket-state")).to_have_text("Closed")

@@ -327,5 +327,23 @@ class TestBulk:
         a.refresh_from_db()
         assert a.assignee == desk_agent
 
+    def test_assign_and_start_together(self, desk_agent, team):
+        # Assigning a new incident starts it; asking for "start" as well is not a refusal.
+        team.members.add(desk_agent)
+        fresh, working = (
+            IncidentFactory(assignment_group=team),
+            IncidentFactory(assignment_group=team, state=State.IN_PROGRESS),
+        )
+        report = services.incident_bulk_update(
+            actor=desk_agent,
+            incident_ids=[fresh.pk, working.pk],
+            assignee=desk_agent,
+            action="start",
+            reason="Bulk update",
+        )
+        assert report.changed == [fresh.number] and list(report.refused) == [working.number]
+        fresh.refresh_from_db()
+        assert (fresh.state, fresh.assignee) == (State.IN_PROGRESS, desk_agent)
+
     def test_resolution_code_fixture(self):
         assert resolution_code().name == "Solved permanently"

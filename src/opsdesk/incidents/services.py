@@ -939,12 +939,15 @@ def incident_bulk_update(
     from opsdesk.incidents.selectors import incident_list
 
     def change(incident):
+        was = incident.state
         if assignment_group is not None or assignee is not None:
             group = assignment_group or incident.assignment_group
             incident = incident_assign(
                 actor=actor, incident=incident, assignment_group=group, assignee=assignee
             )
-        if action:
+        # Naming an assignee starts work on a new incident already; "start" asked for the same.
+        started = action == "start" and was == State.NEW and incident.state == State.IN_PROGRESS
+        if action and not started:
             incident_transition(actor=actor, incident=incident, action=action, **kwargs)
 
     incidents = incident_list(viewer=actor).filter(pk__in=list(incident_ids)).order_by("number")

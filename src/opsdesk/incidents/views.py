@@ -167,10 +167,14 @@ def _record_context(request, incident, **extra) -> dict:
                 "assignee": incident.assignee_id,
             }
         ),
-        "priority_form": forms.PriorityForm(initial={"priority": incident.priority}),
+        # The panel holds several forms with alike fields (reason, body, summary): each gets
+        # ids of its own, or a label would name another form's field.
+        "priority_form": forms.PriorityForm(
+            initial={"priority": incident.priority}, auto_id="id_priority_%s"
+        ),
         "declare_form": forms.DeclareMajorForm(),
-        "update_form": forms.StakeholderUpdateForm(),
-        "end_major_form": forms.EndMajorForm(),
+        "update_form": forms.StakeholderUpdateForm(auto_id="id_update_%s"),
+        "end_major_form": forms.EndMajorForm(auto_id="id_end_major_%s"),
         "can_manage_major": major.is_major_incident_manager(request.user),
         "edit_form": forms.IncidentEditForm.for_incident(incident) if agent else None,
         "parent_form": forms.ParentForm(),

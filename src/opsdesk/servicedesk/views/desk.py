@@ -129,7 +129,9 @@ def incident_resolve(request, incident_pk):
             _refusal_on_forms(refusal, resolve, extra)
             valid = False
     if valid:
-        return record_response(request, incident.pk)
+        article = extra.cleaned_data["article"]
+        notice = f"Resolved with {article.number}." if article else "Resolved."
+        return record_response(request, incident.pk, notice=notice)
     return record_response(
         request,
         incident.pk,
