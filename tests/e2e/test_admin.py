@@ -51,9 +51,9 @@ def test_edit_rule_policy_and_team(
     page.get_by_role("link", name="Incidents P1-P2").click()
     assert_no_internal_values(page)
     page.get_by_role("link", name="Edit").click()
-    # The form still asks for states by their stored names (its hint says "on_hold"); a
-    # state picker is a change of its own.
-    assert_no_internal_values(page, allow=("on_hold",))
+    # States and hold reasons are ticked by their labels.
+    assert_no_internal_values(page)
+    expect(page.get_by_role("checkbox", name="On hold", exact=True)).to_be_checked()
     page.get_by_label("Warn at (%)").fill("50, 90")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Policy Incidents P1-P2 is saved.")
