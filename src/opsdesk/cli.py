@@ -12,7 +12,7 @@ COMMANDS = {
     "createadmin": "Create the administrator account and print its password once.",
     "token": "Manage API tokens: token create --user NAME [--read-only] [--expires DAYS].",
     "demo": "Load realistic demo data (safe to run again: it only adds what is missing).",
-    "audit": "Audit trail tools: audit verify checks the whole hash chain.",
+    "audit": "Audit trail tools: audit verify checks the hash chain and its signed checkpoint.",
     "cmdb": "Import or export configuration items: cmdb import FILE [--dry-run], cmdb export.",
     "ingest-email": "Read one message on standard input and turn it into a ticket change.",
     "check": "Check the configuration (add --deploy for production checks).",
