@@ -388,3 +388,17 @@ def _rewrite_from(entries, index, **edit):
             "key_id = '', seq = NULL WHERE id = %s",
             [entry.actor_label, entry.prev_hash, entry.entry_hash, entry.id],
         )
+
+
+def test_an_upgraded_trail_without_key_or_checkpoint_asks_for_a_checkpoint(
+    admin_user_, settings, tmp_path, checkpoint_file
+):
+    settings.AUDIT_KEY = ""
+    settings.AUDIT_KEY_FILE = str(tmp_path / "config" / "audit_key")
+    settings.AUDIT_KEY_GENERATE = True
+    _legacy_entries(2)
+    report = audit_verify()
+    assert report.ok and report.unkeyed == 2 and "audit checkpoint" in report.end_unchecked
+    assert _verify_command()[0] == 2
+    call_command("audit", "checkpoint")  # makes the key and records the end
+    assert _verify_command() == (0, "")

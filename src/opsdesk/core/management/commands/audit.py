@@ -102,9 +102,11 @@ class Command(OpsdeskCommand):
             f"Audit chain intact: {report.checked} entries, reaching the checkpoint of "
             f"{report.checkpoint.written_at} (entry {report.checkpoint.last_id})."
         )
-        if report.unkeyed:
+        if report.unkeyed == report.checked:
+            text += " They predate keyed sealing: the next change seals the first entry."
+        elif report.unkeyed:
             text += (
-                f" The first {report.unkeyed} predate keyed sealing: they are chained with "
-                "a plain hash, held in place by the sealed entries after them."
+                f" The first {report.unkeyed} predate keyed sealing: chained by a plain "
+                "hash, they are held in place by the sealed entries after them."
             )
         return text
