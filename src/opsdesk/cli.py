@@ -14,7 +14,7 @@ COMMANDS = {
     "demo": "Load realistic demo data (safe to run again: it only adds what is missing).",
     "backup": "Write the whole instance (rows and files) to one archive: backup [FILE].",
     "restore": "Restore a backup into a new, migrated instance, on either database.",
-    "audit": "Audit trail tools: audit verify checks the whole hash chain.",
+    "audit": "Audit trail tools: audit verify checks the hash chain and its signed checkpoint.",
     "cmdb": "Import or export configuration items: cmdb import FILE [--dry-run], cmdb export.",
     "ingest-email": "Read one message on standard input and turn it into a ticket change.",
     "check": "Check the configuration (add --deploy for production checks).",

@@ -64,3 +64,44 @@ def secret_key(directory: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def config_dir() -> Path:
+    """Where opsdesk keeps what must not travel with the data directory's backups.
+
+    ``OPSDESK_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/opsdesk``, else ``~/.config/opsdesk``.
+    Nothing is created here until something is written.
+    """
+    configured = env_str("OPSDESK_CONFIG_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    base = env_str("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return (Path(base).expanduser() / "opsdesk").resolve()
+
+
+def outside_data_dir(name: str, path: Path, data: Path) -> Path:
+    """``path``, refused when it lies in the data directory: the data directory is what gets
+    backed up and restored, and the audit key and checkpoint must survive a restored (or
+    tampered) copy of it to be worth anything."""
+    path = path.expanduser().resolve()
+    if path == data or data in path.parents:
+        raise ValueError(
+            f"{name} ({path}) must be outside the data directory {data}: "
+            "the audit trail's key and checkpoint may not be backed up with the data."
+        )
+    return path
+
+
+def audit_key_file(data: Path) -> tuple[Path, bool]:
+    """The audit key file, and whether opsdesk may create it (only at the default place: an
+    operator who names a file gets an error, not a silently new key, when it is missing)."""
+    configured = env_str("OPSDESK_AUDIT_KEY_FILE")
+    if configured:
+        return outside_data_dir("OPSDESK_AUDIT_KEY_FILE", Path(configured), data), False
+    return outside_data_dir("OPSDESK_CONFIG_DIR", config_dir() / "audit_key", data), True
+
+
+def audit_checkpoint_file(data: Path) -> Path:
+    configured = env_str("OPSDESK_AUDIT_CHECKPOINT_FILE")
+    path = Path(configured) if configured else config_dir() / "audit_checkpoint.json"
+    return outside_data_dir("OPSDESK_AUDIT_CHECKPOINT_FILE", path, data)

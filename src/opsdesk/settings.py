@@ -6,6 +6,11 @@ from opsdesk import config
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key(DATA_DIR)
+# The key sealing audit entries and the signed checkpoint of the trail's end live outside the
+# data directory, so a copy of the data (or of its backups) can forge neither (docs/audit.md).
+AUDIT_KEY = config.env_str("OPSDESK_AUDIT_KEY")
+AUDIT_KEY_FILE, AUDIT_KEY_GENERATE = config.audit_key_file(DATA_DIR)
+AUDIT_CHECKPOINT_FILE = config.audit_checkpoint_file(DATA_DIR)
 DEBUG = config.env_bool("OPSDESK_DEBUG", False)
 # Plain HTTP on loopback (make run) turns this off; behind TLS it stays on.
 HTTPS = config.env_bool("OPSDESK_HTTPS", not DEBUG)

@@ -59,7 +59,14 @@ json.dump({"rows": instance_snapshot(), "files": files}, sys.stdout, sort_keys=T
 
 
 def _instance(tmp_path: Path, name: str, database_url: str | None) -> dict:
-    env = {**os.environ, "OPSDESK_DATA_DIR": str(tmp_path / name), "TMPDIR": str(tmp_path)}
+    # Each instance its own data and configuration (audit checkpoint); the audit key is the
+    # one the suite sets, carried to the new instance as an operator carries it.
+    env = {
+        **os.environ,
+        "OPSDESK_DATA_DIR": str(tmp_path / name),
+        "OPSDESK_CONFIG_DIR": str(tmp_path / f"{name}-config"),
+        "TMPDIR": str(tmp_path),
+    }
     env.pop("OPSDESK_DATABASE_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     if database_url:

@@ -72,7 +72,11 @@ def test_the_last_release_with_demo_data_upgrades_to_today(tmp_path):
     tag = _last_release()
     old = _release_source(tag, tmp_path / tag)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSDESK_", "DJANGO_"))}
-    env |= {"OPSDESK_DATA_DIR": str(tmp_path / "data"), "TMPDIR": str(tmp_path)}
+    env |= {
+        "OPSDESK_DATA_DIR": str(tmp_path / "data"),
+        "OPSDESK_CONFIG_DIR": str(tmp_path / "config"),
+        "TMPDIR": str(tmp_path),
+    }
 
     _run(env, old, "migrate", "-v0")
     _run(env, old, "demo")
@@ -87,4 +91,6 @@ def test_the_last_release_with_demo_data_upgrades_to_today(tmp_path):
         if label in after["counts"]:
             assert after["counts"][label] >= count, label
     assert after["first"] == before["first"]
+    # The release kept no signed checkpoint: the upgrade's first step records today's end.
+    _run(env, today, "audit", "checkpoint")
     assert "intact" in _run(env, today, "audit", "verify")

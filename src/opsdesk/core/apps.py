@@ -9,5 +9,6 @@ class CoreConfig(AppConfig):
     nav_items = [("People", "core:user-list", "agent"), ("Teams", "core:team-list", "agent")]
 
     def ready(self):
-        # Imported for their side effects: system checks, and waking the worker on publish.
-        from opsdesk.core import checks, tasks  # noqa: F401
+        # Imported for their side effects: system checks, waking the worker on publish, and
+        # the audit table's guard on SQLite connections.
+        from opsdesk.core import audit, checks, tasks  # noqa: F401

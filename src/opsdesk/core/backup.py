@@ -86,6 +86,15 @@ def secret_fingerprint() -> str:
     return hashlib.sha256(b"opsdesk-backup:" + settings.SECRET_KEY.encode()).hexdigest()[:16]
 
 
+def _audit_key_id() -> str | None:
+    from opsdesk.core.audit import AuditKeyError, audit_key
+
+    try:
+        return audit_key(create=False).key_id
+    except AuditKeyError:
+        return None
+
+
 def _applied_migrations(using: str) -> list[list[str]]:
     recorder = MigrationRecorder(connections[using])
     return sorted([app, name] for app, name in recorder.applied_migrations())
@@ -132,6 +141,8 @@ def backup(path: Path, *, using: str = DEFAULT_DB_ALIAS, progress: Progress = pr
         "created_at": datetime.now().astimezone().isoformat(),
         "database": connection.vendor,
         "secret_fingerprint": secret_fingerprint(),
+        # Which key sealed the audit trail (its id only): restore needs that key to verify it.
+        "audit_key_id": _audit_key_id(),
         "migrations": _applied_migrations(using),
         "content_types": {
             str(ct.pk): [ct.app_label, ct.model] for ct in ContentType.objects.using(using)
@@ -216,6 +227,14 @@ def _check_target(manifest: dict, using: str) -> None:
         )
     from opsdesk.core.models import AuditEntry
 
+    sealed = manifest.get("audit_key_id")
+    if sealed and manifest["rows"].get("core.auditentry") and sealed != _audit_key_id():
+        raise DomainError(
+            "The backup's audit trail is sealed with another audit key than this instance's "
+            f"(key id {sealed}). Configure the old instance's key (OPSDESK_AUDIT_KEY or "
+            "OPSDESK_AUDIT_KEY_FILE, kept apart from backups) and restore again.",
+            code="restore_audit_key",
+        )
     if AuditEntry.objects.using(using).exists():
         raise DomainError(
             "This instance already has data (its audit trail is not empty). Restore into a "
@@ -286,6 +305,10 @@ def restore(path: Path, *, using: str = DEFAULT_DB_ALIAS, progress: Progress = p
         for name in stored_files:
             default_storage.delete(name)
         raise
+    # A restored trail is a new end on purpose: sign it, so verify holds it to this end.
+    from opsdesk.core.audit import checkpoint_write
+
+    checkpoint_write(reset=True)
     return report
 
 

@@ -13,9 +13,13 @@ class AuditSource(models.TextChoices):
 class AuditEntry(models.Model):
     """One append-only, hash-chained line of the audit trail.
 
-    ``entry_hash`` covers every field and the previous entry's hash, so changing or deleting a
-    row breaks the chain at that row; ``opsdesk audit verify`` finds it. On PostgreSQL a
-    trigger also refuses UPDATE and DELETE.
+    ``entry_hash`` is an HMAC, keyed with the audit key that never enters the database, over
+    every field and the previous entry's hash: changing or deleting a row breaks the chain at
+    that row, and nobody without the key can recompute the chain after it. ``opsdesk audit
+    verify`` finds the break, and the signed checkpoint file catches entries cut from the end.
+    Triggers refuse UPDATE and DELETE on both databases (migrations 0002 and 0005). A future
+    migration that makes Django rebuild this table on SQLite drops its triggers with it, and
+    must create them again.
     """
 
     at = models.DateTimeField(db_index=True)
@@ -37,6 +41,12 @@ class AuditEntry(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # Which audit key sealed the entry; empty for entries written before entries were keyed,
+    # which carry a plain SHA-256 and are protected by the first keyed entry after them.
+    key_id = models.CharField(max_length=16, blank=True, default="")
+    # Position in the trail (1 for the first entry), sealed with the entry so that the
+    # checkpoint can record how long the trail was without counting it.
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

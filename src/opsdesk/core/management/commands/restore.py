@@ -24,10 +24,10 @@ class Command(OpsdeskCommand):
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(warning))
         chain = audit_verify(progress=lambda n: self.stderr.write(f"  {n:,} audit entries…"))
-        if not chain.ok:
+        if not chain.ok or (chain.checked and chain.end_unchecked):
             raise CommandError(
-                f"Restored, but the audit chain is BROKEN at entry {chain.first_broken_id}: "
-                f"{chain.reason}."
+                "Restored, but the audit trail does not check out: "
+                f"{chain.reason or chain.checkpoint_problem or chain.end_unchecked}"
             )
         rows = sum(report.rows.values())
         self.stdout.write(
