@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opsdesk.core.views import attachments, pages, people, search, teams, tokens
+from opsdesk.core.views import attachments, pages, people, pickers, search, teams, tokens
 
 app_name = "core"
 
@@ -22,10 +22,12 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("search/", search.search_page, name="search"),
     path("people/", people.user_list, name="user-list"),
+    path("people/pick/", pickers.person_pick, name="person-pick"),
     path("people/new/", people.user_create, name="user-create"),
     path("people/<int:pk>/", people.user_detail, name="user-detail"),
     path("people/<int:pk>/edit/", people.user_edit, name="user-edit"),
     path("teams/", teams.team_list, name="team-list"),
+    path("teams/pick/", pickers.team_pick, name="team-pick"),
     path("teams/new/", teams.team_create, name="team-create"),
     path("teams/<int:pk>/", teams.team_detail, name="team-detail"),
     path("teams/<int:pk>/edit/", teams.team_edit, name="team-edit"),

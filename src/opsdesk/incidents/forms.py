@@ -3,8 +3,8 @@
 from django import forms
 
 from opsdesk.cmdb.models import ConfigurationItem
-from opsdesk.core.models import Team, User
-from opsdesk.core.roles import AGENT_ROLES
+from opsdesk.core.models import Team
+from opsdesk.core.pickers import PersonField
 from opsdesk.incidents.keyset import SORTS
 from opsdesk.incidents.models import (
     Category,
@@ -18,15 +18,11 @@ from opsdesk.incidents.models import (
 )
 
 
-def agents():
-    return (
-        User.objects.filter(is_active=True, groups__name__in=[str(r) for r in AGENT_ROLES])
-        .distinct()
-        .order_by("display_name", "username")
-    )
+# The fields an agent sets when logging and corrects later, alike in both forms.
+def caller_field():
+    return PersonField(help_text="Who reported it: type a name, e-mail or username.")
 
 
-# The classification fields an agent sets when logging and corrects later, alike in both forms.
 def category_field():
     return forms.ModelChoiceField(
         queryset=Category.objects.filter(active=True, parent__isnull=True), required=False
@@ -47,7 +43,7 @@ def ci_field():
 
 
 class IncidentCreateForm(forms.Form):
-    caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+    caller = caller_field()
     short_description = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
@@ -112,8 +108,8 @@ class BulkForm(forms.Form):
     assignment_group = forms.ModelChoiceField(
         required=False, queryset=Team.objects.all(), empty_label="Keep group"
     )
-    assignee = forms.ModelChoiceField(
-        required=False, queryset=User.objects.none(), empty_label="Keep assignee"
+    assignee = PersonField(
+        scope="agents", required=False, help_text="Empty: keep each incident's assignee."
     )
     action = forms.ChoiceField(
         required=False,
@@ -124,7 +120,6 @@ class BulkForm(forms.Form):
     def __init__(self, *args, ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["incidents"].choices = [(i, i) for i in ids]
-        self.fields["assignee"].queryset = agents()
 
 
 class HoldForm(forms.Form):
@@ -148,11 +143,9 @@ class CommentForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignment_group = forms.ModelChoiceField(queryset=Team.objects.all())
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = agents()
+    assignee = PersonField(
+        scope="agents", required=False, help_text="An agent: type a name, e-mail or username."
+    )
 
 
 class PriorityForm(forms.Form):
@@ -185,7 +178,7 @@ class EndMajorForm(forms.Form):
 class IncidentEditForm(forms.Form):
     """The record's descriptive fields, as an agent corrects them on the record page."""
 
-    caller = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+    caller = caller_field()
     category = category_field()
     service = service_field()
     ci = ci_field()
