@@ -24,8 +24,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
+# The demo's audit key and checkpoint sit beside its data directory, not inside it (and not
+# in the home directory, where they would outlive `make clean` and flag the next demo).
 run: install
-	@BIN=$(BIN) OPSDESK_HTTPS=$${OPSDESK_HTTPS:-false} OPSDESK_PORT=$(PORT) sh scripts/run.sh
+	@BIN=$(BIN) OPSDESK_HTTPS=$${OPSDESK_HTTPS:-false} OPSDESK_PORT=$(PORT) \
+		OPSDESK_CONFIG_DIR=$${OPSDESK_CONFIG_DIR:-$(CURDIR)/var-config} sh scripts/run.sh
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -38,4 +41,4 @@ unit: install-dev
 test: lint unit
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var var-config

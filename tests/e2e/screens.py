@@ -84,3 +84,10 @@ def confirmed(page, text: str) -> None:
     """Wait for the confirmation an action shows, then check the page it left."""
     expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()
     assert_no_internal_values(page)
+
+
+def pick(scope, label: str, typed: str, option: str) -> None:
+    """Type into a search-as-you-type picker and choose the suggested option by its text."""
+    field = scope.get_by_label(label)
+    field.press_sequentially(typed)
+    scope.get_by_role("option", name=option).first.click()

@@ -86,7 +86,17 @@ def bulk_update(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts=None) or not back.startswith("/"):
         back = reverse("incidents:queue", args=["open"])
     if not form.is_valid():
-        messages.error(request, "Pick at least one incident and a change to make.")
+        # Say what was wrong with which field: a mistyped assignee is not "nothing picked".
+        problems = [
+            f"{form.fields[name].label or name}: {' '.join(errors)}"
+            if name in form.fields
+            else " ".join(errors)
+            for name, errors in form.errors.items()
+        ]
+        messages.error(
+            request,
+            "Nothing was changed. " + (" ".join(problems) or "Pick incidents and a change."),
+        )
         return redirect(back)
     data = form.cleaned_data
     report = services.incident_bulk_update(
