@@ -146,3 +146,20 @@ def test_unknown_team_is_a_field_error():
     assert CallerForm({"caller": agent().username, "group": "network"}).is_valid()
     form = CallerForm({"caller": agent().username, "group": "Netwrk"})
     assert form.errors["group"] == ["There is no team called Netwrk."]
+
+
+def test_team_lead_user_manager_and_service_owner_are_pickers_that_refuse_strangers(db):
+    from opsdesk.cmdb.forms import CIForm
+    from opsdesk.core.forms import TeamForm, UserForm
+    from opsdesk.core.testing.factories import UserFactory
+
+    lead = UserFactory(email="lee.lead@example.com")
+    team = TeamForm(data={"name": "Desk", "type": "service_desk", "lead": "nobody@example.com"})
+    assert "No one here has this e-mail" in " ".join(team.errors["lead"])
+    team = TeamForm(data={"name": "Desk", "type": "service_desk", "lead": lead.email})
+    team.is_valid()
+    assert "lead" not in team.errors and team.cleaned_data["lead"] == lead
+    assert 'role="combobox"' in str(TeamForm()["lead"])
+    assert 'role="combobox"' in str(CIForm()["service_owner"])
+    user = UserForm(instance=lead, data={"username": lead.username, "manager": lead.email})
+    assert "their own manager" in " ".join(user.errors["manager"])

@@ -15,6 +15,7 @@ from opsdesk.cmdb.models import (
     RelationshipType,
 )
 from opsdesk.core.models import Team, User
+from opsdesk.core.pickers import PersonField
 
 
 class CIFilterForm(forms.Form):
@@ -64,6 +65,7 @@ def _names(text: str) -> list[str]:
 
 class CIForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    service_owner = PersonField(required=False, label="Service owner")
     consumer_departments = forms.CharField(
         label="Used by departments",
         required=False,
@@ -102,7 +104,6 @@ class CIForm(forms.ModelForm):
         self.fields["supporting_team"].queryset = Team.objects.filter(
             type__in=SUPPORTING_TEAM_TYPES
         )
-        self.fields["service_owner"].queryset = User.objects.filter(is_active=True)
         self.fields["attributes"].widget.attrs["rows"] = 6
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version

@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.db.models import Q
 
 from opsdesk.core.models import Team, TeamType, User
+from opsdesk.core.pickers import PersonField
 from opsdesk.core.roles import Role
 from opsdesk.core.search import MAX_QUERY_LENGTH
 
@@ -104,6 +105,7 @@ class TeamFilterForm(forms.Form):
 
 # --- people ----------------------------------------------------------------------------------
 class UserForm(VersionedForm):
+    manager = PersonField(required=False, label="Manager")
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -136,9 +138,14 @@ class UserForm(VersionedForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["roles"].initial = list(self.instance.groups.values_list("name", flat=True))
-            self.fields["manager"].queryset = User.objects.exclude(pk=self.instance.pk)
             # Passwords are changed by their owner; administrators use the admin to reset.
             del self.fields["password"]
+
+    def clean_manager(self):
+        manager = self.cleaned_data.get("manager")
+        if manager is not None and manager.pk == self.instance.pk:
+            raise forms.ValidationError("Someone cannot be their own manager.")
+        return manager
 
     def clean_password(self):
         password = self.cleaned_data.get("password")
@@ -174,6 +181,8 @@ class AvailabilityForm(forms.Form):
 
 # --- teams -----------------------------------------------------------------------------------
 class TeamForm(VersionedForm):
+    lead = PersonField(required=False, label="Lead")
+
     class Meta:
         model = Team
         fields = ["name", "type", "email", "lead", "members", "escalation_team", "description"]
@@ -181,7 +190,6 @@ class TeamForm(VersionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lead"].queryset = User.objects.filter(is_active=True)
         self.fields["members"].queryset = User.objects.filter(is_active=True)
         if self.instance.pk:
             self.fields["escalation_team"].queryset = Team.objects.exclude(pk=self.instance.pk)
