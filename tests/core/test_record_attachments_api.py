@@ -10,7 +10,7 @@ from opsdesk.core.models import Attachment, AuditEntry
 from opsdesk.core.roles import Role
 from opsdesk.core.services import token_create
 from opsdesk.core.testing.api import assert_error_shape, client_for
-from opsdesk.core.testing.factories import TeamFactory, UserFactory
+from opsdesk.core.testing.factories import UserFactory
 from opsdesk.core.testing.views import browser_for
 from opsdesk.core.timeline import timeline_for
 from opsdesk.incidents.testing import IncidentFactory
@@ -23,23 +23,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 @pytest.fixture(autouse=True)
 def _files_in_tmp(attachment_dir):
     """Uploaded files land in this test's own directory."""
-
-
-@pytest.fixture
-def team():
-    return TeamFactory(name="Service Desk")
-
-
-@pytest.fixture
-def desk_agent(team):
-    user = UserFactory(roles=[Role.AGENT])
-    team.members.add(user)
-    return user
-
-
-@pytest.fixture
-def caller():
-    return UserFactory(roles=[Role.REQUESTER])
 
 
 @pytest.fixture

@@ -17,23 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def team():
-    return TeamFactory(name="Service Desk")
-
-
-@pytest.fixture
-def desk_agent(team):
-    user = UserFactory(roles=[Role.AGENT])
-    team.members.add(user)
-    return user
-
-
-@pytest.fixture
-def caller():
-    return UserFactory(roles=[Role.REQUESTER])
-
-
-@pytest.fixture
 def vpn(team, caller):
     return IncidentFactory(assignment_group=team, caller=caller, number="INC0001234")
 
