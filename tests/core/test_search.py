@@ -332,10 +332,12 @@ def test_incident_search_filters_through_the_index_on_postgresql(postgres_only, 
 
     record_type = search.record_type("incident")
     query = SearchQuery("printer floor", search_type="websearch", config=search.PG_CONFIG)
+    # The bare match, without the viewer's joins and the list's order: with those the planner
+    # may walk another index and filter, which says nothing about whether this one matches.
     qs = (
-        record_type.visible(desk_agent)
-        .annotate(search_document=search.search_vector(record_type.fields))
+        Incident.objects.annotate(search_document=search.search_vector(record_type.fields))
         .filter(search_document=query)
+        .order_by()
     )
     assert "incident_search_vector" in qs.explain()
     assert found("printer floor", desk_agent) == ["Printer on 3rd floor jams"]
