@@ -107,6 +107,9 @@ def test_editing_in_the_form_shows_the_rule_and_keeps_what_is_not_changed(dba):
     assert form["route_to_team"].value() == "Database team"
     assert 'value="Database team"' in page.content.decode()
     assert 'value="22:00-06:00"' in page.content.decode()
+    severity = RuleFactory(conditions=[{"field": "severity", "op": "in", "value": ["critical"]}])
+    again = client.get(reverse("events:rule-edit", args=[severity.pk])).content.decode()
+    assert 'name="condition-0-value" value="Critical"' in again
 
     body = form_body(
         {"field": "time_of_day", "op": "between", "value": "22:00-06:00"},

@@ -173,9 +173,7 @@ class ConditionRowForm(forms.Form):
     """One condition as a row: field, operator, value; a row left without a field is skipped."""
 
     field = forms.ChoiceField(label="Field", choices=CONDITION_FIELD_CHOICES, required=False)
-    label_name = forms.CharField(
-        label="Label name", required=False, max_length=100, help_text="When the field is a label."
-    )
+    label_name = forms.CharField(label="Label name", required=False, max_length=100)
     op = forms.ChoiceField(
         label="Operator", choices=list(rule_phrases.OP_LABELS.items()), initial="equals"
     )
@@ -183,9 +181,9 @@ class ConditionRowForm(forms.Form):
         label="Value",
         required=False,
         max_length=1000,
-        help_text="“is one of”: separate values with commas; “is between”: 08:00-18:00.",
     )
-    negate = forms.BooleanField(label="Not", required=False, help_text="Turns the test around.")
+    # The rows' help is one paragraph under the table, not repeated in every cell.
+    negate = forms.BooleanField(label="Not", required=False)
 
     @staticmethod
     def initial_for(cond: dict) -> dict:
@@ -193,6 +191,13 @@ class ConditionRowForm(forms.Form):
         label_name = ""
         if isinstance(name, str) and name.startswith("labels."):
             name, label_name = LABEL_FIELD, name[7:]
+        if name == "severity":
+            # Shown as people read it ("Critical"); the row reads labels back to values.
+            labels = dict(Severity.choices)
+            if isinstance(value, list):
+                value = [labels.get(str(v), v) for v in value]
+            else:
+                value = labels.get(str(value), value)
         if op in ("in", "between") and isinstance(value, list):
             text = (", " if op == "in" else "-").join(str(v) for v in value)
         else:
