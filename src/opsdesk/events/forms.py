@@ -5,6 +5,7 @@ the record's ``version`` so a stale edit is refused instead of overwriting someo
 """
 
 import json
+import re
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -14,7 +15,8 @@ from opsdesk.cmdb.models import CIStatus, ConfigurationItem
 from opsdesk.core.forms import VersionedForm
 from opsdesk.core.models import Team
 from opsdesk.core.models.users import TIME_ZONE_CHOICES
-from opsdesk.events import rules
+from opsdesk.core.pickers import TeamField
+from opsdesk.events import rule_phrases, rules
 from opsdesk.events.ingest import MAX_INGEST_BYTES
 from opsdesk.events.models import (
     Format,
@@ -23,6 +25,7 @@ from opsdesk.events.models import (
     Integration,
     MaintenanceWindow,
     Rule,
+    Severity,
 )
 
 # CIs worth offering in a picker: the ones running now, not those planned or retired.
@@ -146,9 +149,251 @@ ACTIONS_HELP = (
 )
 
 
+EDITOR_CHOICES = [("form", "Form"), ("json", "Edit as JSON (for experts)")]
+LABEL_FIELD = "label"
+CONDITION_FIELD_CHOICES = [
+    ("", "—"),
+    *rule_phrases.FIELD_LABELS.items(),
+    (LABEL_FIELD, "Label (name below)"),
+]
+SEVERITY_BY_TEXT = {
+    **{value: value for value in Severity.values},
+    **{label.lower(): value for value, label in Severity.choices},
+}
+
+
+def _times(text: str) -> list[str] | None:
+    parts = [p.strip() for p in text.replace("–", "-").split("-")]
+    if len(parts) != 2 or None in (rules._parse_hhmm(parts[0]), rules._parse_hhmm(parts[1])):
+        return None
+    return parts
+
+
+class ConditionRowForm(forms.Form):
+    """One condition as a row: field, operator, value; a row left without a field is skipped."""
+
+    field = forms.ChoiceField(label="Field", choices=CONDITION_FIELD_CHOICES, required=False)
+    label_name = forms.CharField(label="Label name", required=False, max_length=100)
+    op = forms.ChoiceField(
+        label="Operator", choices=list(rule_phrases.OP_LABELS.items()), initial="equals"
+    )
+    value = forms.CharField(
+        label="Value",
+        required=False,
+        max_length=1000,
+    )
+    # The rows' help is one paragraph under the table, not repeated in every cell.
+    negate = forms.BooleanField(label="Not", required=False)
+
+    @staticmethod
+    def initial_for(cond: dict) -> dict:
+        name, op, value = cond.get("field", ""), cond.get("op", "equals"), cond.get("value")
+        label_name = ""
+        if isinstance(name, str) and name.startswith("labels."):
+            name, label_name = LABEL_FIELD, name[7:]
+        if name == "severity":
+            # Shown as people read it ("Critical"); the row reads labels back to values.
+            labels = dict(Severity.choices)
+            if isinstance(value, list):
+                value = [labels.get(str(v), v) for v in value]
+            else:
+                value = labels.get(str(value), value)
+        if op in ("in", "between") and isinstance(value, list):
+            text = (", " if op == "in" else "-").join(str(v) for v in value)
+        else:
+            text = "" if value is None else str(value)
+        return {
+            "field": name,
+            "label_name": label_name,
+            "op": op,
+            "value": text,
+            "negate": bool(cond.get("not")),
+        }
+
+    def has_changed(self):
+        # A blank row is skipped, and a filled one always checked, whatever its initial was.
+        return any(
+            (self.data.get(self.add_prefix(name)) or "").strip()
+            for name in ("field", "label_name", "value")
+        )
+
+    def clean(self):
+        data = super().clean()
+        name, op = data.get("field"), data.get("op")
+        text = (data.get("value") or "").strip()
+        if not name:
+            if text:
+                self.add_error("field", "Choose what this condition looks at.")
+            return data
+        if name == LABEL_FIELD:
+            label = (data.get("label_name") or "").strip()
+            if not label:
+                self.add_error("label_name", "Name the label this condition looks at.")
+                return data
+            name = f"labels.{label}"
+        if op is None:
+            return data
+        if (name == "time_of_day") != (op == "between"):
+            self.add_error(
+                "op", "“is between” is for the time of day, and the time of day needs it."
+            )
+            return data
+        condition = {"field": name, "op": op}
+        if op == "exists":
+            pass
+        elif not text:
+            self.add_error("value", "Type the value to compare with.")
+            return data
+        elif op == "in":
+            values = [v.strip() for v in text.split(",") if v.strip()]
+            condition["value"] = values
+        elif op == "between":
+            condition["value"] = _times(text)
+            if condition["value"] is None:
+                self.add_error("value", "Give two times like 08:00-18:00.")
+                return data
+        elif op == "regex":
+            try:
+                re.compile(text)
+            except re.error as error:
+                self.add_error("value", f"This is not a valid regular expression ({error}).")
+                return data
+            condition["value"] = text
+        else:
+            condition["value"] = text
+        if name == "severity" and op in ("equals", "in"):
+            typed = condition["value"] if op == "in" else [condition["value"]]
+            unknown = [v for v in typed if v.lower() not in SEVERITY_BY_TEXT]
+            if unknown:
+                self.add_error(
+                    "value",
+                    f"Not a severity: {', '.join(unknown)}; use "
+                    + ", ".join(Severity.labels)
+                    + ".",
+                )
+                return data
+            known = [SEVERITY_BY_TEXT[v.lower()] for v in typed]
+            condition["value"] = known if op == "in" else known[0]
+        if data.get("negate"):
+            condition["not"] = True
+        data["condition"] = condition
+        return data
+
+
+ConditionRowFormSet = forms.formset_factory(ConditionRowForm, extra=3)
+
+
+def _pairs(text: str) -> tuple[dict, list[str]]:
+    labels, bad = {}, []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            bad.append(line)
+        else:
+            labels[name.strip()] = value.strip()
+    return labels, bad
+
+
 class RuleForm(VersionedForm):
+    """A rule in the editor (condition rows and labelled actions) or as JSON for experts.
+
+    Both modes end in the same ``conditions`` list and ``actions`` object, which the service
+    checks and stores; ``editor`` says which one the page sent.
+    """
+
+    editor = forms.ChoiceField(choices=EDITOR_CHOICES, required=False, widget=forms.HiddenInput)
     conditions = JSONTextField(empty=[], help_text=CONDITIONS_HELP)
     actions = JSONTextField(empty={}, help_text=ACTIONS_HELP)
+    # --- actions as fields (the editor) ---
+    drop = forms.BooleanField(
+        label="Drop the event", required=False, help_text="Nothing is kept: no alert, no incident."
+    )
+    suppress = forms.BooleanField(
+        label="Suppress the alert",
+        required=False,
+        help_text="The alert is kept but opens no incident and notifies no one.",
+    )
+    set_severity = forms.ChoiceField(
+        label="Set severity",
+        required=False,
+        choices=[("", "Keep the event's severity"), *Severity.choices],
+    )
+    add_labels = forms.CharField(
+        label="Add labels",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One name=value a line, e.g. “team=dba”.",
+    )
+    map_ci_from_label = forms.CharField(
+        label="Find the CI from label",
+        required=False,
+        max_length=100,
+        help_text="The label whose value names the CI, e.g. “instance”.",
+    )
+    map_ci = forms.ModelChoiceField(
+        label="Set the CI", queryset=ConfigurationItem.objects.none(), required=False
+    )
+    map_service = forms.ModelChoiceField(
+        label="Set the service", queryset=ConfigurationItem.objects.none(), required=False
+    )
+    route_to_team = TeamField(
+        label="Assign to team", required=False, help_text="Alerts go to this team."
+    )
+    create_incident = forms.BooleanField(label="Open an incident", required=False)
+    # Categories belong to incidents, a layer above events: the editor keeps a category set in
+    # the JSON mode as it is, without offering a choice of its own.
+    incident_category = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    incident_group = TeamField(
+        label="Incident assignment group",
+        required=False,
+        help_text="The team the incident is assigned to.",
+    )
+    correlate_by = forms.ChoiceField(
+        label="Group alerts",
+        required=False,
+        choices=[("", "Do not group")]
+        + [(k, f"By {v}") for k, v in rule_phrases.CORRELATE_LABELS.items()],
+    )
+    correlate_window = forms.IntegerField(
+        label="Group within (minutes)",
+        required=False,
+        min_value=1,
+        help_text="Empty: 60 minutes.",
+    )
+    auto_resolve = forms.ChoiceField(
+        label="Resolve on its own",
+        required=False,
+        choices=[("", "As by default"), *rule_phrases.AUTO_RESOLVE_LABELS.items()],
+    )
+    notify = forms.CharField(
+        label="Notify",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One recipient a line: " + rules.NOTIFY_FORMS + ".",
+    )
+
+    ACTION_FIELDS = (
+        "drop",
+        "suppress",
+        "set_severity",
+        "add_labels",
+        "map_ci_from_label",
+        "map_ci",
+        "map_service",
+        "route_to_team",
+        "create_incident",
+        "incident_category",
+        "incident_group",
+        "correlate_by",
+        "correlate_window",
+        "auto_resolve",
+        "notify",
+    )
 
     class Meta:
         model = Rule
@@ -157,6 +402,142 @@ class RuleForm(VersionedForm):
         help_texts = {
             "order": "Rules run from the lowest number up; change it to move the rule.",
         }
+
+    def __init__(self, *args, editor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            # A script posting only the JSON fields is using the JSON mode.
+            posted = self.data.get("editor")
+            json_posted = "conditions" in self.data or "actions" in self.data
+            editor = posted if posted in ("form", "json") else ("json" if json_posted else "form")
+        self.editor = editor if editor in ("form", "json") else "form"
+        self.initial["editor"] = self.editor
+        stored_actions = self.instance.actions if isinstance(self.instance.actions, dict) else {}
+        stored_conditions = self.instance.conditions if self.instance.pk else []
+        keep = [v for v in (stored_actions.get("map_ci"), stored_actions.get("map_service")) if v]
+        incident = stored_actions.get("create_incident")
+        incident = incident if isinstance(incident, dict) else {}
+        self.fields["map_ci"].queryset = live_cis(keep=keep)
+        self.fields["map_service"].queryset = live_cis(keep=keep)
+        if incident.get("category") and "create_incident" in self.fields:
+            kept = "The incident category set in the JSON mode is kept while this is ticked."
+            # Both: VersionedForm has already bound the fields, and a bound field keeps its text.
+            self.fields["create_incident"].help_text = self["create_incident"].help_text = kept
+        if self.instance.pk:
+            self.initial.update(self._action_initial(stored_actions))
+        rows = [ConditionRowForm.initial_for(c) for c in stored_conditions if isinstance(c, dict)]
+        self.rows = ConditionRowFormSet(
+            self.data if self.is_bound and self.editor == "form" else None,
+            initial=rows,
+            prefix="condition",
+        )
+        if self.editor == "form":
+            del self.fields["conditions"], self.fields["actions"]
+        else:
+            for name in self.ACTION_FIELDS:
+                del self.fields[name]
+
+    @staticmethod
+    def _action_initial(actions: dict) -> dict:
+        incident = actions.get("create_incident")
+        correlate = actions.get("correlate") if isinstance(actions.get("correlate"), dict) else {}
+        return {
+            "drop": actions.get("drop") is True,
+            "suppress": actions.get("suppress") is True,
+            "set_severity": actions.get("set_severity", ""),
+            "add_labels": "\n".join(
+                f"{k}={v}" for k, v in (actions.get("add_labels") or {}).items()
+            ),
+            "map_ci_from_label": actions.get("map_ci_from_label", ""),
+            "map_ci": actions.get("map_ci"),
+            "map_service": actions.get("map_service"),
+            "route_to_team": actions.get("route_to_team"),
+            "create_incident": incident is True or isinstance(incident, dict),
+            "incident_category": (incident or {}).get("category")
+            if isinstance(incident, dict)
+            else None,
+            "incident_group": incident.get("assignment_group")
+            if isinstance(incident, dict)
+            else None,
+            "correlate_by": correlate.get("by", ""),
+            "correlate_window": correlate.get("window_minutes"),
+            "auto_resolve": actions.get("auto_resolve", ""),
+            "notify": "\n".join(str(e) for e in actions.get("notify") or []),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if self.editor == "json":
+            return data
+        if not self.rows.is_valid():
+            self.add_error(None, "A condition needs correcting; see its row below.")
+        else:
+            data["conditions"] = [
+                row.cleaned_data["condition"]
+                for row in self.rows
+                if row.cleaned_data.get("condition")
+            ]
+        data["actions"] = self._actions_from_fields(data)
+        return data
+
+    def _actions_from_fields(self, data) -> dict:
+        actions = {}
+        for key in ("drop", "suppress"):
+            if data.get(key):
+                actions[key] = True
+        for key in ("set_severity", "auto_resolve"):
+            if data.get(key):
+                actions[key] = data[key]
+        labels, bad = _pairs(data.get("add_labels") or "")
+        if bad:
+            self.add_error("add_labels", f"Write name=value, not: {', '.join(bad)}.")
+        elif labels:
+            actions["add_labels"] = labels
+        if label := (data.get("map_ci_from_label") or "").strip():
+            actions["map_ci_from_label"] = label
+        for key in ("map_ci", "map_service", "route_to_team"):
+            if data.get(key) is not None:
+                actions[key] = data[key].pk
+        group = data.get("incident_group")
+        category = data.get("incident_category") if data.get("create_incident") else None
+        if group and not data.get("create_incident"):
+            self.add_error("create_incident", "Tick this to open incidents for a group.")
+        if category or group:
+            actions["create_incident"] = {
+                **({"category": category} if category else {}),
+                **({"assignment_group": group.pk} if group else {}),
+            }
+        elif data.get("create_incident"):
+            actions["create_incident"] = True
+        if data.get("correlate_by"):
+            actions["correlate"] = {"by": data["correlate_by"]}
+            if data.get("correlate_window") is not None:
+                actions["correlate"]["window_minutes"] = data["correlate_window"]
+        elif data.get("correlate_window") is not None:
+            self.add_error("correlate_by", "Choose what to group alerts by.")
+        recipients = [
+            line.strip() for line in (data.get("notify") or "").splitlines() if line.strip()
+        ]
+        if recipients:
+            if problems := rules.validate_notify(recipients):
+                self.add_error("notify", problems)
+            actions["notify"] = recipients
+        if not actions and not self.errors:
+            self.add_error(None, "Choose at least one action.")
+        return actions
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k in self.Meta.fields}
+
+    # The page lays the form out in parts: the rule, then its conditions, then its actions.
+    def rule_fields(self):
+        return [self[n] for n in ("name", "order", "active", "stop", "description")]
+
+    def action_fields(self):
+        return [self[n] for n in self.ACTION_FIELDS if n in self.fields]
+
+    def json_fields(self):
+        return [self[n] for n in ("conditions", "actions") if n in self.fields]
 
 
 # --- maintenance windows ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ urlpatterns = [
     path("rules/", views.rule_list, name="rule-list"),
     path("rules/new/", views.rule_create, name="rule-create"),
     path("rules/test/", views.rule_test, name="rule-test"),
+    path("rules/<int:pk>/", views.rule_detail, name="rule-detail"),
     path("rules/<int:pk>/edit/", views.rule_edit, name="rule-edit"),
     path("rules/<int:pk>/delete/", views.rule_delete, name="rule-delete"),
     path("maintenance/", views.window_list, name="window-list"),

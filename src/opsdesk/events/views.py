@@ -27,7 +27,7 @@ from opsdesk.core.views.generic import (
     list_page,
     saved_on_post,
 )
-from opsdesk.events import heartbeats, rules, selectors, services
+from opsdesk.events import heartbeats, rule_phrases, rules, selectors, services
 from opsdesk.events.forms import (
     DryRunForm,
     HeartbeatFilterForm,
@@ -230,46 +230,68 @@ def rule_list(request):
     )
 
 
+@agent_required
+def rule_detail(request, pk):
+    rule = get_object_or_404(selectors.rule_list(viewer=request.user), pk=pk)
+    return render(
+        request,
+        "events/rule_detail.html",
+        {
+            "rule": rule,
+            "description": rule_phrases.describe_rule(rule),
+            "can_write": is_admin(request.user),
+        },
+    )
+
+
 def _rule_help() -> dict:
     # The engine's own description of fields, operators and actions, so the help never drifts.
     reference = (rules.__doc__ or "").split("\n", 2)[-1].strip().replace("``", "")
     return {"help_title": "Conditions and actions", "help_text": reference}
 
 
+def _rule_page(request, form, **context):
+    return render(
+        request,
+        "events/rule_form.html",
+        {"form": form, "rows": form.rows, "editor": form.editor, **_rule_help(), **context},
+    )
+
+
 @admin_required
 def rule_create(request):
-    form = RuleForm(request.POST or None)
+    form = RuleForm(request.POST or None, editor=request.GET.get("editor"))
     rule = saved_on_post(
         request, form, lambda: services.rule_create(actor=request.user, **form.values())
     )
     if rule is not None:
         messages.success(request, f"Rule {rule} is added.")
-        return redirect("events:rule-list")
-    return _form_page(
+        return redirect("events:rule-detail", pk=rule.pk)
+    return _rule_page(
         request,
         form,
         title="New rule",
         cancel_url=reverse("events:rule-list"),
         submit_label="Create rule",
-        **_rule_help(),
+        page_url=reverse("events:rule-create"),
     )
 
 
 @admin_required
 def rule_edit(request, pk):
     rule = get_object_or_404(selectors.rule_list(viewer=request.user), pk=pk)
-    form = RuleForm(request.POST or None, instance=rule)
+    form = RuleForm(request.POST or None, instance=rule, editor=request.GET.get("editor"))
     saved = saved_on_post(request, form, edit_call(request, form, services.rule_update, rule=rule))
     if saved is not None:
         messages.success(request, f"Rule {saved} is saved.")
-        return redirect("events:rule-list")
-    return _form_page(
+        return redirect("events:rule-detail", pk=saved.pk)
+    return _rule_page(
         request,
         form,
         title=f"Edit rule {rule}",
-        cancel_url=reverse("events:rule-list"),
+        cancel_url=reverse("events:rule-detail", args=[rule.pk]),
         delete_url=reverse("events:rule-delete", args=[rule.pk]),
-        **_rule_help(),
+        page_url=reverse("events:rule-edit", args=[rule.pk]),
     )
 
 
