@@ -38,9 +38,15 @@ def _last_release() -> str:
         capture_output=True,
         text=True,
     )
-    if found.returncode != 0:
-        require_peer("A release tag", f"none in this clone: {found.stderr.strip()}")
-    return found.stdout.strip()
+    tag = found.stdout.strip()
+    present = found.returncode == 0 and (
+        subprocess.run(["git", "cat-file", "-e", f"{tag}^{{tree}}"], cwd=REPO).returncode == 0
+    )
+    if not present:
+        # Repository history, not an installable peer: a shallow or tag-less clone cannot have
+        # it, so this stays a skip with its reason even in CI.
+        pytest.skip(f"no release tag with its files in this clone: {found.stderr.strip()}")
+    return tag
 
 
 def _release_source(tag: str, into: Path) -> Path:
