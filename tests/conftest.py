@@ -5,8 +5,9 @@ import pytest
 from django.db import connection
 from huey.contrib.djhuey import HUEY
 
+from opsdesk.core.roles import Role
 from opsdesk.core.testing.api import client_for
-from opsdesk.core.testing.factories import admin, agent, requester
+from opsdesk.core.testing.factories import TeamFactory, UserFactory, admin, agent, requester
 from opsdesk.core.testing.peers import answers, require_peer
 
 # Background tasks run in-process during tests, right when they are enqueued.
@@ -36,6 +37,24 @@ def agent_user(db):
 @pytest.fixture
 def admin_user_(db):
     return admin()
+
+
+# The desk most tests work in: the Service Desk team, one of its agents, a Finance requester.
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Service Desk")
+
+
+@pytest.fixture
+def desk_agent(team):
+    user = UserFactory(roles=[Role.AGENT])
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def caller(db):
+    return UserFactory(roles=[Role.REQUESTER], department="Finance")
 
 
 @pytest.fixture

@@ -96,11 +96,6 @@ def record_type(key: str) -> RecordType:
     return _REGISTRY[key]
 
 
-def record_type_for(key: str) -> RecordType | None:
-    """The registered record type with this key (``incident``), if any."""
-    return _REGISTRY.get(key)
-
-
 def record_type_of(record: Model) -> RecordType | None:
     """The registered record type ``record`` is an instance of, if any."""
     for record_type in _REGISTRY.values():
