@@ -24,3 +24,6 @@ OPSDESK_AUDIT_FLUSH_IN_TESTS = True
 # One checkpoint file per worker would hold whichever test's trail wrote last; the audit tests
 # switch it back on with a file of their own.
 OPSDESK_AUDIT_CHECKPOINT_AFTER_COMMIT = False
+
+# A record type declared through the ticket platform's registry alone (tests/ticketapp).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.ticketapp"]  # noqa: F405

@@ -12,3 +12,7 @@ class CoreConfig(AppConfig):
         # Imported for their side effects: system checks, waking the worker on publish, and
         # the audit table's guard on SQLite connections.
         from opsdesk.core import audit, checks, tasks  # noqa: F401
+        from opsdesk.core.tickets.task import register_task_type
+
+        # TASK is core's own record type: any ticket hands work out as tasks.
+        register_task_type()

@@ -21,18 +21,57 @@ class Transition:
     guards: tuple[Guard, ...] = field(default_factory=tuple)
 
 
+def _no_values(record, *, now, **kwargs) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a move does besides changing the state, declared next to the workflow table.
+
+    ``values(record, now=..., **kwargs)`` gives the other fields the move sets; ``milestone``
+    names the history milestone it is (``HistoryChange``: "resolved", "reopened"); ``clock``
+    the SLA moment it is ("resolved", "reopened", "cancelled", "closed"; empty: a plain state
+    change, pausing or resuming); ``topic`` the outbox fact published besides
+    ``<type>.state_changed``; ``body(record, **kwargs)`` the timeline text; ``replies`` says a
+    message given with the move reaches the caller, so it counts as the first response.
+    """
+
+    topic: str = ""
+    values: Callable[..., dict] = _no_values
+    milestone: str = ""
+    clock: str = ""
+    body: Callable[..., str] | None = None
+    replies: bool = False
+
+
 @dataclass(frozen=True)
 class Workflow:
     states: dict[str, str]  # value -> label
     initial: str
     transitions: tuple[Transition, ...]
     final: frozenset[str] = frozenset()
+    # States where the work is done but the ticket is not final yet (awaiting confirmation).
+    resolved: frozenset[str] = frozenset()
+    # States where the ticket waits (on hold): the SLA policy decides which pause clocks.
+    waiting: frozenset[str] = frozenset()
+    effects: dict[str, Effect] = field(default_factory=dict)
 
     def __post_init__(self):
         for t in self.transitions:
             unknown = (set(t.sources) | {t.target}) - set(self.states)
             if unknown:
                 raise ValueError(f"transition {t.name} names unknown states {sorted(unknown)}")
+        names = {t.name for t in self.transitions}
+        if set(self.effects) - names:
+            raise ValueError(f"effects for unknown moves {sorted(set(self.effects) - names)}")
+
+    @property
+    def open_states(self) -> frozenset[str]:
+        return frozenset(self.states) - self.final - self.resolved
+
+    def effect(self, name: str) -> Effect:
+        return self.effects.get(name) or Effect(topic=name)
 
     def allowed(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.sources]

@@ -10,7 +10,7 @@ class IncidentsConfig(AppConfig):
         # Outbox handlers: escalation reacts to the SLA engine's warnings and breaches.
         from opsdesk.incidents import escalation  # noqa: F401
 
-        _register_search()
+        _register_ticket_type()
         _register_hold_reasons()
 
 
@@ -26,24 +26,29 @@ def _register_hold_reasons():
     register_states(record_type="incident", choices=State.choices)
 
 
-def _register_search():
+def _register_ticket_type():
     from django.urls import reverse
 
-    from opsdesk.core.search import RecordType, register
-    from opsdesk.incidents.models import Incident
+    from opsdesk.core.tickets.registry import TicketType, register
+    from opsdesk.incidents.clocks import INCIDENT_CLOCKS
+    from opsdesk.incidents.models import OPEN_STATES, Incident
     from opsdesk.incidents.selectors import incident_list
+    from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
 
     register(
-        RecordType(
+        TicketType(
             key="incident",
             label="Incident",
             model=Incident,
             prefix=Incident.NUMBER_PREFIX,
-            # As migration 0007's FullTextIndex has them: change both together.
-            fields={"short_description": "A", "description": "C", "resolution_notes": "C"},
+            workflow=INCIDENT_WORKFLOW,
+            url=lambda record: reverse("incidents:detail", args=[record.pk]),
+            portal_url=lambda record: reverse("servicedesk:ticket", args=[record.pk]),
+            visible_to=lambda record, user: record.is_visible_to(user),
             visible=lambda viewer: incident_list(viewer=viewer),
-            # The agent's record page; servicedesk sends requesters to the portal instead.
-            url=lambda record, viewer: reverse("incidents:detail", args=[record.pk]),
-            title=lambda record: record.short_description,
+            # As migration 0007's FullTextIndex has them: change both together.
+            search_fields={"short_description": "A", "description": "C", "resolution_notes": "C"},
+            open_states=frozenset(OPEN_STATES),
+            clocks=INCIDENT_CLOCKS,
         )
     )

@@ -107,6 +107,7 @@ def incident_declare_major(
         topic="incident.major_declared",
         payload=payload(
             updated,
+            actor=actor,
             manager_id=getattr(manager, "pk", None),
             affected_service_ids=_affected_ids(updated),
         ),
@@ -150,6 +151,7 @@ def incident_stakeholder_update(
         topic="incident.stakeholder_update",
         payload=payload(
             updated,
+            actor=actor,
             entry_id=entry.pk,
             body=body,
             affected_service_ids=_affected_ids(updated),
@@ -179,6 +181,7 @@ def incident_major_updates_due(*, now) -> int:
                 topic="incident.stakeholder_update_due",
                 payload=payload(
                     current,
+                    actor=None,
                     manager_id=current.major_incident_manager_id,
                     due=current.next_update_due,
                 ),
@@ -248,6 +251,7 @@ def incident_end_major(
         topic="incident.major_ended",
         payload=payload(
             updated,
+            actor=actor,
             review_id=review.pk,
             outage_start=outage_start,
             outage_end=outage_end,
@@ -309,7 +313,9 @@ def incident_attach_child(*, actor, parent: Incident, child: Incident) -> Incide
         author=actor,
         body=f"{child.number} attached as a child.",
     )
-    outbox_publish(topic="incident.child_attached", payload=payload(updated, parent_id=parent.pk))
+    outbox_publish(
+        topic="incident.child_attached", payload=payload(updated, actor=actor, parent_id=parent.pk)
+    )
     return updated
 
 
@@ -403,6 +409,6 @@ def incident_merge(*, actor, duplicate: Incident, into: Incident) -> Incident:
     duplicate = _apply_transition(duplicate, "close", actor=actor, now=now)
     outbox_publish(
         topic="incident.merged",
-        payload=payload(duplicate, into_id=into.pk, into_number=into.number),
+        payload=payload(duplicate, actor=actor, into_id=into.pk, into_number=into.number),
     )
     return duplicate

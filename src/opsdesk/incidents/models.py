@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from opsdesk.core.models import NumberedModel, Team, TimestampedModel, VersionedModel
+from opsdesk.core.models import Team, Ticket, TimestampedModel, VersionedModel
 from opsdesk.core.roles import is_admin, is_agent
 
 
@@ -166,14 +166,12 @@ class AssignmentRule(models.Model):
         return [k.strip().lower() for k in self.keywords.split(",") if k.strip()]
 
 
-class Incident(TimestampedModel, VersionedModel, NumberedModel):
+class Incident(Ticket):
+    """A ticket on the platform (``core.models.Ticket`` holds what every ticket has); here is
+    what only an incident has: channel, classification, CMDB links, impact and urgency."""
+
     NUMBER_PREFIX = "INC"
 
-    short_description = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    caller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_called"
-    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -211,16 +209,6 @@ class Incident(TimestampedModel, VersionedModel, NumberedModel):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P5)
     priority_overridden = models.BooleanField(default=False)
     priority_override_reason = models.CharField(max_length=500, blank=True)
-    assignment_group = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
-    )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="incidents_assigned",
-    )
     escalation_level = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
     hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True)
@@ -228,10 +216,6 @@ class Incident(TimestampedModel, VersionedModel, NumberedModel):
         ResolutionCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolution_notes = models.TextField(blank=True)
-    confidential = models.BooleanField(default=False)
-    watchers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="incidents_watched"
-    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
@@ -239,14 +223,9 @@ class Incident(TimestampedModel, VersionedModel, NumberedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
 
-    # Metric timestamps: each is written once, at the moment it first happens.
-    opened_at = models.DateTimeField()
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    first_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Metric timestamps beyond the platform's (opened, first response, acknowledged, first
+    # assigned, resolved, closed).
     first_resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)  # the latest resolution
-    closed_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
     # Major incident.

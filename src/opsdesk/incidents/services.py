@@ -19,19 +19,19 @@ from django.utils import timezone
 
 from opsdesk.core import context
 from opsdesk.core.bulk import BulkReport, bulk_apply
-from opsdesk.core.concurrency import lock_for_update, version_check
+from opsdesk.core.concurrency import lock_for_update
 from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
 from opsdesk.core.models import TimelineKind
-from opsdesk.core.numbering import number_next
 from opsdesk.core.outbox import outbox_publish, outbox_publish_many
-from opsdesk.core.records import record_create, record_update
+from opsdesk.core.records import record_update
 from opsdesk.core.roles import is_agent
+from opsdesk.core.tickets import services as tickets
+from opsdesk.core.tickets.registry import ticket_type
 from opsdesk.core.timeline import timeline_add
 from opsdesk.incidents import clocks, paging, routing
 from opsdesk.incidents.models import (
     OPEN_STATES,
     Channel,
-    HoldReason,
     Impact,
     Incident,
     Priority,
@@ -69,48 +69,16 @@ EDITABLE_FIELDS = frozenset(
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def require_agent(actor) -> None:
-    if actor is not None and not is_agent(actor):
-        raise NotPermitted("Only service-desk staff may do this.")
+# The platform's checks and notes, under the names incident code has always used.
+require_agent = tickets.require_agent
+require_visible = tickets.require_visible
+require_open = tickets.require_open
+note_change = tickets.ticket_note_change
+_check_member = tickets.check_member
 
 
-def require_visible(actor, incident: Incident) -> None:
-    if actor is not None and not incident.is_visible_to(actor):
-        raise NotPermitted("You may not see this incident.")
-
-
-def require_open(incident: Incident, doing: str) -> None:
-    if incident.state not in OPEN_STATES:
-        raise TransitionRefused(
-            f"Cannot {doing} an incident that is {incident.get_state_display()}.",
-            fields={"state": [f"{doing} needs an open incident"]},
-        )
-
-
-def payload(incident: Incident, **extra) -> dict:
-    return {
-        "incident_id": incident.pk,
-        "number": incident.number,
-        "priority": incident.priority,
-        "state": incident.state,
-        "assignment_group_id": incident.assignment_group_id,
-        "assignee_id": incident.assignee_id,
-        "caller_id": incident.caller_id,
-        **extra,
-    }
-
-
-def note_change(incident, *, field: str, old, new, actor, at, body: str = "") -> None:
-    """A field change on the timeline; state changes are public, the rest for agents only."""
-    kind = TimelineKind.STATE_CHANGE if field == "state" else TimelineKind.SYSTEM
-    timeline_add(
-        record=incident,
-        kind=kind,
-        author=actor,
-        body=body,
-        data={"field": field, "from": old, "to": new},
-        at=at,
-    )
+def payload(incident: Incident, *, actor, **extra) -> dict:
+    return tickets.ticket_payload(incident, actor=actor, **extra)
 
 
 def priority_name(value) -> str:
@@ -130,9 +98,7 @@ def _shown(value) -> str:
 
 
 def _locked(incident: Incident, expected_version) -> Incident:
-    current = lock_for_update(Incident, incident.pk)
-    version_check(current, expected_version)
-    return current
+    return tickets.locked(incident, expected_version)
 
 
 def _check_parent(actor, parent: Incident) -> None:
@@ -167,7 +133,7 @@ def _propose_major(incident: Incident, *, locked: bool = False) -> Incident:
             action="incident.major_proposed",
             locked=locked,
         )
-        outbox_publish(topic="incident.major_proposed", payload=payload(incident))
+        outbox_publish(topic="incident.major_proposed", payload=payload(incident, actor=None))
     return incident
 
 
@@ -232,7 +198,6 @@ def incident_open(
         auto_assignee = routing.auto_assignee(rule=rule)
     _check_member(assignment_group, assignee)
     values = {
-        "number": number_next(prefix=Incident.NUMBER_PREFIX),
         "short_description": short_description,
         "description": description,
         "caller": caller,
@@ -258,27 +223,16 @@ def incident_open(
         "watchers": [getattr(w, "pk", w) for w in watchers],
         "affected_services": routing.affected_services_for(ci=ci, service=service),
     }
-    # The number comes from its sequence, which never hands one out twice.
-    incident = record_create(
-        Incident,
-        values=values,
+    incident = tickets.ticket_create(
+        ticket_type("incident"),
         actor=actor,
-        action="incident.opened",
+        values=values,
         m2m=m2m,
-        unique_known=("number",),
+        channel_label=str(Channel(channel).label),
     )
-    timeline_add(
-        record=incident,
-        kind=TimelineKind.SYSTEM,
-        author=actor,
-        body=f"Opened by {actor or 'the system'} via {incident.get_channel_display()}.",
-        data={"field": "state", "from": None, "to": incident.state},
-        at=now,
-    )
-    clocks.incident_opened(incident=incident, at=now)
-    events = [("incident.opened", payload(incident))]
+    events = [("incident.opened", payload(incident, actor=actor))]
     if incident.assignment_group_id and auto_assignee is None:
-        events.append(("incident.assigned", payload(incident)))
+        events.append(("incident.assigned", payload(incident, actor=actor)))
     outbox_publish_many(events)
     # The row was inserted by this transaction, so ``incident`` is its current, locked copy:
     # the steps below change it in place instead of reading it again.
@@ -297,18 +251,6 @@ def incident_open(
     _page_if_needed(incident, was_pageable=False, reason="opened", new_incident=True)
     with context.as_system():
         return _propose_major(incident, locked=True)
-
-
-def _check_member(group, assignee) -> None:
-    if (
-        assignee is not None
-        and group is not None
-        and not group.members.filter(pk=assignee.pk).exists()
-    ):
-        raise ValidationFailed(
-            f"{assignee} is not a member of {group}.",
-            fields={"assignee": [f"Pick a member of {group}."]},
-        )
 
 
 @transaction.atomic
@@ -369,12 +311,13 @@ def incident_update(
             incident=updated, from_priority=old_priority, to_priority=updated.priority, at=now
         )
         outbox_publish(
-            topic="incident.priority_changed", payload=payload(updated, previous=old_priority)
+            topic="incident.priority_changed",
+            payload=payload(updated, actor=actor, previous=old_priority),
         )
         _page_if_needed(updated, was_pageable=was_pageable, reason="priority raised")
         _propose_major(updated)
     if updated.version != current.version or m2m:
-        outbox_publish(topic="incident.updated", payload=payload(updated))
+        outbox_publish(topic="incident.updated", payload=payload(updated, actor=actor))
     return updated
 
 
@@ -443,53 +386,24 @@ def incident_assign(
 def _assign(
     current: Incident, *, group, assignee, actor, escalation: bool = False, locked: bool = False
 ) -> Incident:
-    now = timezone.now()
-    old_group, old_assignee = current.assignment_group_id, current.assignee_id
-    values = {"assignment_group": group, "assignee": assignee}
-    if assignee is not None and current.first_assigned_at is None:
-        values["first_assigned_at"] = now
-    if escalation:
-        values["escalation_level"] = current.escalation_level + 1
-    if old_group == group.pk and old_assignee == getattr(assignee, "pk", None):
+    """The platform's assignment step, then what only incidents do: page the new group's
+    on-call when it needs waking, and start work once a person has it."""
+    if current.assignment_group_id == group.pk and current.assignee_id == getattr(
+        assignee, "pk", None
+    ):
         return current  # already there: no version bump, no noise
-    updated = record_update(
+    updated, group_changed = tickets.ticket_assign_step(
         current,
-        values=values,
+        group=group,
+        assignee=assignee,
         actor=actor,
-        action="incident.escalated" if escalation else "incident.assigned",
-        locked=locked,
+        escalation=escalation,
+        is_locked=locked,
     )
-    if old_group != group.pk:
-        note_change(
-            updated,
-            field="assignment_group",
-            old=old_group,
-            new=group.pk,
-            actor=actor,
-            at=now,
-            body=f"Assigned to {group} (was {_shown(current.assignment_group)}).",
-        )
-        clocks.incident_group_changed(
-            incident=updated, from_group_id=old_group, to_group_id=group.pk, at=now
-        )
-    if old_assignee != getattr(assignee, "pk", None):
-        note_change(
-            updated,
-            field="assignee",
-            old=old_assignee,
-            new=getattr(assignee, "pk", None),
-            actor=actor,
-            at=now,
-            body=f"Assignee {_shown(current.assignee)} → {_shown(assignee)}.",
-        )
-    outbox_publish(
-        topic="incident.escalated" if escalation else "incident.assigned",
-        payload=payload(updated, previous_group_id=old_group),
-    )
-    if old_group != group.pk and paging.should_page(updated):
+    if group_changed and paging.should_page(updated):
         paging.page_on_call(incident=updated, reason="assigned")
     if assignee is not None and updated.state == State.NEW:
-        updated = _apply_transition(updated, "start", actor=actor, now=now, locked=True)
+        updated = _apply_transition(updated, "start", actor=actor, now=timezone.now(), locked=True)
     return updated
 
 
@@ -556,24 +470,15 @@ def incident_override_priority(
         clocks.incident_priority_changed(
             incident=updated, from_priority=old, to_priority=priority, at=now
         )
-        outbox_publish(topic="incident.priority_changed", payload=payload(updated, previous=old))
+        outbox_publish(
+            topic="incident.priority_changed", payload=payload(updated, actor=actor, previous=old)
+        )
         _page_if_needed(updated, was_pageable=was_pageable, reason="priority raised")
         _propose_major(updated)
     return updated
 
 
 # --- the lifecycle ----------------------------------------------------------------------------
-TOPIC_FOR_ACTION = {
-    "resolve": "incident.resolved",
-    "reopen": "incident.reopened",
-    "close": "incident.closed",
-    "cancel": "incident.cancelled",
-    "hold": "incident.held",
-    "resume": "incident.resumed",
-    "start": "incident.started",
-}
-
-
 def resolve_children_enabled() -> bool:
     return bool(getattr(settings, "OPSDESK_INCIDENT_RESOLVE_CHILDREN", True))
 
@@ -606,72 +511,33 @@ def incident_transition(
     )
 
 
+def _stop_paging(incident: Incident, *, actor, now, **_) -> None:
+    paging.pages_stop(incident=incident, at=now)
+
+
+def _resolve_children_step(incident: Incident, *, actor, now, **_) -> None:
+    if resolve_children_enabled():
+        _resolve_children(incident, actor=actor, now=now)
+
+
+# What only an incident does after a move, beside the platform's step (the workflow's
+# effects say what the move itself sets): nobody is paged for a finished incident, and a
+# parent's fix resolves its children.
+AFTER_MOVE = {
+    "resolve": (_stop_paging, _resolve_children_step),
+    "cancel": (_stop_paging,),
+    "close": (_stop_paging,),
+}
+
+
 def _apply_transition(
     current: Incident, action: str, *, actor, now, locked: bool = False, **kwargs
 ) -> Incident:
-    transition = INCIDENT_WORKFLOW.check(current, action, actor=actor, now=now, **kwargs)
-    old_state = current.state
-    values: dict = {"state": transition.target}
-    body = (kwargs.get("reason") or "").strip()
-    if action == "hold":
-        values["hold_reason"] = kwargs["hold_reason"]
-    elif action == "resume":
-        values["hold_reason"] = ""
-    elif action == "resolve":
-        values.update(
-            resolution_code=kwargs["resolution_code"],
-            resolution_notes=kwargs["resolution_notes"].strip(),
-            resolved_at=now,
-            first_resolved_at=current.first_resolved_at or now,
-            hold_reason="",
-        )
-        body = values["resolution_notes"]
-    elif action == "reopen":
-        values.update(
-            reopen_count=current.reopen_count + 1, resolution_code=None, resolution_notes=""
-        )
-    elif action in ("close", "cancel"):
-        values.update(closed_at=now, hold_reason="")
-    # Putting a record on hold with a message to the caller is a reply: it must count as the
-    # first response even though the clocks pause in the same step.
-    responded = bool(
-        action == "hold" and body and is_agent(actor) and current.first_response_at is None
+    updated = tickets.ticket_transition_step(
+        current, action, actor=actor, now=now, is_locked=locked, **kwargs
     )
-    if responded:
-        values["first_response_at"] = now
-    if action == "hold" and old_state == State.ON_HOLD and not body:
-        # Only the reason changes: the state line alone would read "On hold → On hold". Said
-        # by the system, so it is no reply to the caller.
-        labels = dict(HoldReason.choices)
-        body = (
-            f"Hold reason {labels.get(current.hold_reason, '—')} → {labels[values['hold_reason']]}."
-        )
-    updated = record_update(
-        current, values=values, actor=actor, action=f"incident.{action}", locked=locked
-    )
-    note_change(
-        updated, field="state", old=old_state, new=updated.state, actor=actor, at=now, body=body
-    )
-    clocks.incident_state_changed(
-        incident=updated, from_state=old_state, to_state=updated.state, at=now, responded=responded
-    )
-    if action in ("resolve", "cancel", "close"):
-        paging.pages_stop(incident=updated, at=now)
-    moment = {
-        "resolve": clocks.incident_resolved,
-        "reopen": clocks.incident_reopened,
-        "cancel": clocks.incident_cancelled,
-        "close": clocks.incident_closed,
-    }.get(action)
-    if moment is not None:
-        moment(incident=updated, at=now)
-    outbox_publish(
-        topic="incident.state_changed",
-        payload=payload(updated, action=action, from_state=old_state, to_state=updated.state),
-    )
-    outbox_publish(topic=TOPIC_FOR_ACTION[action], payload=payload(updated))
-    if action == "resolve" and resolve_children_enabled():
-        _resolve_children(updated, actor=actor, now=now)
+    for step in AFTER_MOVE.get(action, ()):
+        step(updated, actor=actor, now=now, **kwargs)
     return updated
 
 
@@ -837,94 +703,26 @@ def incident_auto_close_due(*, now, limit: int = 500) -> int:
 
 
 # --- conversation -----------------------------------------------------------------------------
-@transaction.atomic
 def incident_comment(*, actor, incident: Incident, body: str, internal: bool = False):
     """A public comment (the caller sees it) or an internal work note (agents only).
 
     The first public comment by an agent is the first response.
     """
-    body = (body or "").strip()
-    if not body:
-        raise ValidationFailed("Write something first.", fields={"body": ["This is empty."]})
-    if len(body) > MAX_COMMENT_LENGTH:
-        raise ValidationFailed(
-            "That is too long.", fields={"body": [f"At most {MAX_COMMENT_LENGTH} characters."]}
-        )
-    if internal:
-        require_agent(actor)
-    current = lock_for_update(Incident, incident.pk)
-    require_visible(actor, current)
-    now = timezone.now()
-    entry = timeline_add(
-        record=current,
-        kind=TimelineKind.WORK_NOTE if internal else TimelineKind.COMMENT,
-        author=actor,
-        body=body,
-        at=now,
-    )
-    if not internal and is_agent(actor) and current.first_response_at is None:
-        record_update(
-            current,
-            values={"first_response_at": now},
-            actor=actor,
-            action="incident.first_response",
-        )
-        clocks.incident_responded(incident=current, at=now)
-    outbox_publish(
-        topic="incident.commented",
-        payload=payload(
-            current, entry_id=entry.pk, public=not internal, author_id=getattr(actor, "pk", None)
-        ),
-    )
-    return entry
+    return tickets.ticket_comment(actor=actor, record=incident, body=body, internal=internal)
 
 
 @transaction.atomic
 def incident_acknowledge(*, actor, incident: Incident) -> Incident:
     """Someone has it: stops paging escalation and counts as the first response."""
-    require_agent(actor)
-    current = lock_for_update(Incident, incident.pk)
-    require_visible(actor, current)
-    require_open(current, "acknowledge")
-    if current.acknowledged_at is not None:
-        return current  # acknowledging twice changes nothing
-    now = timezone.now()
-    values = {"acknowledged_at": now}
-    if current.first_response_at is None:
-        values["first_response_at"] = now
-    updated = record_update(current, values=values, actor=actor, action="incident.acknowledged")
-    timeline_add(
-        record=updated,
-        kind=TimelineKind.SYSTEM,
-        author=actor,
-        body=f"Acknowledged by {actor or 'the system'}.",
-        at=now,
-    )
-    clocks.incident_responded(incident=updated, at=now)
-    paging.pages_acknowledge(incident=updated, actor=actor, at=now)
-    outbox_publish(
-        topic="incident.acknowledged", payload=payload(updated, by_id=getattr(actor, "pk", None))
-    )
+    updated = tickets.ticket_acknowledge(actor=actor, record=incident)
+    if updated.acknowledged_now:
+        paging.pages_acknowledge(incident=updated, actor=actor, at=updated.acknowledged_at)
     return updated
 
 
-@transaction.atomic
 def incident_watch(*, actor, incident: Incident, user=None, watching: bool = True) -> Incident:
     """Add or remove a watcher (agents for anyone, everyone else only for themselves)."""
-    user = user or actor
-    if actor is not None and user.pk != actor.pk:
-        require_agent(actor)
-    current = lock_for_update(Incident, incident.pk)
-    require_visible(actor, current)
-    ids = set(current.watchers.values_list("pk", flat=True))
-    ids = ids | {user.pk} if watching else ids - {user.pk}
-    return record_update(
-        current,
-        values={},
-        actor=actor,
-        m2m={"watchers": sorted(ids)},
-        action="incident.watchers_changed",
-    )
+    return tickets.ticket_watch(actor=actor, record=incident, user=user, watching=watching)
 
 
 def incident_bulk_update(

@@ -20,6 +20,7 @@ from opsdesk.core.attachments import attachment_store, attachments_for
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.roles import is_agent
 from opsdesk.core.search import find_by_number
+from opsdesk.core.tickets.registry import panels_for
 from opsdesk.core.views.generic import agent_required, save_form
 from opsdesk.incidents import forms, major, routing, selectors, services
 from opsdesk.incidents.keyset import Page as KeysetPage
@@ -194,6 +195,8 @@ def _record_context(request, incident, **extra) -> dict:
         "attachments": attachments_for(record=incident, public_only=not agent).select_related(
             "uploaded_by"
         ),
+        # What apps above incidents show on the page (knowledge, canned replies, mail log).
+        "panels": panels_for("incident"),
         **extra,
     }
 

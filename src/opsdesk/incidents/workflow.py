@@ -12,8 +12,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from opsdesk.core.errors import NotPermitted
+from opsdesk.core.models.tickets import HistoryChange
 from opsdesk.core.roles import is_agent
-from opsdesk.core.workflow import Transition, Workflow
+from opsdesk.core.workflow import Effect, Transition, Workflow
 from opsdesk.incidents.models import HoldReason, State
 
 DEFAULT_REOPEN_DAYS = 10
@@ -88,6 +89,70 @@ def may_close(incident, *, actor=None, **_):
 
 OPEN = frozenset({State.NEW, State.IN_PROGRESS, State.ON_HOLD})
 
+
+# --- what each move sets besides the state ----------------------------------------------------
+def hold_values(incident, *, now, hold_reason="", **_) -> dict:
+    return {"hold_reason": hold_reason}
+
+
+def hold_body(incident, *, values, reason="", **_) -> str:
+    """Only the reason changes: the state line alone would read "On hold → On hold". Said by
+    the system, so it is no reply to the caller."""
+    if incident.state != State.ON_HOLD or (reason or "").strip():
+        return ""
+    labels = dict(HoldReason.choices)
+    return f"Hold reason {labels.get(incident.hold_reason, '—')} → {labels[values['hold_reason']]}."
+
+
+def resume_values(incident, *, now, **_) -> dict:
+    return {"hold_reason": ""}
+
+
+def resolve_values(incident, *, now, resolution_code=None, resolution_notes="", **_) -> dict:
+    return {
+        "resolution_code": resolution_code,
+        "resolution_notes": (resolution_notes or "").strip(),
+        "resolved_at": now,
+        "first_resolved_at": incident.first_resolved_at or now,
+        "hold_reason": "",
+    }
+
+
+def resolve_body(incident, *, values, **_) -> str:
+    return values["resolution_notes"]
+
+
+def reopen_values(incident, *, now, **_) -> dict:
+    return {
+        "reopen_count": incident.reopen_count + 1,
+        "resolution_code": None,
+        "resolution_notes": "",
+    }
+
+
+def end_values(incident, *, now, **_) -> dict:
+    return {"closed_at": now, "hold_reason": ""}
+
+
+EFFECTS = {
+    "start": Effect(topic="started"),
+    # A hold with a message to the caller is a reply: the first response, though clocks pause.
+    "hold": Effect(topic="held", values=hold_values, body=hold_body, replies=True),
+    "resume": Effect(topic="resumed", values=resume_values),
+    "resolve": Effect(
+        topic="resolved",
+        values=resolve_values,
+        body=resolve_body,
+        milestone=HistoryChange.RESOLVED,
+        clock="resolved",
+    ),
+    "reopen": Effect(
+        topic="reopened", values=reopen_values, milestone=HistoryChange.REOPENED, clock="reopened"
+    ),
+    "close": Effect(topic="closed", values=end_values, clock="closed"),
+    "cancel": Effect(topic="cancelled", values=end_values, clock="cancelled"),
+}
+
 INCIDENT_WORKFLOW = Workflow(
     states=dict(State.choices),
     initial=State.NEW,
@@ -132,6 +197,9 @@ INCIDENT_WORKFLOW = Workflow(
         Transition("cancel", OPEN, State.CANCELLED, "Cancel", (agents_only, needs_reason)),
     ),
     final=frozenset({State.CLOSED, State.CANCELLED}),
+    resolved=frozenset({State.RESOLVED}),
+    waiting=frozenset({State.ON_HOLD}),
+    effects=EFFECTS,
 )
 
 ACTIONS = tuple(t.name for t in INCIDENT_WORKFLOW.transitions)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from opsdesk.cmdb.selectors import service_list, service_users
-from opsdesk.core.models import AuditEntry, OutboxEvent, TimelineEntry, User
+from opsdesk.core.models import OutboxEvent, TimelineEntry, User
 from opsdesk.core.roles import is_agent
 from opsdesk.events.models import Alert
 from opsdesk.events.rules import find_team, find_user, parse_recipient
@@ -33,18 +33,6 @@ TOPIC_EVENTS = {
 
 # Major-incident communications: they name the affected services and where to follow them.
 MAJOR_EVENTS = frozenset({Event.MAJOR_DECLARED, Event.STAKEHOLDER_UPDATE})
-
-# The audit action that records who made the change behind each topic.
-ACTOR_ACTIONS = {
-    "incident.opened": ["incident.opened"],
-    "incident.assigned": ["incident.assigned", "incident.opened"],
-    "incident.escalated": ["incident.escalated"],
-    "incident.held": ["incident.hold"],
-    "incident.resolved": ["incident.resolve"],
-    "incident.reopened": ["incident.reopen"],
-    "incident.major_declared": ["incident.major_declared"],
-    "incident.stakeholder_update": ["incident.stakeholder_update"],
-}
 
 
 @dataclass
@@ -112,25 +100,13 @@ def _incident_for(topic: str, payload: dict) -> Incident | None:
     )
 
 
-def _actor_id(event: OutboxEvent, incident: Incident) -> int | None:
+def _actor_id(event: OutboxEvent) -> int | None:
+    """Who made the change: every ticket fact names its actor (None: the system)."""
     payload = event.payload
     for key in ("author_id", "by_id", "actor_id"):
         if payload.get(key):
             return payload[key]
-    actions = ACTOR_ACTIONS.get(event.topic)
-    if not actions:
-        return None  # worker-made facts (SLA, paging) have no person to spare
-    return (
-        AuditEntry.objects.filter(
-            object_type=Incident._meta.label_lower,
-            object_id=str(incident.pk),
-            action__in=actions,
-            at__lte=event.created_at,
-        )
-        .order_by("-id")
-        .values_list("actor_id", flat=True)
-        .first()
-    )
+    return None
 
 
 def fact_for(event: OutboxEvent) -> Fact | None:
@@ -142,7 +118,7 @@ def fact_for(event: OutboxEvent) -> Fact | None:
         return None
     if kind == Event.WAITING_FOR_YOU and incident.hold_reason != HoldReason.AWAITING_CALLER:
         return None
-    fact = Fact(event=kind, incident=incident, actor_id=_actor_id(event, incident))
+    fact = Fact(event=kind, incident=incident, actor_id=_actor_id(event))
     if kind == Event.COMMENTED:
         entry = TimelineEntry.objects.filter(pk=payload.get("entry_id")).first()
         fact.internal = not payload.get("public", True)

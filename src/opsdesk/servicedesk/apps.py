@@ -23,11 +23,20 @@ class ServicedeskConfig(AppConfig):
         # The incident page's resolve form also links the knowledge article that solved it.
         use_resolve_form("servicedesk/_resolve_form.html")
         _register_search()
+        _add_incident_panels()
+
+
+def _add_incident_panels():
+    from opsdesk.core.tickets.registry import add_panel
+
+    # The knowledge articles an incident was resolved with, in its details.
+    add_panel("incident", slot="details", template="servicedesk/_resolved_with.html")
+    # Beside the reply box: canned responses and "resolved with article".
+    add_panel("incident", slot="reply", template="servicedesk/_canned_picker.html", order=10)
+    add_panel("incident", slot="reply", template="servicedesk/_article_links.html", order=20)
 
 
 def _register_search():
-    from dataclasses import replace
-
     from django.urls import reverse
 
     from opsdesk.core import search
@@ -35,18 +44,6 @@ def _register_search():
     from opsdesk.servicedesk import knowledge
     from opsdesk.servicedesk.models import KnowledgeArticle
 
-    # Requesters follow their tickets on the portal, which this app owns.
-    incident = search.record_type("incident")
-    search.register(
-        replace(
-            incident,
-            url=lambda record, viewer: (
-                incident.url(record, viewer)
-                if is_agent(viewer)
-                else reverse("servicedesk:ticket", args=[record.pk])
-            ),
-        )
-    )
     search.register(
         search.RecordType(
             key="kb",

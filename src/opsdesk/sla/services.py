@@ -36,7 +36,9 @@ from datetime import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 
+from opsdesk.core.models.tickets import HistoryChange
 from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.tickets.history import history_add
 from opsdesk.sla import clock
 from opsdesk.sla.business_time import ZERO, business_time_between
 from opsdesk.sla.hold_reasons import state_label
@@ -181,6 +183,19 @@ def _pause(timer: SlaTimer, at: datetime, reason: str) -> None:
     timer.due_at = timer.next_check_at = None
     timer.save()
     _log(timer, TimerEventKind.PAUSED, at, reason, due_before=due_before)
+    _history(timer, HistoryChange.SLA_PAUSED, at)
+
+
+def _history(timer: SlaTimer, change: str, at: datetime) -> None:
+    """The pause or resume as a typed history row, naming the clock (reporting's pauses)."""
+    if str(timer.object_id).isdigit():
+        history_add(
+            record_type=timer.record_type,
+            record_id=timer.object_id,
+            change=change,
+            at=at,
+            new=timer.kind,
+        )
 
 
 def _resume(timer: SlaTimer, at: datetime, reason: str) -> None:
@@ -203,6 +218,7 @@ def _resume(timer: SlaTimer, at: datetime, reason: str) -> None:
         due_before_pause=paused.data.get("due_before") if paused else None,
         paused_business_time=paused_business,
     )
+    _history(timer, HistoryChange.SLA_RESUMED, at)
 
 
 def _overdue(timer: SlaTimer) -> bool:

@@ -8,6 +8,13 @@ from opsdesk.core.models.mail import MailDirection, MailMessageRecord
 from opsdesk.core.models.numbering import NumberSequence
 from opsdesk.core.models.outbox import OutboxEvent
 from opsdesk.core.models.teams import Team, TeamType
+from opsdesk.core.models.tickets import (
+    HistoryChange,
+    Task,
+    TaskState,
+    Ticket,
+    TicketHistory,
+)
 from opsdesk.core.models.timeline import TimelineEntry, TimelineKind
 from opsdesk.core.models.tokens import ApiToken
 from opsdesk.core.models.users import User
@@ -16,14 +23,19 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEntry",
+    "HistoryChange",
     "MailDirection",
     "MailMessageRecord",
     "NumberSequence",
     "NumberedModel",
     "OutboxEvent",
     "RecordLink",
+    "Task",
+    "TaskState",
     "Team",
     "TeamType",
+    "Ticket",
+    "TicketHistory",
     "TimelineEntry",
     "TimelineKind",
     "TimestampedModel",

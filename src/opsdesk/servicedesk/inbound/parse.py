@@ -16,7 +16,8 @@ from email.utils import getaddresses
 
 from opsdesk.servicedesk.inbound.html import html_to_text
 
-NUMBER_IN_SUBJECT = re.compile(r"\[(INC\d{7,})\]", re.IGNORECASE)
+# Any registered record type's number: [INC0001234], [TASK0001002].
+NUMBER_IN_SUBJECT = re.compile(r"\[([A-Z]{2,5}\d{7,})\]", re.IGNORECASE)
 REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 # MIME faults after which the parser is only guessing at the structure.
 FATAL_DEFECTS = (

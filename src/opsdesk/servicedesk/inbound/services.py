@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
@@ -20,8 +21,9 @@ from opsdesk.core.errors import DomainError
 from opsdesk.core.mail import mail_remember, mail_seen, mail_thread_record
 from opsdesk.core.models import MailMessageRecord, User
 from opsdesk.core.roles import Role, is_agent
+from opsdesk.core.tickets.registry import ticket_by_number, ticket_type_of, ticket_types
+from opsdesk.core.tickets.services import ticket_comment
 from opsdesk.incidents import services as incidents
-from opsdesk.incidents.models import OPEN_STATES, Incident, State
 from opsdesk.servicedesk.inbound.parse import (
     ParsedMail,
     Unreadable,
@@ -51,7 +53,7 @@ class Ingested:
     """What happened to one message: created, commented, ignored, duplicate or unprocessed."""
 
     outcome: str
-    incident: Incident | None = None
+    incident: object | None = None  # the ticket, of whichever record type
     unprocessed: UnprocessedMail | None = None
     reason: str = ""
 
@@ -111,28 +113,31 @@ def _create_contact(parsed: ParsedMail) -> User:
     return user
 
 
-def _thread_incident(parsed: ParsedMail) -> Incident | None:
+def _thread_ticket(parsed: ParsedMail):
+    """The ticket a message continues: by the number in its subject, of any registered record
+    type, or else by the message it replies to."""
     if parsed.number:
-        found = Incident.objects.filter(number=parsed.number).first()
+        found = ticket_by_number(parsed.number)
         if found is not None:
             return found
     row = mail_thread_record(message_ids=parsed.thread_ids)
-    if row is not None and row.content_type.model_class() is Incident:
-        return Incident.objects.filter(pk=row.object_id).first()
+    if row is not None:
+        model = row.content_type.model_class()
+        if any(model is t.model for t in ticket_types()):
+            return model._default_manager.filter(pk=row.object_id).first()
     return None
 
 
-def _on_thread(incident: Incident, address: str) -> bool:
+def _on_thread(incident, address: str) -> bool:
     """Was this address part of the conversation (a recipient or sender of its mail)?"""
     rows = MailMessageRecord.objects.filter(
-        content_type__app_label="incidents",
-        content_type__model="incident",
+        content_type=ContentType.objects.get_for_model(incident),
         object_id=str(incident.pk),
     ).values_list("addresses", flat=True)
     return any(address in (addresses or []) for addresses in rows)
 
 
-def may_join(incident: Incident, *, user: User | None, address: str) -> bool:
+def may_join(incident, *, user: User | None, address: str) -> bool:
     """Only people already in the conversation add to a ticket by mail; a stranger who
     reuses a subject or a Message-ID must not write into someone else's ticket."""
     if user is not None:
@@ -170,7 +175,7 @@ def _store_files(incident, parsed: ParsedMail, *, raw: bytes, user) -> list[str]
     return notes
 
 
-def _new_incident(parsed: ParsedMail, *, caller: User, mailbox, follow_up: Incident | None):
+def _new_incident(parsed: ParsedMail, *, caller: User, mailbox, follow_up):
     description = parsed.text
     if follow_up is not None:
         description = f"Follow-up to {follow_up.number}.\n\n{description}"
@@ -188,25 +193,29 @@ def _new_incident(parsed: ParsedMail, *, caller: User, mailbox, follow_up: Incid
     return incident
 
 
-def _reply(parsed: ParsedMail, *, incident: Incident, user: User | None, notes: list[str]):
+def _reply(parsed: ParsedMail, *, incident, user: User | None, notes: list[str]):
     body = parsed.text or "(The reply had no new text; see the attached message.)"
     if notes:
         body += "\n\n" + "\n".join(notes)
-    if user is not None and incident.is_visible_to(user):
-        incidents.incident_comment(actor=user, incident=incident, body=body)
+    if user is not None and ticket_type_of(incident).visible_to(incident, user):
+        ticket_comment(actor=user, record=incident, body=body)
     else:
         # Someone on the thread without an account that may see the ticket: the system posts.
         who = f"{parsed.sender_name} <{parsed.sender}>" if parsed.sender_name else parsed.sender
-        incidents.incident_comment(
-            actor=None, incident=incident, body=f"Email from {who}:\n\n{body}"
-        )
+        ticket_comment(actor=None, record=incident, body=f"Email from {who}:\n\n{body}")
+
+
+def _takes_replies(ticket) -> bool:
+    """Open or resolved (the caller may still answer); a final ticket gets a new one."""
+    kind = ticket_type_of(ticket)
+    return ticket.state in kind.open_states | kind.workflow.resolved
 
 
 def _process(parsed: ParsedMail, *, raw: bytes, mailbox) -> Ingested:
     user = _find_user(parsed.sender)
-    incident = _thread_incident(parsed)
+    incident = _thread_ticket(parsed)
     joins = incident is not None and may_join(incident, user=user, address=parsed.sender)
-    if joins and incident.state in (*OPEN_STATES, State.RESOLVED):
+    if joins and _takes_replies(incident):
         notes = _store_files(incident, parsed, raw=raw, user=user)
         _reply(parsed, incident=incident, user=user, notes=notes)
         outcome = "commented"

@@ -1,0 +1,245 @@
+"""A record type declared through the registry alone gets the whole ticket platform.
+
+``tests.ticketapp`` defines work orders (WO...) with a model, a workflow and a registry entry,
+importing nothing from ``opsdesk.incidents``: numbering, assignment, watching, comments, the
+transition step, typed history, mail threading, queues, search and SLA clocks all follow.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
+from opsdesk.core.models import OutboxEvent, TicketHistory
+from opsdesk.core.roles import Role
+from opsdesk.core.search import find_by_number, search
+from opsdesk.core.testing.factories import TeamFactory, UserFactory
+from opsdesk.core.tickets import services as tickets
+from opsdesk.core.tickets.registry import ticket_by_number, ticket_type
+from opsdesk.core.timeline import timeline_for
+from opsdesk.servicedesk.inbound.services import mail_ingest
+from opsdesk.servicedesk.models import Mailbox
+from opsdesk.sla.models import SlaTimer
+from tests.servicedesk.mail import message, raw
+from tests.sla.factories import CalendarFactory, PolicyFactory
+from tests.ticketapp.models import WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def open_work_order(actor, caller, **values):
+    values = {"short_description": "Replace the badge reader at door 3", "caller": caller, **values}
+    return tickets.ticket_create(ticket_type("work_order"), actor=actor, values=values)
+
+
+def facts(topic):
+    return list(OutboxEvent.objects.filter(topic=topic).order_by("id"))
+
+
+def history(record, change=None):
+    rows = TicketHistory.objects.filter(record_type="work_order", record_id=record.pk)
+    if change:
+        rows = rows.filter(change=change)
+    return list(rows)
+
+
+def test_numbers_come_from_the_registered_prefix(desk_agent, caller):
+    first = open_work_order(desk_agent, caller)
+    second = open_work_order(desk_agent, caller)
+    assert first.number.startswith("WO") and first.number[2:].isdigit()
+    assert int(second.number[2:]) == int(first.number[2:]) + 1
+    assert first.state == "new"
+    assert [row.change for row in history(first)] == ["opened"]
+    assert ticket_by_number(first.number) == first
+
+
+def test_assignment_writes_history_timeline_and_a_fact_naming_the_actor(desk_agent, team, caller):
+    order = open_work_order(desk_agent, caller)
+    order = tickets.ticket_assign(
+        actor=desk_agent, record=order, assignment_group=team, assignee=desk_agent
+    )
+    assert (order.assignment_group, order.assignee) == (team, desk_agent)
+    assert order.first_assigned_at is not None
+    group_row = history(order, "assignment_group")[0]
+    assert (group_row.to_value, group_row.group_id, group_row.actor) == (
+        str(team.pk),
+        team.pk,
+        desk_agent,
+    )
+    assert history(order, "assignee")[0].assignee == desk_agent
+    bodies = [e.body for e in timeline_for(record=order)]
+    assert f"Assigned to {team} (was —)." in bodies
+    (fact,) = facts("work_order.assigned")
+    assert fact.payload["actor_id"] == desk_agent.pk
+    assert fact.payload["work_order_id"] == order.pk
+
+
+def test_an_assignee_outside_the_group_is_refused(desk_agent, team, caller):
+    order = open_work_order(desk_agent, caller)
+    outsider = UserFactory(roles=[Role.AGENT])
+    with pytest.raises(ValidationFailed) as refused:
+        tickets.ticket_assign(
+            actor=desk_agent, record=order, assignment_group=team, assignee=outsider
+        )
+    assert "assignee" in refused.value.fields
+    order.refresh_from_db()
+    assert order.assignment_group is None
+
+
+def test_watching_opens_the_ticket_to_a_requester(desk_agent, caller):
+    neighbour = UserFactory(roles=[Role.REQUESTER])
+    order = open_work_order(desk_agent, caller)
+    tt = ticket_type("work_order")
+    assert not tt.visible_to(order, neighbour)
+    assert order not in tt.visible(neighbour)
+    tickets.ticket_watch(actor=desk_agent, record=order, user=neighbour)
+    assert tt.visible_to(order, neighbour)
+    assert order in tt.visible(neighbour)
+    # A requester may not add someone else.
+    with pytest.raises(NotPermitted):
+        tickets.ticket_watch(actor=neighbour, record=order, user=UserFactory())
+
+
+def test_the_first_public_reply_is_the_first_response_and_notes_stay_internal(desk_agent, caller):
+    order = open_work_order(desk_agent, caller)
+    tickets.ticket_work_note(actor=desk_agent, record=order, body="Parts ordered.")
+    order.refresh_from_db()
+    assert order.first_response_at is None
+    tickets.ticket_comment(actor=desk_agent, record=order, body="We are on it.")
+    order.refresh_from_db()
+    assert order.first_response_at is not None
+    assert len(history(order, "first_public_reply")) == 1
+    public = [e.body for e in timeline_for(record=order, public_only=True)]
+    assert "We are on it." in public and "Parts ordered." not in public
+    with pytest.raises(NotPermitted):
+        tickets.ticket_work_note(actor=caller, record=order, body="Let me in")
+    commented = facts("work_order.commented")
+    assert [f.payload["public"] for f in commented] == [False, True]
+
+
+# Every move from every state, written out here and not read from the workflow under test.
+MOVES = {
+    ("new", "start"): "working",
+    ("working", "wait"): "waiting",
+    ("working", "finish"): "done",
+    ("waiting", "resume"): "working",
+    ("done", "close"): "closed",
+}
+STATES = ["new", "working", "waiting", "done", "closed"]
+ACTIONS = ["start", "wait", "resume", "finish", "close"]
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_move_from_every_state(desk_agent, team, caller, state, action):
+    order = open_work_order(desk_agent, caller, assignment_group=team)
+    WorkOrder.objects.filter(pk=order.pk).update(state=state)
+    order.refresh_from_db()
+    expected = MOVES.get((state, action))
+    if expected is None:
+        with pytest.raises(TransitionRefused):
+            tickets.ticket_transition(actor=desk_agent, record=order, action=action)
+        order.refresh_from_db()
+        assert order.state == state
+        assert not history(order, "state")
+        return
+    moved = tickets.ticket_transition(actor=desk_agent, record=order, action=action)
+    assert moved.state == expected
+    (row,) = history(moved, "state")
+    assert (row.from_value, row.to_value, row.actor) == (state, expected, desk_agent)
+    (changed,) = facts("work_order.state_changed")
+    assert changed.payload["actor_id"] == desk_agent.pk
+    assert changed.payload["from_state"] == state and changed.payload["to_state"] == expected
+
+
+def test_a_guard_refuses_with_a_field_message(desk_agent, caller):
+    order = open_work_order(desk_agent, caller)
+    with pytest.raises(TransitionRefused) as refused:
+        tickets.ticket_transition(actor=desk_agent, record=order, action="start")
+    assert refused.value.fields == {"assignment_group": ["Assign a group first."]}
+
+
+def test_finishing_is_the_resolved_milestone_and_stops_the_clocks(desk_agent, team, caller):
+    calendar = CalendarFactory(name="24x7", always_open=True, working_hours={})
+    PolicyFactory(
+        name="Facilities",
+        record_type="work_order",
+        response_target=timedelta(hours=1),
+        resolution_target=timedelta(hours=8),
+        response_calendar=calendar,
+        resolution_calendar=calendar,
+        pause_states=["waiting"],
+    )
+    order = open_work_order(desk_agent, caller, assignment_group=team)
+    clocks = SlaTimer.objects.filter(record_type="work_order", object_id=str(order.pk))
+    assert {t.kind for t in clocks} >= {"response", "resolution"}
+    order = tickets.ticket_transition(actor=desk_agent, record=order, action="start")
+    order = tickets.ticket_transition(actor=desk_agent, record=order, action="wait")
+    resolution = clocks.get(kind="resolution")
+    assert resolution.state == "paused"
+    assert history(order, "sla_paused")
+    order = tickets.ticket_transition(actor=desk_agent, record=order, action="resume")
+    assert history(order, "sla_resumed")
+    order = tickets.ticket_transition(actor=desk_agent, record=order, action="finish")
+    assert order.resolved_at is not None
+    assert len(history(order, "resolved")) == 1
+    assert {t.state for t in clocks.filter(kind="resolution")} == {"met"}
+    assert facts("work_order.finished")
+
+
+def test_acknowledging_counts_once(desk_agent, caller):
+    order = open_work_order(desk_agent, caller)
+    first = tickets.ticket_acknowledge(actor=desk_agent, record=order)
+    again = tickets.ticket_acknowledge(actor=desk_agent, record=order)
+    assert first.acknowledged_now and not again.acknowledged_now
+    assert first.first_response_at == first.acknowledged_at
+    assert len(history(order, "acknowledged")) == 1
+    with pytest.raises(NotPermitted):
+        tickets.ticket_acknowledge(actor=caller, record=order)
+
+
+def test_search_and_numbers_find_the_new_type(desk_agent, caller):
+    order = open_work_order(desk_agent, caller, description="The reader blinks red.")
+    hits = search("badge reader", viewer=desk_agent)
+    assert [(h.record_type.key, h.pk) for h in hits] == [("work_order", order.pk)]
+    found = find_by_number(order.number.lower(), viewer=desk_agent)
+    assert found is not None and found[1] == order
+    stranger = UserFactory(roles=[Role.REQUESTER])
+    assert search("badge reader", viewer=stranger) == []
+
+
+def test_a_mail_reply_with_the_number_threads_into_the_ticket(desk_agent, caller, team):
+    mailbox = Mailbox.objects.create(
+        name="desk", address="servicedesk@example.com", assignment_group=team
+    )
+    caller.email = "pat@example.com"
+    caller.save()
+    order = open_work_order(desk_agent, caller)
+    reply = message(
+        sender=f"Pat <{caller.email}>",
+        subject=f"Re: [{order.number}] Replace the badge reader",
+        body="It still does not open.",
+    )
+    result = mail_ingest(raw=raw(reply), mailbox=mailbox)
+    assert result.outcome == "commented"
+    assert result.incident == order
+    comments = [e.body for e in timeline_for(record=order).filter(kind="comment")]
+    assert any("It still does not open." in body for body in comments)
+
+
+def test_queues_come_from_the_registry(desk_agent, team, caller):
+    waiting = open_work_order(desk_agent, caller)
+    taken = open_work_order(desk_agent, caller, assignment_group=team, assignee=desk_agent)
+    (queue,) = ticket_type("work_order").queues
+    listed = list(queue.filter(ticket_type("work_order").visible(desk_agent), desk_agent))
+    assert waiting in listed and taken not in listed
+
+
+def test_confidential_tickets_stay_with_their_group(desk_agent, team, caller):
+    other_agent = UserFactory(roles=[Role.AGENT])
+    TeamFactory(name="Facilities").members.add(other_agent)
+    order = open_work_order(desk_agent, caller, assignment_group=team, confidential=True)
+    tt = ticket_type("work_order")
+    assert tt.visible_to(order, desk_agent) and order in tt.visible(desk_agent)
+    assert not tt.visible_to(order, other_agent) and order not in tt.visible(other_agent)
+    assert tt.visible_to(order, caller)
