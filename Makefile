@@ -34,6 +34,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 unit: install-dev
 	@sh scripts/test.sh $(JOBS) $(PG_TEST_URL)

@@ -106,7 +106,7 @@ def service_users(service_ids: Iterable[int]) -> QuerySet[User]:
     ids = {int(pk) for pk in service_ids if pk is not None}
     if not ids:
         return User.objects.none()
-    departments = set()
+    departments: set[str] = set()
     for names in service_list().filter(pk__in=ids).values_list("consumer_departments", flat=True):
         departments.update(n.strip().lower() for n in names or [] if isinstance(n, str))
     departments.discard("")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.http import FileResponse, Http404
 from django.utils import timezone
 
 from opsdesk.core.audit import audit_record
@@ -133,3 +134,21 @@ def attachment_add(
         data={"field": "attachment", "from": None, "to": stored.original_name},
     )
     return stored
+
+
+def file_response(attachment: Attachment) -> FileResponse:
+    """The file as a download under its original name and sniffed type, never shown inline."""
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    # FileResponse writes Content-Disposition with an RFC 6266 filename* for any name.
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type_detected or "application/octet-stream",
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

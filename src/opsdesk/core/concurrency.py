@@ -1,11 +1,15 @@
 """Optimistic concurrency for versioned records."""
 
+from typing import TypeVar
+
 from django.db import models
 
 from opsdesk.core.errors import StaleVersion
 
+M = TypeVar("M", bound=models.Model)
 
-def lock_for_update(model: type[models.Model], pk) -> models.Model:
+
+def lock_for_update(model: type[M], pk) -> M:
     """Reload a record holding its row lock for the rest of the transaction."""
     return model._default_manager.select_for_update().get(pk=pk)
 

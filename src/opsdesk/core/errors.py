@@ -31,3 +31,8 @@ class StaleVersion(DomainError):
 class NotPermitted(DomainError):
     status_code = 403
     code = "permission_denied"
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """The one error shape of the API and of error pages under /api/."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}

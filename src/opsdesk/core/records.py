@@ -8,6 +8,7 @@ import operator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
@@ -16,6 +17,8 @@ from django.db.models import CheckConstraint, F, Q
 from opsdesk.core.audit import audit_record, diff, snapshot
 from opsdesk.core.concurrency import lock_for_update, version_check
 from opsdesk.core.errors import ValidationFailed
+
+M = TypeVar("M", bound=models.Model)
 
 
 def validation_failed(error: ValidationError) -> ValidationFailed:
@@ -267,14 +270,14 @@ def audited_fields(model: type[models.Model]) -> list[str]:
 
 
 def record_create(
-    model: type[models.Model],
+    model: type[M],
     *,
     values: dict,
     actor,
     action: str | None = None,
     m2m=None,
     unique_known: tuple[str, ...] = (),
-) -> models.Model:
+) -> M:
     """Validate and insert; call inside a transaction. ``m2m`` maps names to id lists.
 
     ``unique_known`` names fields the caller guarantees unique (see ``full_check``).
@@ -310,7 +313,7 @@ def _known_empty(obj: models.Model, manager) -> None:
 
 
 def record_update(
-    obj: models.Model,
+    obj: M,
     *,
     values: dict,
     actor,
@@ -318,7 +321,7 @@ def record_update(
     action: str | None = None,
     m2m=None,
     locked: bool = False,
-) -> models.Model:
+) -> M:
     """Lock, check the version, apply ``values``, validate, save and audit what changed.
 
     ``locked=True`` says ``obj`` already is this transaction's current, locked row (created

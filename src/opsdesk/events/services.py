@@ -4,7 +4,7 @@ Ingest (``ingest.py``), processing (``processing.py``) and heartbeats (``heartbe
 the machine-driven writes.
 """
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from opsdesk.core.audit import audit_record, diff, snapshot
@@ -58,7 +58,7 @@ def integration_rotate_secret(*, actor, integration) -> str:
     return secret
 
 
-def _audited_delete(obj, *, actor) -> None:
+def _audited_delete(obj: models.Model, *, actor) -> None:
     """Delete a record; its audit entry keeps every field, so it can be put back by hand."""
     current = lock_for_update(type(obj), obj.pk)
     before = snapshot(current, audited_fields(type(current)))
@@ -196,7 +196,8 @@ READERS = {
 def rules_dry_run(*, integration: Integration, payload, format: str | None = None) -> dict:
     """Which rules match each event in ``payload`` and what would happen; writes nothing."""
     now = timezone.now()
-    reader = READERS.get(format or integration.format, READERS[Format.GENERIC])
+    # READERS is keyed by Format, a str enum: a plain string finds the same reader.
+    reader = READERS.get(format or integration.format, READERS[Format.GENERIC])  # type: ignore[call-overload]
     events, problems = reader(payload, integration.identity_labels, now)
     planner = Planner(now=now)
     results = []

@@ -689,7 +689,8 @@ def incident_auto_close_due(*, now, limit: int = 500) -> int:
         cutoff = cutoffs[calendar_id]
         with transaction.atomic(), context.as_system():
             current = lock_for_update(Incident, pk)
-            if current.state != State.RESOLVED or current.resolved_at > cutoff:
+            resolved_at = current.resolved_at
+            if current.state != State.RESOLVED or resolved_at is None or resolved_at > cutoff:
                 continue
             _apply_transition(
                 current,

@@ -41,6 +41,7 @@ from opsdesk.notifications.recipients import (
     ticket_url,
 )
 from opsdesk.notifications.rendering import render_mail
+from opsdesk.notifications.wakeup import wake_after_commit
 
 # Mail about the same record to the same person within this window is sent as one digest.
 DEFAULT_DIGEST_SECONDS = 60
@@ -178,9 +179,7 @@ def notify_fact(*, event: OutboxEvent) -> int:
         for address in fact.named_addresses:
             queue_mail(address, None)
     if queued:
-        from opsdesk.notifications.tasks import wake_sender
-
-        transaction.on_commit(wake_sender)
+        wake_after_commit()
     return queued
 
 
@@ -292,9 +291,7 @@ def notify_alerts_fired(*, event: OutboxEvent) -> int:
             )
             queued += int(created)
     if queued:
-        from opsdesk.notifications.tasks import wake_sender
-
-        transaction.on_commit(wake_sender)
+        wake_after_commit()
     return queued
 
 

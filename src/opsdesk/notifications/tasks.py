@@ -5,6 +5,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from opsdesk.core.context import action_context
 from opsdesk.notifications.mailer import deliveries_send_due
+from opsdesk.notifications.wakeup import register_waker
 from opsdesk.notifications.webhooks import webhooks_send_due
 
 
@@ -27,3 +28,6 @@ def notifications_sweep():
 
 def wake_sender():
     notifications_send()
+
+
+register_waker(wake_sender)

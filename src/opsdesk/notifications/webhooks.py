@@ -32,6 +32,7 @@ from opsdesk.core.outbox import backoff
 from opsdesk.core.records import record_create, record_update
 from opsdesk.core.roles import is_admin
 from opsdesk.notifications.models import DeliveryState, WebhookDelivery, WebhookSubscription
+from opsdesk.notifications.wakeup import wake_after_commit
 
 TIMEOUT_SECONDS = 10
 USER_AGENT = "opsdesk-webhooks/1"
@@ -157,9 +158,7 @@ def webhook_fan_out(*, event: OutboxEvent) -> int:
         )
         created += int(new)
     if created:
-        from opsdesk.notifications.tasks import wake_sender
-
-        transaction.on_commit(wake_sender)
+        wake_after_commit()
     return created
 
 

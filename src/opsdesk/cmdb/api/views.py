@@ -19,7 +19,7 @@ from opsdesk.cmdb.api.serializers import (
 )
 from opsdesk.cmdb.roles import cmdb_can_edit, cmdb_can_read_all
 from opsdesk.core.api.base import ServiceViewSet
-from opsdesk.core.api.errors import error_body
+from opsdesk.core.errors import error_body
 from opsdesk.core.models import User
 
 

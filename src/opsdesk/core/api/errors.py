@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from opsdesk.core.errors import DomainError
+from opsdesk.core.errors import DomainError, error_body
 
 
 def _flatten(detail, prefix="") -> dict[str, list[str]]:
@@ -27,10 +27,6 @@ def _flatten(detail, prefix="") -> dict[str, list[str]]:
     else:
         fields[prefix or "__all__"] = [str(detail)]
     return fields
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def exception_handler(exc, context):

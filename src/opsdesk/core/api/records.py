@@ -15,11 +15,10 @@ from rest_framework.response import Response
 from opsdesk.core import related
 from opsdesk.core.api.permissions import IsAgent
 from opsdesk.core.api.serializers import UserBriefSerializer
-from opsdesk.core.attachments import attachment_add, attachments_visible
+from opsdesk.core.attachments import attachment_add, attachments_visible, file_response
 from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.models import Attachment
 from opsdesk.core.search import find_by_number, visible_record
-from opsdesk.core.views.attachments import file_response
 
 RECORD_PARAMETERS = [
     OpenApiParameter(

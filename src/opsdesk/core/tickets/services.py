@@ -7,6 +7,8 @@ the system). A record type's own steps (paging an incident's on-call, for one) c
 these, in its own services.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -129,7 +131,7 @@ def ticket_create(tt: TicketType, *, actor, values: dict, m2m=None, channel_labe
     values["number"] = number_next(prefix=tt.prefix)
     if values.get("assignee") is not None and "first_assigned_at" not in values:
         values["first_assigned_at"] = now
-    record = record_create(
+    record: Any = record_create(
         tt.model,
         values=values,
         actor=actor,

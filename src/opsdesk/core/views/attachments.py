@@ -1,9 +1,10 @@
 """Attachment downloads, permission-checked against the record the file belongs to."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.views.decorators.http import require_GET
 
+from opsdesk.core.attachments import file_response
 from opsdesk.core.models import Attachment
 from opsdesk.core.roles import is_admin, is_agent
 
@@ -44,21 +45,3 @@ def attachment_download(request, pk):
     if attachment is None or not may_download(request.user, attachment):
         raise Http404
     return file_response(attachment)
-
-
-def file_response(attachment: Attachment) -> FileResponse:
-    """The file as a download under its original name and sniffed type, never shown inline."""
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    # FileResponse writes Content-Disposition with an RFC 6266 filename* for any name.
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type_detected or "application/octet-stream",
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response

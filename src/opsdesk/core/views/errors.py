@@ -3,7 +3,7 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from opsdesk.core.api.errors import error_body
+from opsdesk.core.errors import error_body
 
 
 def _answer(request, status: int, code: str, message: str):
