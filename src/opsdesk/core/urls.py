@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opsdesk.core.views import attachments, pages, people, pickers, search, teams, tokens
+from opsdesk.core.views import attachments, pages, people, pickers, search, tasks, teams, tokens
 
 app_name = "core"
 
@@ -32,4 +32,8 @@ urlpatterns = [
     path("teams/<int:pk>/", teams.team_detail, name="team-detail"),
     path("teams/<int:pk>/edit/", teams.team_edit, name="team-edit"),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment-download"),
+    path("tasks/", tasks.task_list, name="task-list"),
+    path("tasks/<int:pk>/", tasks.task_detail, name="task-detail"),
+    path("tasks/<int:pk>/<slug:name>/", tasks.task_action, name="task-action"),
+    path("tasks/new/<slug:record_type>/<int:pk>/", tasks.task_new, name="task-new"),
 ]

@@ -11,6 +11,7 @@ class IncidentsConfig(AppConfig):
         from opsdesk.incidents import escalation  # noqa: F401
 
         _register_ticket_type()
+        _add_panels()
         _register_hold_reasons()
 
 
@@ -24,6 +25,13 @@ def _register_hold_reasons():
         pause_by_default={HoldReason.AWAITING_CALLER},
     )
     register_states(record_type="incident", choices=State.choices)
+
+
+def _add_panels():
+    from opsdesk.core.tickets.registry import add_panel
+
+    # Work handed out from an incident to other teams, as core tasks.
+    add_panel("incident", slot="after_details", template="core/tasks/_panel.html", order=10)
 
 
 def _register_ticket_type():

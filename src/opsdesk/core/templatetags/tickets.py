@@ -1,0 +1,23 @@
+"""Template helpers of the ticket platform: the tasks panel any ticket's page may show."""
+
+from django import template
+
+from opsdesk.core.tickets.registry import ticket_type_of
+
+register = template.Library()
+
+
+@register.inclusion_tag("core/tasks/_panel_body.html", takes_context=True)
+def tasks_panel(context, record):
+    from opsdesk.core.tickets.task import tasks_of
+    from opsdesk.core.views.tasks import TaskForm
+
+    return {
+        "record": record,
+        "record_type": ticket_type_of(record).key,
+        "tasks": list(tasks_of(record).select_related("assignment_group", "assignee")),
+        "task_form": TaskForm(auto_id="id_task_%s"),
+        "is_agent": context.get("is_agent"),
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }
