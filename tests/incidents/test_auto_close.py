@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from opsdesk.core.testing.factories import UserFactory
-from opsdesk.incidents import clocks, services
+from opsdesk.incidents import auto_close, clocks
 from opsdesk.incidents.models import State
 from opsdesk.incidents.testing import IncidentFactory
 from tests.sla.factories import OFFICE_HOURS, CalendarFactory, PolicyFactory
@@ -76,12 +76,12 @@ def test_a_bank_holiday_in_the_incidents_calendar_closes_it_a_day_later(
     holiday = resolved_incident(department="Sales", resolved_at=thursday)
 
     # Friday, Monday, Tuesday: the plain calendar's third business day ends Tuesday 10:00.
-    assert services.incident_auto_close_due(now=at(2025, 3, 11, 9, 59)) == 0
-    assert services.incident_auto_close_due(now=at(2025, 3, 11, 10)) == 1
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 11, 9, 59)) == 0
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 11, 10)) == 1
     assert states(plain, holiday) == [State.CLOSED, State.RESOLVED]
     # Monday is a bank holiday in the other calendar: Friday, Tuesday, Wednesday.
-    assert services.incident_auto_close_due(now=at(2025, 3, 12, 9, 59)) == 0
-    assert services.incident_auto_close_due(now=at(2025, 3, 12, 10)) == 1
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 12, 9, 59)) == 0
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 12, 10)) == 1
     assert states(holiday) == [State.CLOSED]
     holiday.refresh_from_db()
     assert holiday.closed_at == at(2025, 3, 12, 10)
@@ -95,10 +95,10 @@ def test_weekends_do_not_count_in_office_hours_but_do_in_24x7(settings, office, 
     office_incident = resolved_incident(department="Finance", resolved_at=friday)
     round_the_clock = resolved_incident(department="Operations", resolved_at=friday)
 
-    assert services.incident_auto_close_due(now=at(2025, 3, 8, 16)) == 1  # Saturday
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 8, 16)) == 1  # Saturday
     assert states(office_incident, round_the_clock) == [State.RESOLVED, State.CLOSED]
-    assert services.incident_auto_close_due(now=at(2025, 3, 9, 23)) == 0  # Sunday night
-    assert services.incident_auto_close_due(now=at(2025, 3, 10, 16)) == 1  # Monday
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 9, 23)) == 0  # Sunday night
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 10, 16)) == 1  # Monday
     assert states(office_incident) == [State.CLOSED]
 
 
@@ -109,7 +109,7 @@ def test_working_saturdays_count_as_business_days(settings):
     )
     policy_for("Shops", retail)
     incident = resolved_incident(department="Shops", resolved_at=at(2025, 3, 7, 16))
-    assert services.incident_auto_close_due(now=at(2025, 3, 8, 16)) == 1
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 8, 16)) == 1
     assert states(incident) == [State.CLOSED]
 
 
@@ -120,9 +120,9 @@ def test_days_are_counted_in_the_calendars_time_zone(settings):
     # Thursday 23:00 UTC is Friday 12:00 in Auckland (UTC+13): the next business day there is
     # Monday, although in UTC Friday would be.
     incident = resolved_incident(department="Wellington", resolved_at=at(2025, 3, 6, 23))
-    assert services.incident_auto_close_due(now=at(2025, 3, 7, 23)) == 0  # Saturday there
-    assert services.incident_auto_close_due(now=at(2025, 3, 9, 22, 59)) == 0
-    assert services.incident_auto_close_due(now=at(2025, 3, 9, 23)) == 1  # Monday 12:00 there
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 7, 23)) == 0  # Saturday there
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 9, 22, 59)) == 0
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 9, 23)) == 1  # Monday 12:00 there
     assert states(incident) == [State.CLOSED]
 
 
@@ -130,8 +130,8 @@ def test_an_incident_without_a_clock_counts_monday_to_friday(settings, office):
     settings.OPSDESK_INCIDENT_AUTO_CLOSE_DAYS = 1
     policy_for("Finance", office)
     unclocked = resolved_incident(department=None, resolved_at=at(2025, 3, 7, 10))
-    assert services.incident_auto_close_due(now=at(2025, 3, 9, 10)) == 0  # Sunday
-    assert services.incident_auto_close_due(now=at(2025, 3, 10, 10)) == 1  # Monday
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 9, 10)) == 0  # Sunday
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 10, 10)) == 1  # Monday
     assert states(unclocked) == [State.CLOSED]
 
 
@@ -145,8 +145,8 @@ def test_a_reopened_incident_counts_in_its_latest_cycles_calendar(settings, offi
     clocks.incident_reopened(incident=incident, at=at(2025, 3, 7, 9))
     clocks.incident_resolved(incident=incident, at=at(2025, 3, 7, 10))
     type(incident).objects.filter(pk=incident.pk).update(resolved_at=at(2025, 3, 7, 10))
-    assert services.incident_auto_close_due(now=at(2025, 3, 8, 10)) == 0  # 24x7 would close
-    assert services.incident_auto_close_due(now=at(2025, 3, 10, 10)) == 1
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 8, 10)) == 0  # 24x7 would close
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 10, 10)) == 1
     assert states(incident) == [State.CLOSED]
 
 
@@ -165,9 +165,9 @@ def test_one_cutoff_per_calendar_whatever_the_number_of_incidents(
     resolved_incident(department=None, resolved_at=at(2025, 3, 10, 9))
     # Nothing is due yet: the calendars present, their rows, and the due list.
     with django_assert_max_num_queries(4):
-        assert services.incident_auto_close_due(now=at(2025, 3, 11, 9)) == 0
+        assert auto_close.incident_auto_close_due(now=at(2025, 3, 11, 9)) == 0
     # Thursday: three business days for office hours, 24x7 and no clock, but Monday was a
     # holiday in the other calendar, so its incidents count from Tuesday.
-    assert services.incident_auto_close_due(now=at(2025, 3, 13, 12)) == 4 + 4 + 1
-    assert services.incident_auto_close_due(now=at(2025, 3, 13, 23, 59)) == 0
-    assert services.incident_auto_close_due(now=at(2025, 3, 14, 0)) == 4
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 13, 12)) == 4 + 4 + 1
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 13, 23, 59)) == 0
+    assert auto_close.incident_auto_close_due(now=at(2025, 3, 14, 0)) == 4

@@ -8,7 +8,7 @@ from opsdesk.core.errors import NotPermitted, StaleVersion, TransitionRefused, V
 from opsdesk.core.models import AuditEntry, OutboxEvent, TimelineEntry
 from opsdesk.core.roles import Role
 from opsdesk.core.testing.factories import TeamFactory, UserFactory
-from opsdesk.incidents import services
+from opsdesk.incidents import auto_close, services
 from opsdesk.incidents.models import AssignmentRule, Incident, PriorityMatrixRow, State
 from opsdesk.incidents.testing import (
     CategoryFactory,
@@ -306,12 +306,12 @@ class TestAutoClose:
         settings.OPSDESK_INCIDENT_AUTO_CLOSE_DAYS = 2
         friday = IncidentFactory(state=State.RESOLVED, resolved_at=self.at(2025, 3, 7, 10))
         # Monday 11:00 is one business day after Friday 10:00: not yet.
-        assert services.incident_auto_close_due(now=self.at(2025, 3, 10, 11)) == 0
-        assert services.incident_auto_close_due(now=self.at(2025, 3, 11, 11)) == 1
+        assert auto_close.incident_auto_close_due(now=self.at(2025, 3, 10, 11)) == 0
+        assert auto_close.incident_auto_close_due(now=self.at(2025, 3, 11, 11)) == 1
         friday.refresh_from_db()
         assert friday.state == State.CLOSED and friday.closed_at == self.at(2025, 3, 11, 11)
         # Running again closes nothing twice.
-        assert services.incident_auto_close_due(now=self.at(2025, 3, 12, 11)) == 0
+        assert auto_close.incident_auto_close_due(now=self.at(2025, 3, 12, 11)) == 0
 
 
 class TestBulk:

@@ -6,15 +6,9 @@ parent/child links and merging live in ``major.py``; they build on the helpers h
 """
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Case, CharField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from opsdesk.core import context
@@ -36,21 +30,13 @@ from opsdesk.incidents.models import (
     Incident,
     Priority,
     ResolutionCode,
-    SavedFilter,
     State,
     Urgency,
 )
-from opsdesk.incidents.selectors import QUEUES
 from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
-from opsdesk.sla.business_time import MINUTES_PER_DAY, CalendarSpec
-from opsdesk.sla.clock import calendar_spec
-from opsdesk.sla.models import BusinessCalendar, SlaTimer, TimerKind
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AUTO_CLOSE_BUSINESS_DAYS = 3
-MAX_IDLE_DAYS = 366
-MAX_COMMENT_LENGTH = 20_000
 EDITABLE_FIELDS = frozenset(
     {
         "short_description",
@@ -567,142 +553,6 @@ def incident_reject_resolution(*, actor, incident: Incident, reason: str) -> Inc
     return incident_transition(actor=actor, incident=incident, action="reopen", reason=reason)
 
 
-def auto_close_business_days() -> int:
-    return int(
-        getattr(settings, "OPSDESK_INCIDENT_AUTO_CLOSE_DAYS", DEFAULT_AUTO_CLOSE_BUSINESS_DAYS)
-    )
-
-
-def weekdays_only() -> CalendarSpec:
-    """The calendar of incidents without an SLA clock: Monday to Friday in the server's zone.
-
-    "Business days" promise the caller working days to dispute a resolution, which a plain 24x7
-    count would not keep over a weekend.
-    """
-    return CalendarSpec(
-        time_zone=settings.TIME_ZONE, weekly=(((0, MINUTES_PER_DAY),),) * 5 + ((), ())
-    )
-
-
-def is_business_day(spec: CalendarSpec, day: date) -> bool:
-    """A day with working time in the calendar: not a holiday, and hours on that weekday."""
-    return spec.always_open or (day not in spec.holidays and bool(spec.weekly[day.weekday()]))
-
-
-def business_days_before(moment: datetime, days: int, spec: CalendarSpec | None = None):
-    """The latest resolution time that has had ``days`` business days of ``spec`` by ``moment``.
-
-    An incident resolved at some time of day has had N business days at that time of day on the
-    N-th business day after: resolved Friday 16:00 it has had one on Monday 16:00 (Monday to
-    Friday). Days are local to the calendar's zone; a day without working time (weekend,
-    holiday) does not count, and one resolved on such a day counts from the next business day.
-    Nothing becomes due on a day without working time. Without ``spec``: Monday to Friday.
-    """
-    spec = spec or weekdays_only()
-    zone = ZoneInfo(spec.time_zone)
-    local = moment.astimezone(zone)
-    day, wall = local.date(), local.time()
-    if not is_business_day(spec, day):
-        # As if it were the last instant of the last business day.
-        day, wall = _previous_business_day(spec, day), time.max
-    for _ in range(days):
-        day = _previous_business_day(spec, day)
-    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
-
-
-def _previous_business_day(spec: CalendarSpec, day: date) -> date:
-    for _ in range(MAX_IDLE_DAYS):
-        day -= timedelta(days=1)
-        if is_business_day(spec, day):
-            return day
-    raise ValueError("the calendar has no working day in a whole year")
-
-
-def _close_calendar_subquery() -> Subquery:
-    """The calendar an incident's latest resolution clock counts in.
-
-    A policy with only a response target has no resolution clock; its response calendar then
-    stands in, as the calendar the desk chose for that incident.
-    """
-    clocks = SlaTimer.objects.filter(
-        content_type=ContentType.objects.get_for_model(Incident),
-        object_id=OuterRef("pk_text"),
-    ).order_by(
-        "-cycle",
-        Case(When(kind=TimerKind.RESPONSE, then=Value(1)), default=Value(0)),
-        "-id",
-    )
-    return Subquery(clocks.values("calendar_id")[:1])
-
-
-def _resolved_with_calendar():
-    return (
-        Incident.objects.filter(state=State.RESOLVED)
-        .annotate(pk_text=Cast("pk", CharField()))
-        .annotate(close_calendar_id=_close_calendar_subquery())
-    )
-
-
-def auto_close_cutoffs(*, now: datetime, calendar_ids, days: int) -> dict[int | None, datetime]:
-    """One cutoff per calendar (``None``: no clock, Monday to Friday): resolved at or before it
-    means ``days`` business days have passed. A calendar that cannot say has no entry."""
-    cutoffs: dict[int | None, datetime] = {None: business_days_before(now, days)}
-    for calendar in BusinessCalendar.objects.filter(pk__in=[c for c in calendar_ids if c]):
-        try:
-            spec = calendar_spec(calendar, around=now)
-            cutoffs[calendar.pk] = business_days_before(now, days, spec)
-        except ValueError:
-            # A calendar with no working day in a year: its incidents wait for it to be fixed.
-            log.warning("Business calendar %s has no working day; not auto-closing.", calendar)
-    return cutoffs
-
-
-def incident_auto_close_due(*, now, limit: int = 500) -> int:
-    """Close incidents resolved at least N business days before ``now``; returns how many.
-
-    Business days are those of the calendar the incident's resolution clock counts in, so its
-    holidays and weekends do not count. Incidents are grouped by calendar and each calendar's
-    cutoff is computed once. Each incident closes in its own transaction and is re-checked
-    under its row lock, so two workers never close one twice and one failure does not hold
-    back the rest.
-    """
-    resolved = _resolved_with_calendar()
-    calendar_ids = set(resolved.order_by().values_list("close_calendar_id", flat=True).distinct())
-    if not calendar_ids:
-        return 0
-    cutoffs = auto_close_cutoffs(
-        now=now, calendar_ids=calendar_ids, days=auto_close_business_days()
-    )
-    due_filter = Q()
-    for calendar_id, cutoff in cutoffs.items():
-        if calendar_id is None:
-            due_filter |= Q(close_calendar_id__isnull=True, resolved_at__lte=cutoff)
-        else:
-            due_filter |= Q(close_calendar_id=calendar_id, resolved_at__lte=cutoff)
-    due = list(
-        resolved.filter(due_filter)
-        .order_by("resolved_at", "pk")
-        .values_list("pk", "close_calendar_id")[:limit]
-    )
-    closed = 0
-    for pk, calendar_id in due:
-        cutoff = cutoffs[calendar_id]
-        with transaction.atomic(), context.as_system():
-            current = lock_for_update(Incident, pk)
-            resolved_at = current.resolved_at
-            if current.state != State.RESOLVED or resolved_at is None or resolved_at > cutoff:
-                continue
-            _apply_transition(
-                current,
-                "close",
-                actor=None,
-                now=now,
-                reason="Closed automatically after the resolution was not disputed.",
-            )
-            closed += 1
-    return closed
-
-
 # --- conversation -----------------------------------------------------------------------------
 def incident_comment(*, actor, incident: Incident, body: str, internal: bool = False):
     """A public comment (the caller sees it) or an internal work note (agents only).
@@ -751,28 +601,3 @@ def incident_bulk_update(
 
     incidents = incident_list(viewer=actor).filter(pk__in=list(incident_ids)).order_by("number")
     return bulk_apply(incidents, change)
-
-
-# --- saved filters ----------------------------------------------------------------------------
-@transaction.atomic
-def saved_filter_create(*, actor, name: str, queue: str, query: str):
-    """Keep the current queue, filters and sort under a name; the same name replaces it."""
-    require_agent(actor)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed("Name the filter.", fields={"name": ["This field is required."]})
-    if queue not in QUEUES:
-        raise ValidationFailed("Unknown queue.", fields={"queue": [f"Pick one of {list(QUEUES)}."]})
-    # Paging position is not part of a filter.
-    kept = [(k, v) for k, v in parse_qsl(query or "") if k not in ("after", "page")]
-    saved, _ = SavedFilter.objects.update_or_create(
-        owner=actor, name=name[:60], defaults={"queue": queue, "query": urlencode(kept)[:1000]}
-    )
-    return saved
-
-
-@transaction.atomic
-def saved_filter_delete(*, actor, saved_filter) -> None:
-    if saved_filter.owner_id != actor.pk:
-        raise NotPermitted("You may only delete your own saved filters.")
-    saved_filter.delete()

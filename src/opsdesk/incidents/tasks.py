@@ -5,14 +5,14 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from opsdesk.core.context import action_context
-from opsdesk.incidents import major, paging, services
+from opsdesk.incidents import auto_close, major, paging
 
 
 @db_periodic_task(crontab(minute="*/15"))
 def incidents_auto_close():
     """Resolved incidents nobody disputed close after N business days of their calendar."""
     with action_context(source="worker"):
-        services.incident_auto_close_due(now=timezone.now())
+        auto_close.incident_auto_close_due(now=timezone.now())
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -22,7 +22,7 @@ from opsdesk.core.roles import is_agent
 from opsdesk.core.search import find_by_number
 from opsdesk.core.tickets.registry import panels_for
 from opsdesk.core.views.generic import agent_required, save_form
-from opsdesk.incidents import forms, major, routing, selectors, services
+from opsdesk.incidents import forms, major, routing, saved_filters, selectors, services
 from opsdesk.incidents.keyset import Page as KeysetPage
 from opsdesk.incidents.keyset import keyset_page
 from opsdesk.incidents.models import HoldReason, Priority
@@ -433,7 +433,7 @@ def saved_filter_save(request, name: str):
     ):
         query = referer.query
     try:
-        saved = services.saved_filter_create(
+        saved = saved_filters.saved_filter_create(
             actor=request.user, name=request.POST.get("name", ""), queue=name, query=query
         )
     except DomainError as error:
@@ -447,7 +447,7 @@ def saved_filter_save(request, name: str):
 @require_POST
 def saved_filter_delete(request, pk: int):
     saved = get_object_or_404(selectors.saved_filter_list(viewer=request.user), pk=pk)
-    services.saved_filter_delete(actor=request.user, saved_filter=saved)
+    saved_filters.saved_filter_delete(actor=request.user, saved_filter=saved)
     messages.success(request, f"Deleted the saved filter “{saved.name}”.")
     return redirect("incidents:queue", name=saved.queue)
 

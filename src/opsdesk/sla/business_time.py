@@ -176,3 +176,49 @@ def business_time_between(spec: CalendarSpec, start: datetime, end: datetime) ->
             total += week
             day += timedelta(days=7)
     return total
+
+
+# --- business days ----------------------------------------------------------------------------
+MAX_IDLE_DAYS = 366
+
+
+def weekdays_only(time_zone: str) -> CalendarSpec:
+    """Monday to Friday, all day, in ``time_zone``: the calendar of a record without a clock.
+
+    "Business days" promise working days (to dispute a resolution, say), which a plain 24x7
+    count would not keep over a weekend.
+    """
+    return CalendarSpec(time_zone=time_zone, weekly=(((0, MINUTES_PER_DAY),),) * 5 + ((), ()))
+
+
+def is_business_day(spec: CalendarSpec, day: date) -> bool:
+    """A day with working time in the calendar: not a holiday, and hours on that weekday."""
+    return spec.always_open or (day not in spec.holidays and bool(spec.weekly[day.weekday()]))
+
+
+def business_days_before(moment: datetime, days: int, spec: CalendarSpec) -> datetime:
+    """The latest time that has had ``days`` business days of ``spec`` by ``moment``.
+
+    A record resolved at some time of day has had N business days at that time of day on the
+    N-th business day after: resolved Friday 16:00 it has had one on Monday 16:00 (Monday to
+    Friday). Days are local to the calendar's zone; a day without working time (weekend,
+    holiday) does not count, and one resolved on such a day counts from the next business day.
+    Nothing becomes due on a day without working time.
+    """
+    zone = ZoneInfo(spec.time_zone)
+    local = moment.astimezone(zone)
+    day, wall = local.date(), local.time()
+    if not is_business_day(spec, day):
+        # As if it were the last instant of the last business day.
+        day, wall = _previous_business_day(spec, day), time.max
+    for _ in range(days):
+        day = _previous_business_day(spec, day)
+    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+
+
+def _previous_business_day(spec: CalendarSpec, day: date) -> date:
+    for _ in range(MAX_IDLE_DAYS):
+        day -= timedelta(days=1)
+        if is_business_day(spec, day):
+            return day
+    raise ValueError("the calendar has no working day in a whole year")

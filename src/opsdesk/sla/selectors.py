@@ -1,16 +1,27 @@
 """Reads for calendars, policies and timers, filtered by what the asking user may see."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import CharField, OuterRef, QuerySet, Subquery
+from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
 from opsdesk.core.roles import is_agent
 from opsdesk.sla import clock
-from opsdesk.sla.models import BusinessCalendar, SlaPolicy, SlaTimer, TimerEvent, TimerState
+from opsdesk.sla.business_time import CalendarSpec, business_days_before
+from opsdesk.sla.models import (
+    BusinessCalendar,
+    SlaPolicy,
+    SlaTimer,
+    TimerEvent,
+    TimerKind,
+    TimerState,
+)
+
+log = logging.getLogger(__name__)
 
 
 def calendar_list(*, viewer) -> QuerySet[BusinessCalendar]:
@@ -98,3 +109,36 @@ def sla_breaching_soon(*, queryset: QuerySet, within: timedelta, now: datetime) 
         .filter(sla_next_due__lte=now + within)
         .order_by("sla_next_due")
     )
+
+
+def latest_clock_calendar(model: type[models.Model], pk_text: str = "pk_text") -> Subquery:
+    """For a queryset of ``model`` annotated with its pk as text (``pk_text``): the calendar
+    its latest resolution clock counts in.
+
+    A policy with only a response target has no resolution clock; its response calendar then
+    stands in, as the calendar the desk chose for that record.
+    """
+    clocks = SlaTimer.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=OuterRef(pk_text)
+    ).order_by(
+        "-cycle",
+        Case(When(kind=TimerKind.RESPONSE, then=Value(1)), default=Value(0)),
+        "-id",
+    )
+    return Subquery(clocks.values("calendar_id")[:1])
+
+
+def business_day_cutoffs(
+    *, now: datetime, calendar_ids, days: int, default: CalendarSpec
+) -> dict[int | None, datetime]:
+    """One cutoff per calendar (``None``: records without a clock, counted in ``default``): a
+    moment at or before it has had ``days`` business days by ``now``. A calendar that cannot
+    say (no working day in a year) has no entry, so its records wait for it to be fixed."""
+    cutoffs: dict[int | None, datetime] = {None: business_days_before(now, days, default)}
+    for calendar in BusinessCalendar.objects.filter(pk__in=[c for c in calendar_ids if c]):
+        try:
+            spec = clock.calendar_spec(calendar, around=now)
+            cutoffs[calendar.pk] = business_days_before(now, days, spec)
+        except ValueError:
+            log.warning("Business calendar %s has no working day; not counting days.", calendar)
+    return cutoffs
