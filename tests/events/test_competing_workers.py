@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from django.db import connection
@@ -33,6 +34,8 @@ WORKER = textwrap.dedent(
 WORKERS = 3
 ALERTS = 60
 ROUNDS = 10
+# How long the workers may take to start and line up on the lock (they import Django first).
+WAIT_SECONDS = 120
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -74,9 +77,13 @@ def test_competing_workers_process_each_event_once(postgres_only, monkeypatch):
             )
             for _ in range(WORKERS)
         ]
-        # Release them together once all are waiting on the lock.
+        # Release them together once all are waiting on the lock; a worker that never gets
+        # there fails the test instead of hanging the suite.
+        deadline = time.monotonic() + WAIT_SECONDS
         with connection.cursor() as cursor:
             while True:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the workers did not all wait on the lock in {WAIT_SECONDS} s")
                 cursor.execute(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4711 "
                     "AND NOT granted"

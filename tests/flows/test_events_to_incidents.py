@@ -3,7 +3,9 @@
 import pytest
 from django.core.cache import cache
 
+from opsdesk.core.models import AuditEntry
 from opsdesk.core.outbox import outbox_deliver_due
+from opsdesk.core.timeline import timeline_for
 from opsdesk.events.models import hash_secret
 from opsdesk.events.testing import SECRET, IntegrationFactory, RuleFactory
 from opsdesk.incidents.models import Incident, IncidentAlert, State
@@ -67,6 +69,18 @@ def test_correlation_attaches_to_the_open_incident_of_the_same_group(integration
     assert Incident.objects.count() == 2
     roles = sorted(IncidentAlert.objects.values_list("role", flat=True))
     assert roles == ["correlated", "origin", "origin"]
+
+
+def test_a_correlated_alert_is_on_the_incident_timeline_and_audited(integration):
+    RuleFactory(actions={"create_incident": True, "correlate": {"by": "group_key"}})
+    fire(integration, dedup_key="a", group_key="payroll", summary="Payroll API slow")
+    fire(integration, dedup_key="b", group_key="payroll", summary="Payroll DB replica lag")
+    incident = Incident.objects.get()
+    lines = [e.body for e in timeline_for(record=incident)]
+    assert "Alert correlated: Payroll DB replica lag." in lines
+    assert not any("Payroll API slow" in line and "correlated" in line for line in lines)
+    linked = AuditEntry.objects.filter(action="incident.alert_linked", object_id=str(incident.pk))
+    assert sorted(e.changes["role"]["to"] for e in linked) == ["correlated", "origin"]
 
 
 def test_cmdb_inhibition_makes_dependants_symptoms(integration):

@@ -27,6 +27,7 @@ from opsdesk.core.audit import audit_record
 from opsdesk.core.models import Team
 from opsdesk.core.outbox import outbox_handler, outbox_publish
 from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert, AlertStatus, Severity
+from opsdesk.incidents.alert_links import incident_alert_link
 from opsdesk.incidents.models import (
     OPEN_STATES,
     Category,
@@ -63,10 +64,7 @@ def monitoring_caller():
 
 
 def _link(incident, alert: Alert, role: str) -> IncidentAlert:
-    link, _ = IncidentAlert.objects.get_or_create(
-        alert=alert, defaults={"incident": incident, "role": role, "linked_at": timezone.now()}
-    )
-    return link
+    return incident_alert_link(incident=incident, alert=alert, role=role)
 
 
 def _symptom_of(alert: Alert):
