@@ -243,3 +243,20 @@ def test_confidential_tickets_stay_with_their_group(desk_agent, team, caller):
     assert tt.visible_to(order, desk_agent) and order in tt.visible(desk_agent)
     assert not tt.visible_to(order, other_agent) and order not in tt.visible(other_agent)
     assert tt.visible_to(order, caller)
+
+
+def test_the_assignee_of_a_new_type_is_mailed_with_its_number_and_page(desk_agent, team, caller):
+    from opsdesk.core.outbox import outbox_deliver_due
+    from opsdesk.notifications.models import Delivery
+
+    lead = UserFactory(roles=[Role.AGENT], email="sam@example.com")
+    team.members.add(lead)
+    order = open_work_order(desk_agent, caller)
+    tickets.ticket_assign(actor=desk_agent, record=order, assignment_group=team, assignee=lead)
+    outbox_deliver_due()
+    (mail,) = Delivery.objects.filter(address="sam@example.com")
+    assert mail.subject.startswith(f"[{order.number}]")
+    assert mail.record_number == order.number
+    assert mail.url.endswith(f"#work-order-{order.pk}")
+    # The one who assigned is not told of their own change.
+    assert not Delivery.objects.filter(recipient=desk_agent).exists()

@@ -39,7 +39,7 @@ def _register_ticket_type():
 
     from opsdesk.core.tickets.registry import TicketType, register
     from opsdesk.incidents.clocks import INCIDENT_CLOCKS
-    from opsdesk.incidents.models import OPEN_STATES, Incident
+    from opsdesk.incidents.models import OPEN_STATES, HoldReason, Incident
     from opsdesk.incidents.selectors import incident_list
     from opsdesk.incidents.workflow import INCIDENT_WORKFLOW
 
@@ -57,6 +57,7 @@ def _register_ticket_type():
             # As migration 0007's FullTextIndex has them: change both together.
             search_fields={"short_description": "A", "description": "C", "resolution_notes": "C"},
             open_states=frozenset(OPEN_STATES),
+            caller_hold_reasons=frozenset({HoldReason.AWAITING_CALLER}),
             clocks=INCIDENT_CLOCKS,
         )
     )

@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from opsdesk.incidents.models import OPEN_STATES, Incident
 from opsdesk.notifications.defaults import seed
 from opsdesk.notifications.models import Event, InAppNotification, WebhookSubscription
-from opsdesk.notifications.recipients import incident_url
+from opsdesk.notifications.recipients import record_url
 from opsdesk.notifications.webhooks import webhook_subscription_create
 
 PER_AGENT = 5
@@ -54,7 +54,7 @@ def load(*, progress) -> None:
                 content_type=content_type,
                 object_id=str(incident.pk),
                 record_number=incident.number,
-                url=incident_url(incident),
+                url=record_url(incident),
             )
         )
     InAppNotification.objects.bulk_create(rows, batch_size=500)

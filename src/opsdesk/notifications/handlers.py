@@ -6,7 +6,8 @@ writes are unique per event, so a handler that runs twice queues nothing twice.
 
 from opsdesk.core.models import OutboxEvent
 from opsdesk.core.outbox import outbox_handler
-from opsdesk.notifications.recipients import TOPIC_EVENTS
+from opsdesk.core.tickets.registry import on_register
+from opsdesk.notifications.recipients import OTHER_EVENTS, topics_of
 from opsdesk.notifications.services import notify_alerts_fired, notify_fact
 from opsdesk.notifications.webhooks import webhook_fan_out
 
@@ -15,8 +16,17 @@ def notify(*, event_id: int, topic: str, payload: dict) -> None:
     notify_fact(event=OutboxEvent.objects.get(pk=event_id))
 
 
-for _topic in TOPIC_EVENTS:
+for _topic in OTHER_EVENTS:
     outbox_handler(_topic)(notify)
+
+
+def _listen_to(ticket_type) -> None:
+    """Every registered record type's ticket facts may become notifications."""
+    for topic in topics_of(ticket_type):
+        outbox_handler(topic)(notify)
+
+
+on_register(_listen_to)
 
 
 @outbox_handler("alert.opened")

@@ -1,6 +1,7 @@
 """Turn an outbox fact into the event it means, the record it is about and who may hear of it."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -8,20 +9,24 @@ from django.urls import reverse
 from opsdesk.cmdb.selectors import service_list, service_users
 from opsdesk.core.models import OutboxEvent, TimelineEntry, User
 from opsdesk.core.roles import is_agent
+from opsdesk.core.tickets.registry import TicketType, ticket_type, ticket_type_of, ticket_types
 from opsdesk.events.models import Alert
 from opsdesk.events.rules import find_team, find_user, parse_recipient
-from opsdesk.incidents.models import HoldReason, Incident
 from opsdesk.notifications.models import Audience, Event
 from opsdesk.oncall.selectors import oncall_now
 
-TOPIC_EVENTS = {
-    "incident.opened": Event.OPENED,
-    "incident.assigned": Event.ASSIGNED,
-    "incident.escalated": Event.ASSIGNED,
-    "incident.commented": Event.COMMENTED,
-    "incident.held": Event.WAITING_FOR_YOU,
-    "incident.resolved": Event.RESOLVED,
-    "incident.reopened": Event.REOPENED,
+# What a ticket fact means, for every registered record type: "<type>.<suffix>".
+TICKET_EVENTS = {
+    "opened": Event.OPENED,
+    "assigned": Event.ASSIGNED,
+    "escalated": Event.ASSIGNED,
+    "commented": Event.COMMENTED,
+    "held": Event.WAITING_FOR_YOU,
+    "resolved": Event.RESOLVED,
+    "reopened": Event.REOPENED,
+}
+# Facts of one record type or of other apps, by their whole topic.
+OTHER_EVENTS = {
     "servicedesk.survey_requested": Event.SURVEY,
     "sla.warning": Event.SLA_WARNING,
     "sla.breached": Event.SLA_BREACHED,
@@ -35,31 +40,45 @@ TOPIC_EVENTS = {
 MAJOR_EVENTS = frozenset({Event.MAJOR_DECLARED, Event.STAKEHOLDER_UPDATE})
 
 
+def topics_of(ticket_type: TicketType) -> list[str]:
+    """The ticket topics of one record type that may become notifications."""
+    return [ticket_type.topic(suffix) for suffix in TICKET_EVENTS]
+
+
+def event_for(topic: str) -> str | None:
+    """The notification event an outbox topic means, if any."""
+    if topic in OTHER_EVENTS:
+        return OTHER_EVENTS[topic]
+    key, _, suffix = topic.partition(".")
+    if suffix in TICKET_EVENTS and _type(key) is not None:
+        return TICKET_EVENTS[suffix]
+    return None
+
+
 @dataclass
 class Fact:
     """What the templates and the rules need to know about one outbox event."""
 
     event: str
-    incident: Incident
+    record: Any  # the ticket, of whichever registered record type
+    ticket_type: TicketType
     actor_id: int | None = None
     internal: bool = False
     named_users: list[User] = field(default_factory=list)
     named_addresses: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
-    # The services the fact is about (None: the incident's own, looked up when needed).
+    # The services the fact is about (None: the record's own, looked up when needed).
     service_ids: list[int] | None = None
 
 
-def incident_url(incident: Incident) -> str:
-    return f"{settings.BASE_URL}{reverse('incidents:detail', args=[incident.pk])}"
-
-
-def ticket_url(incident: Incident, *, agent: bool) -> str:
-    """Where the recipient follows the ticket: agents in the workspace, everyone else on the
-    portal's ticket page, where a caller confirms or rejects a resolution."""
-    if agent:
-        return incident_url(incident)
-    return f"{settings.BASE_URL}{reverse('servicedesk:ticket', args=[incident.pk])}"
+def record_url(record, *, agent: bool = True) -> str:
+    """Where the recipient follows the ticket: agents on its record page, everyone else where
+    its record type lets requesters follow it (the portal, where a caller confirms or rejects
+    a resolution)."""
+    kind = ticket_type_of(record)
+    if agent or kind.portal_url is None:
+        return f"{settings.BASE_URL}{kind.url(record)}"
+    return f"{settings.BASE_URL}{kind.portal_url(record)}"
 
 
 def status_url() -> str:
@@ -67,37 +86,59 @@ def status_url() -> str:
     return f"{settings.BASE_URL}{reverse('servicedesk:home')}"
 
 
-def _incident_service_ids(incident: Incident) -> list[int]:
-    ids = set(incident.affected_services.values_list("pk", flat=True))
-    if incident.service_id:
-        ids.add(incident.service_id)
+def _record_service_ids(record) -> list[int]:
+    affected = getattr(record, "affected_services", None)
+    ids = set(affected.values_list("pk", flat=True)) if affected is not None else set()
+    if getattr(record, "service_id", None):
+        ids.add(record.service_id)
     return sorted(ids)
 
 
-def _fact_service_ids(payload: dict, incident: Incident) -> list[int]:
-    """The services affected when the fact happened (its payload), and the incident's service."""
+def _fact_service_ids(payload: dict, record) -> list[int]:
+    """The services affected when the fact happened (its payload), and the record's service."""
     listed = payload.get("affected_service_ids")
     if not isinstance(listed, list):
-        return _incident_service_ids(incident)
+        return _record_service_ids(record)
     ids = {pk for pk in listed if isinstance(pk, int)}
-    if incident.service_id:
-        ids.add(incident.service_id)
+    if getattr(record, "service_id", None):
+        ids.add(record.service_id)
     return sorted(ids)
 
 
-def _incident_for(topic: str, payload: dict) -> Incident | None:
-    incident_id = payload.get("incident_id")
-    if incident_id is None and topic.startswith("sla."):
-        if list(payload.get("content_type") or []) != ["incidents", "incident"]:
-            return None  # requests and other records get their own mail when they exist
-        incident_id = payload.get("object_id")
-    if incident_id in (None, ""):
+def _type(key: str) -> TicketType | None:
+    try:
+        return ticket_type(key)
+    except KeyError:
         return None
-    return (
-        Incident.objects.select_related("caller", "assignee", "assignment_group__lead")
-        .filter(pk=incident_id)
+
+
+def _record_for(topic: str, payload: dict):
+    """(record type, ticket) an outbox fact is about, or None: ticket facts name their type
+    and id; SLA facts their record's content type; other apps' facts a ``<type>_id``."""
+    if topic.startswith("sla."):
+        label = list(payload.get("content_type") or [])
+        kind = next(
+            (
+                t
+                for t in ticket_types()
+                if [t.model._meta.app_label, t.model._meta.model_name] == label
+            ),
+            None,
+        )
+        pk = payload.get("object_id")
+    else:
+        kind = _type(str(payload.get("record_type") or topic.partition(".")[0]))
+        if kind is None:
+            kind = next((t for t in ticket_types() if payload.get(f"{t.key}_id")), None)
+        pk = payload.get(f"{kind.key}_id", payload.get("record_id")) if kind else None
+    if kind is None or pk in (None, ""):
+        return None
+    record = (
+        kind.model._default_manager.select_related("caller", "assignee", "assignment_group__lead")
+        .filter(pk=pk)
         .first()
     )
+    return (kind, record) if record is not None else None
 
 
 def _actor_id(event: OutboxEvent) -> int | None:
@@ -111,14 +152,16 @@ def _actor_id(event: OutboxEvent) -> int | None:
 
 def fact_for(event: OutboxEvent) -> Fact | None:
     """The fact behind an outbox event, or None when nobody is to hear of it."""
-    kind = TOPIC_EVENTS.get(event.topic)
+    kind = event_for(event.topic)
     payload = event.payload
-    incident = _incident_for(event.topic, payload) if kind else None
-    if incident is None:
+    found = _record_for(event.topic, payload) if kind else None
+    if found is None:
         return None
-    if kind == Event.WAITING_FOR_YOU and incident.hold_reason != HoldReason.AWAITING_CALLER:
+    ticket_kind, incident = found
+    hold_reason = getattr(incident, "hold_reason", "")
+    if kind == Event.WAITING_FOR_YOU and hold_reason not in ticket_kind.caller_hold_reasons:
         return None
-    fact = Fact(event=kind, incident=incident, actor_id=_actor_id(event))
+    fact = Fact(event=kind, record=incident, ticket_type=ticket_kind, actor_id=_actor_id(event))
     if kind == Event.COMMENTED:
         entry = TimelineEntry.objects.filter(pk=payload.get("entry_id")).first()
         fact.internal = not payload.get("public", True)
@@ -153,14 +196,14 @@ def fact_for(event: OutboxEvent) -> Fact | None:
         names = service_list().filter(pk__in=fact.service_ids).order_by("name")
         fact.extra.update(
             services=", ".join(names.values_list("name", flat=True)),
-            summary=incident.major_summary or incident.short_description,
+            summary=getattr(incident, "major_summary", "") or incident.short_description,
             status_url=status_url(),
         )
     return fact
 
 
 def audience_members(fact: Fact, audience: str) -> list[User]:
-    incident = fact.incident
+    incident = fact.record
     group = incident.assignment_group
     if audience == Audience.CALLER:
         return [incident.caller]
@@ -181,10 +224,10 @@ def audience_members(fact: Fact, audience: str) -> list[User]:
 
 def _service_users(fact: Fact) -> list[User]:
     """Users of the services a major incident affects, in three queries however many they are."""
-    incident = fact.incident
-    if not incident.is_major or incident.confidential:
+    incident = fact.record
+    if not getattr(incident, "is_major", False) or incident.confidential:
         return []  # a broadcast is for disruptions everyone may know about
-    ids = fact.service_ids if fact.service_ids is not None else _incident_service_ids(incident)
+    ids = fact.service_ids if fact.service_ids is not None else _record_service_ids(incident)
     people = list(service_users(ids))
     # Load everyone's roles at once, so the per-person checks that follow (in-app for agents)
     # read core.roles' per-user cache instead of asking the database once per person.
@@ -205,11 +248,11 @@ def may_hear(fact: Fact, user: User, audience: str) -> bool:
         return False
     if audience == Audience.SERVICE_USERS:
         # Many of them cannot open the ticket: they are told the public text, never a note.
-        return not fact.internal and not fact.incident.confidential
+        return not fact.internal and not fact.record.confidential
     if fact.internal and not is_agent(user):
         return False
     # A page or escalation goes to the people on call, who need it whatever the record's flags.
-    return audience == Audience.NAMED or fact.incident.is_visible_to(user)
+    return audience == Audience.NAMED or fact.ticket_type.visible_to(fact.record, user)
 
 
 # --- alerts: the recipients a rule's notify action names ---------------------------------------

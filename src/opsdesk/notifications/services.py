@@ -35,10 +35,9 @@ from opsdesk.notifications.recipients import (
     alert_url,
     audience_members,
     fact_for,
-    incident_url,
     may_hear,
     notify_recipients,
-    ticket_url,
+    record_url,
 )
 from opsdesk.notifications.rendering import render_mail
 from opsdesk.notifications.wakeup import wake_after_commit
@@ -85,7 +84,7 @@ def _channels_by_person(fact: Fact) -> dict[int, tuple[User, set[str]]]:
 
 
 def _context(fact: Fact, recipient_name: str, user: User | None = None) -> dict:
-    incident = fact.incident
+    incident = fact.record
     return {
         "event": Event(fact.event).label,
         "number": incident.number,
@@ -96,9 +95,9 @@ def _context(fact: Fact, recipient_name: str, user: User | None = None) -> dict:
         "caller": str(incident.caller),
         "assignee": str(incident.assignee) if incident.assignee else "",
         "assignment_group": str(incident.assignment_group or ""),
-        "resolution_notes": incident.resolution_notes,
+        "resolution_notes": getattr(incident, "resolution_notes", ""),
         "recipient": recipient_name,
-        "url": ticket_url(incident, agent=user is not None and is_agent(user)),
+        "url": record_url(incident, agent=user is not None and is_agent(user)),
         "internal": fact.internal,
         **{k: str(v) if v is not None else "" for k, v in fact.extra.items()},
     }
@@ -120,10 +119,10 @@ def notify_fact(*, event: OutboxEvent) -> int:
     now = timezone.now()
     send_at = now if fact.event in URGENT_EVENTS else now + digest_window()
     record = {
-        "content_type": ContentType.objects.get_for_model(fact.incident),
-        "object_id": str(fact.incident.pk),
-        "record_number": fact.incident.number,
-        "url": incident_url(fact.incident),
+        "content_type": ContentType.objects.get_for_model(fact.record),
+        "object_id": str(fact.record.pk),
+        "record_number": fact.record.number,
+        "url": record_url(fact.record),
     }
     queued = 0
     seen_addresses: set[str] = set()
@@ -137,7 +136,7 @@ def notify_fact(*, event: OutboxEvent) -> int:
         mail = render_mail(
             template,
             _context(fact, str(user) if user else address, user),
-            number=fact.incident.number,
+            number=fact.record.number,
         )
         _, created = Delivery.objects.get_or_create(
             source_event_id=event.pk,
@@ -159,9 +158,7 @@ def notify_fact(*, event: OutboxEvent) -> int:
         if Channel.EMAIL in channels and user.pk not in muted[Channel.EMAIL]:
             queue_mail(user.email, user)
         if Channel.IN_APP in channels and user.pk not in muted[Channel.IN_APP]:
-            mail = render_mail(
-                template, _context(fact, str(user), user), number=fact.incident.number
-            )
+            mail = render_mail(template, _context(fact, str(user), user), number=fact.record.number)
             _, created = InAppNotification.objects.get_or_create(
                 source_event_id=event.pk,
                 user=user,

@@ -14,6 +14,14 @@ from django.db.models import Q
 from opsdesk.core.models.base import NumberedModel, TimestampedModel, VersionedModel
 
 
+class TicketPriority(models.IntegerChoices):
+    P1 = 1, "P1 - Critical"
+    P2 = 2, "P2 - High"
+    P3 = 3, "P3 - Moderate"
+    P4 = 4, "P4 - Low"
+    P5 = 5, "P5 - Planning"
+
+
 class Ticket(TimestampedModel, VersionedModel, NumberedModel):
     """The fields every ticket has. A record type may override a field (choices, default)."""
 
@@ -33,7 +41,9 @@ class Ticket(TimestampedModel, VersionedModel, NumberedModel):
         related_name="%(app_label)s_%(class)s_requested_for",
     )
     state = models.CharField(max_length=20)
-    priority = models.PositiveSmallIntegerField(default=4)
+    priority = models.PositiveSmallIntegerField(
+        choices=TicketPriority.choices, default=TicketPriority.P4
+    )
     assignment_group = models.ForeignKey(
         "core.Team",
         null=True,
@@ -141,9 +151,9 @@ class Task(Ticket):
     parent_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     parent_id = models.PositiveBigIntegerField()
     state = models.CharField(max_length=20, choices=TaskState.choices, default=TaskState.OPEN)
+    # A task is worked within its parent's day; P5 (planning) belongs to the parent.
     priority = models.PositiveSmallIntegerField(
-        choices=[(1, "P1 - Critical"), (2, "P2 - High"), (3, "P3 - Moderate"), (4, "P4 - Low")],
-        default=4,
+        choices=TicketPriority.choices[:4], default=TicketPriority.P4
     )
     due_at = models.DateTimeField(null=True, blank=True)
     work_notes_summary = models.TextField(blank=True, help_text="What was done, on closing.")

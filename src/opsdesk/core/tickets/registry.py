@@ -125,6 +125,8 @@ class TicketType:
     queues: tuple[Queue, ...] = ()
     search_fields: dict[str, str] = field(default_factory=dict)  # field -> weight A..D
     open_states: frozenset[str] = frozenset()  # by default the workflow's open states
+    # Hold reasons that mean "waiting for you": the caller is told (Awaiting caller).
+    caller_hold_reasons: frozenset[str] = frozenset()
     clocks: Clocks = field(default_factory=NoClocks)
     # Room for the request issue: an approvals definition and a form schema (None: none).
     approvals: object | None = None
@@ -141,11 +143,23 @@ class TicketType:
 
 
 _TYPES: dict[str, TicketType] = {}
+_LISTENERS: list[Callable[[TicketType], None]] = []
+
+
+def on_register(listener: Callable[[TicketType], None]) -> None:
+    """Call ``listener`` for every record type registered so far and every one to come: an
+    app above core (notifications) subscribes to the topics of types it cannot import."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+        for known in list(_TYPES.values()):
+            listener(known)
 
 
 def register(ticket_type: TicketType) -> TicketType:
     """Declare a record type; registering the same key again replaces it (tests, reloads)."""
     _TYPES[ticket_type.key] = ticket_type
+    for listener in _LISTENERS:
+        listener(ticket_type)
     if ticket_type.search_fields:
         from opsdesk.core import search
 
