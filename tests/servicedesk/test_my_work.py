@@ -6,11 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from opsdesk.core.testing.factories import TeamFactory, agent
+from opsdesk.core.testing.factories import TeamFactory, agent, requester
+from opsdesk.core.tickets.registry import ticket_type
+from opsdesk.core.tickets.services import ticket_create
 from opsdesk.incidents import services as incidents
 from opsdesk.incidents.testing import IncidentFactory
-from opsdesk.servicedesk import my_work as my_work_module
-from opsdesk.servicedesk.my_work import WorkItem, my_work
+from opsdesk.servicedesk.my_work import my_work
 from opsdesk.sla.models import SlaTimer
 from tests.sla.factories import CalendarFactory, PolicyFactory
 
@@ -58,27 +59,26 @@ def test_soonest_sla_first_then_priority(desk_agent, team, alice):
     assert items[0].overdue(timezone.now()) and items[2].due_at is None
 
 
-def test_another_record_type_joins_by_registering_a_source(desk_agent, team, monkeypatch):
-    IncidentFactory(assignment_group=team)
-    now = timezone.now()
-
-    def service_requests(*, viewer, scope, now):
-        yield WorkItem(
-            "Request",
-            "RITM0001001",
-            "New laptop",
-            "/requests/1/",
-            "Open",
-            4,
-            "Desk",
-            viewer.pk,
-            now - timedelta(days=1),
-            now + timedelta(minutes=1),
-        )
-
-    monkeypatch.setattr(my_work_module, "SOURCES", [*my_work_module.SOURCES, service_requests])
-    items = my_work(viewer=desk_agent, now=now)
-    assert [i.kind for i in items] == ["Request", "Incident"]
+def test_another_record_type_joins_by_registering(desk_agent, team):
+    """Work orders (tests/ticketapp) are registered with the ticket platform and nothing else:
+    they are in My work beside incidents, linked to their own page."""
+    incident = IncidentFactory(assignment_group=team)
+    order = ticket_create(
+        ticket_type("work_order"),
+        actor=desk_agent,
+        values={
+            "short_description": "Fix the door",
+            "caller": requester(username="pat"),
+            "assignment_group": team,
+            "priority": 1,
+        },
+    )
+    items = my_work(viewer=desk_agent)
+    assert [(i.kind, i.number) for i in items] == [
+        ("Work order", order.number),
+        ("Incident", incident.number),
+    ]
+    assert items[0].url == ticket_type("work_order").url(order) and items[0].state == "New"
 
 
 def test_page_lists_work_with_plain_links_and_is_for_agents(client, desk_agent, team, alice):

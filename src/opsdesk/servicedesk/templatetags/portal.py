@@ -2,31 +2,48 @@
 
 from django import template
 
-from opsdesk.incidents.models import State
+from opsdesk.core.tickets.registry import ticket_types
 
 register = template.Library()
 
-# Each state's pill says what it means for the requester: we are on it, we wait for you, done.
-STATE_PILLS = {
-    State.NEW: "state-received",
-    State.IN_PROGRESS: "state-working",
-    State.ON_HOLD: "state-waiting",
-    State.RESOLVED: "state-resolved",
-    State.CLOSED: "state-closed",
-    State.CANCELLED: "state-cancelled",
-}
+
+def _pill(kind, state: str) -> str:
+    """What a state means for the requester, from its place in the record type's workflow:
+    received, we are on it, we wait for you, done, closed or cancelled."""
+    workflow = kind.workflow
+    if state == workflow.initial:
+        return "state-received"
+    if state in workflow.waiting:
+        return "state-waiting"
+    if state in workflow.resolved:
+        return "state-resolved"
+    if state in workflow.final:
+        return "state-cancelled" if "cancel" in state else "state-closed"
+    return "state-working"
+
+
+def _states() -> tuple[dict[str, str], dict[str, str]]:
+    """(state -> pill, state -> label) over every registered record type, first one wins."""
+    pills: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for kind in ticket_types():
+        for state, label in kind.workflow.states.items():
+            pills.setdefault(state, _pill(kind, state))
+            labels.setdefault(state, str(label))
+    return pills, labels
 
 
 @register.filter
 def state_pill(state) -> str:
     """The CSS class of a state's pill (never the stored value itself)."""
-    return STATE_PILLS.get(state, "state-other")
+    return _states()[0].get(state, "state-other")
 
 
 @register.filter
 def state_label(state) -> str:
     """The label of a stored state value, e.g. from a timeline entry; unknown values read
     as a plain word rather than an identifier."""
-    if state in State.values:
-        return str(State(state).label)
+    label = _states()[1].get(state)
+    if label is not None:
+        return label
     return str(state or "").replace("_", " ").capitalize()
