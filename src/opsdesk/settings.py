@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opsdesk.core.context_processors.navigation",
+                "opsdesk.core.context_processors.theme",
             ],
         },
     },
