@@ -54,6 +54,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which sends static files precompressed; above everything that writes
+    # the body, so pages are compressed last.
+    "opsdesk.core.middleware.CompressionMiddleware",
     "opsdesk.core.middleware.RequestIdMiddleware",
     "opsdesk.core.middleware.BodySizeLimitMiddleware",
     "opsdesk.core.middleware.NullCharacterMiddleware",
@@ -89,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opsdesk.core.context_processors.navigation",
+                "opsdesk.core.context_processors.theme",
             ],
         },
     },
@@ -218,7 +222,9 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Content-hashed names with gzip copies once collectstatic has run (opsdesk
+    # serve runs it on start); plain names before that (opsdesk/core/staticstorage.py).
+    "staticfiles": {"BACKEND": "opsdesk.core.staticstorage.StaticFilesStorage"},
 }
 # Served from the installed packages when collectstatic has not run (tests, first start).
 WHITENOISE_USE_FINDERS = True

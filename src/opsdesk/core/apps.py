@@ -6,7 +6,11 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "Core"
     # Navigation entries this app adds: (label, url name, who sees it: "agent" or "all").
-    nav_items = [("People", "core:user-list", "agent"), ("Teams", "core:team-list", "agent")]
+    nav_items = [
+        ("People", "core:user-list", "agent"),
+        ("Teams", "core:team-list", "agent"),
+        ("Style guide", "core:styleguide", "admin"),
+    ]
 
     def ready(self):
         # Imported for their side effects: system checks, waking the worker on publish, and

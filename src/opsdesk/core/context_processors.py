@@ -3,6 +3,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.views.theme import THEME_COOKIE
 
 # The menus of the top navigation, in the service desk's own words. Each app still declares
 # its entries in ``AppConfig.nav_items`` (label, url name, audience); this table only says
@@ -83,3 +84,9 @@ def navigation(request):
         entry["current"] = entry["url_name"] == view_name
     menus = _menus(entries, section) if agent else []
     return {"nav_items": entries, "nav_menus": menus, "is_agent": agent}
+
+
+def theme(request):
+    """The theme chosen in the user menu: "light", "dark", or "system" (follow the device)."""
+    chosen = request.COOKIES.get(THEME_COOKIE)
+    return {"theme": chosen if chosen in ("light", "dark") else "system"}

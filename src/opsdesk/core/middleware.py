@@ -1,12 +1,14 @@
-"""Request id, body size limit, user time zone, and the audit context for every request."""
+"""Request id, body size limit, compression, user time zone, and the audit context for every
+request."""
 
 import re
 import uuid
 import zoneinfo
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone
 
 from opsdesk.core.context import action_context
@@ -26,6 +28,20 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """Gzip pages and API answers for browsers that accept it; leave file downloads alone.
+
+    An attachment is sent as stored, with its length, so downloads show progress and resume;
+    most are compressed formats already. Django's gzip adds random bytes to each answer,
+    which keeps the CSRF token on a page from being guessed through its compressed size
+    (BREACH)."""
+
+    def process_response(self, request, response):
+        if isinstance(response, FileResponse):
+            return response
+        return super().process_response(request, response)
 
 
 def body_limit_for(request) -> int:

@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from opsdesk.core.views import attachments, pages, people, pickers, search, tasks, teams, tokens
+from opsdesk.core.views import (
+    attachments,
+    pages,
+    people,
+    pickers,
+    search,
+    styleguide,
+    tasks,
+    teams,
+    theme,
+    tokens,
+)
 
 app_name = "core"
 
@@ -18,6 +29,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", pages.profile, name="profile"),
     path("account/password/", pages.PasswordChangeView.as_view(), name="password-change"),
+    path("account/theme/", theme.theme_choose, name="theme"),
+    path("styleguide/", styleguide.style_guide, name="styleguide"),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("search/", search.search_page, name="search"),
