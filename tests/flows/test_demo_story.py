@@ -12,8 +12,9 @@ from django.core.management import call_command
 
 from opsdesk.cmdb.models import BUSINESS_SERVICE, ConfigurationItem
 from opsdesk.cmdb.selectors import ci_dependencies
-from opsdesk.core.models import User
+from opsdesk.core.models import Task, TicketHistory, User
 from opsdesk.core.outbox import outbox_deliver_due
+from opsdesk.core.tickets.task import tasks_of
 from opsdesk.events.demo import CHECKS
 from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert
 from opsdesk.incidents.demo import ANYONE, MONITORING_USERNAME, TEMPLATES
@@ -31,6 +32,24 @@ def test_the_demo_tells_one_consistent_story():
     _the_knowledge_base_answers_what_office_staff_call_about()
     _one_major_incident_is_in_progress_and_the_past_ones_have_reviews()
     _monitoring_alerts_are_on_the_cis_they_name_and_open_few_incidents()
+    _every_incident_has_its_history_and_the_majors_hand_out_tasks()
+
+
+def _every_incident_has_its_history_and_the_majors_hand_out_tasks():
+    opened = set(
+        TicketHistory.objects.filter(record_type="incident", change="opened").values_list(
+            "record_id", flat=True
+        )
+    )
+    assert opened == set(Incident.objects.values_list("pk", flat=True))
+    resolved = Incident.objects.filter(first_resolved_at__isnull=False).count()
+    marked = TicketHistory.objects.filter(record_type="incident", change="resolved")
+    assert marked.values("record_id").distinct().count() == resolved
+    ongoing = Incident.objects.get(is_major=True, state__in=OPEN_STATES)
+    tasks = list(tasks_of(ongoing))
+    assert tasks and all(t.is_open and t.assignment_group_id for t in tasks)
+    done = Task.objects.filter(state="closed_complete")
+    assert done and all(t.work_notes_summary for t in done)
 
 
 def _parts_of(service) -> set[int]:

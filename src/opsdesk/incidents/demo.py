@@ -22,8 +22,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from opsdesk.core.models import NumberSequence, Team, TimelineEntry, TimelineKind, User
+from opsdesk.core.models.tickets import Task
 from opsdesk.core.numbering import DIGITS, number_next
 from opsdesk.core.roles import Role
+from opsdesk.core.tickets.backfill import history_rebuild
+from opsdesk.core.tickets.registry import ticket_type
+from opsdesk.core.tickets.services import ticket_create, ticket_transition_step
 from opsdesk.incidents import clocks
 from opsdesk.incidents.models import (
     OPEN_STATES,
@@ -714,6 +718,14 @@ def load(*, progress) -> None:
         _affected_services(created)
         _majors(rng, created[: len(majors)], managers, now)
         _clocks(created, now)
+        # Written in bulk, the story's incidents get their typed history as migrated ones did.
+        history_rebuild(
+            record_type="incident",
+            app_label="incidents",
+            model_name="incident",
+            ids=[i.pk for i in created],
+        )
+        _tasks(created[: len(majors)], cast)
     still_open = Incident.objects.filter(state__in=OPEN_STATES).count()
     progress(f"{Incident.objects.count()} incidents in all; {still_open} open")
 
@@ -946,6 +958,66 @@ def _majors(rng, created, managers, now) -> None:
             if i.major_ended_at
         ]
     )
+
+
+# The work the major incidents handed to other teams: (major's summary, task, group,
+# done with, or "" while it is still open).
+TASKS = [
+    (
+        MAJORS[0].summary,
+        "Fail the payment gateway adapter over to the standby site",
+        SS,
+        "",
+    ),
+    (
+        MAJORS[0].summary,
+        "Ask the card processor for their incident reference and an ETA",
+        ERP,
+        "",
+    ),
+    (
+        MAJORS[1].summary,
+        "Replace the failed fibre path to san-lon-01",
+        SS,
+        "Path B replaced by the vendor engineer; both paths active again.",
+    ),
+    (
+        MAJORS[1].summary,
+        "Remount the mailbox databases and check replication",
+        COLLAB,
+        "All twelve databases mounted; replication healthy.",
+    ),
+]
+
+
+def _tasks(majors, cast) -> None:
+    """Tasks under the story's major incidents, through the ticket platform's services."""
+    by_summary = {i.short_description: i for i in majors}
+    for summary, what, group, done in TASKS:
+        parent = by_summary.get(summary)
+        if parent is None or Task.objects.filter(short_description=what).exists():
+            continue
+        team = cast.group(group)
+        people = cast.members.get(team.name) or [None]
+        task = ticket_create(
+            ticket_type("task"),
+            actor=None,
+            values={
+                "parent_type": ContentType.objects.get_for_model(parent),
+                "parent_id": parent.pk,
+                "short_description": what,
+                "caller": parent.caller,
+                "assignment_group": team,
+                "assignee": people[0],
+                "priority": 1,
+                "opened_at": parent.opened_at + timedelta(minutes=20),
+            },
+        )
+        moment = parent.resolved_at or timezone.now()
+        if done:
+            ticket_transition_step(task, "complete", actor=people[0], now=moment, reason=done)
+        elif people[0] is not None:
+            ticket_transition_step(task, "start", actor=people[0], now=task.opened_at)
 
 
 def _clocks(created, now) -> None:
