@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from opsdesk.core.models import Team, Ticket, TimestampedModel, VersionedModel
-from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.tickets.registry import default_visible_to
 
 
 class Channel(models.TextChoices):
@@ -300,24 +300,11 @@ class Incident(Ticket):
         return self.state in OPEN_STATES
 
     def is_visible_to(self, user) -> bool:
-        """Requesters see what they called in or watch; agents all but confidential ones.
-
-        A confidential incident is seen only by administrators, its assignment group, its
-        assignee and its caller: being added as a watcher (or merged in) opens nothing.
-        """
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
-            return False
-        if is_admin(user) or user.pk in (self.caller_id, self.assignee_id):
-            return True
-        if self.confidential:
-            return (
-                is_agent(user)
-                and self.assignment_group_id is not None
-                and self.assignment_group.members.filter(pk=user.pk).exists()
-            )
-        if self.watchers.filter(pk=user.pk).exists():
-            return True
-        return is_agent(user)
+        """Requesters see what they called in, is for them, or they watch; agents all but
+        confidential ones, which only administrators, the assignment group, the assignee and
+        the caller see: being added as a watcher (or merged in) opens nothing. The ticket
+        platform's rule for every record type."""
+        return default_visible_to(self, user)
 
 
 class PostIncidentReview(TimestampedModel, VersionedModel):

@@ -34,7 +34,7 @@ def incident_list(*, viewer) -> QuerySet[Incident]:
     if is_admin(viewer):
         return qs
     # Watching opens only non-confidential incidents (see Incident.is_visible_to).
-    own = Q(caller=viewer) | Q(assignee=viewer)
+    own = Q(caller=viewer) | Q(assignee=viewer) | Q(requested_for=viewer)
     watched = Q(confidential=False, pk__in=_watching(viewer))
     if not is_agent(viewer):
         return qs.filter(own | watched)

@@ -357,15 +357,13 @@ def incident_assign(
     *, actor, incident: Incident, assignment_group, assignee=None, expected_version=None
 ) -> Incident:
     """Route to a group and optionally a person in it; a New incident with a person starts."""
-    require_agent(actor)
-    current = _locked(incident, expected_version)
-    require_visible(actor, current)
-    require_open(current, "assign")
-    if assignment_group is None:
-        raise ValidationFailed(
-            "Assignment needs a group.", fields={"assignment_group": ["Pick a group."]}
-        )
-    _check_member(assignment_group, assignee)
+    current = tickets.assignable(
+        actor=actor,
+        record=incident,
+        assignment_group=assignment_group,
+        assignee=assignee,
+        expected_version=expected_version,
+    )
     return _assign(current, group=assignment_group, assignee=assignee, actor=actor)
 
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from opsdesk.core.errors import NotPermitted
 from opsdesk.core.models.tickets import HistoryChange
 from opsdesk.core.roles import is_agent
+from opsdesk.core.tickets.guards import agents_only, needs_group
 from opsdesk.core.workflow import Effect, Transition, Workflow
 from opsdesk.incidents.models import HoldReason, State
 
@@ -22,12 +22,6 @@ DEFAULT_REOPEN_DAYS = 10
 
 def reopen_window_days() -> int:
     return int(getattr(settings, "OPSDESK_INCIDENT_REOPEN_DAYS", DEFAULT_REOPEN_DAYS))
-
-
-def needs_group(incident, **_):
-    if incident.assignment_group_id is None:
-        return {"assignment_group": "Assign the incident to a group first."}
-    return None
 
 
 def needs_hold_reason(incident, *, hold_reason="", **_):
@@ -70,13 +64,6 @@ def within_reopen_window(incident, *, now=None, **_):
     days = reopen_window_days()
     if incident.resolved_at and now - incident.resolved_at > timedelta(days=days):
         return f"It was resolved more than {days} days ago; open a new incident instead."
-    return None
-
-
-def agents_only(incident, *, actor=None, **_):
-    """Not a matter of the record's state: a requester asking is refused as not permitted."""
-    if actor is not None and not is_agent(actor):
-        raise NotPermitted("Only service-desk staff may do this.")
     return None
 
 

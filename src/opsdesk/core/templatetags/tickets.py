@@ -21,3 +21,13 @@ def tasks_panel(context, record):
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
+
+
+@register.filter
+def state_label_of(state, record) -> str:
+    """The label ``record``'s workflow gives a stored state ("In progress" for in_progress);
+    an unknown value reads as a plain word rather than an identifier."""
+    label = ticket_type_of(record).workflow.states.get(state)
+    if label is not None:
+        return str(label)
+    return str(state or "").replace("_", " ").capitalize()

@@ -224,9 +224,9 @@ def ticket_assign_step(
     return updated, old_group != group.pk
 
 
-@transaction.atomic
-def ticket_assign(*, actor, record, assignment_group, assignee=None, expected_version=None):
-    """Route any ticket to a group and optionally a person in it."""
+def assignable(*, actor, record, assignment_group, assignee=None, expected_version=None):
+    """The locked, current ticket, once the actor may route it to this group and person: an
+    agent who sees it, an open ticket, a group, and an assignee who is in that group."""
     require_agent(actor)
     current = locked(record, expected_version)
     require_visible(actor, current)
@@ -236,6 +236,19 @@ def ticket_assign(*, actor, record, assignment_group, assignee=None, expected_ve
             "Assignment needs a group.", fields={"assignment_group": ["Pick a group."]}
         )
     check_member(assignment_group, assignee)
+    return current
+
+
+@transaction.atomic
+def ticket_assign(*, actor, record, assignment_group, assignee=None, expected_version=None):
+    """Route any ticket to a group and optionally a person in it."""
+    current = assignable(
+        actor=actor,
+        record=record,
+        assignment_group=assignment_group,
+        assignee=assignee,
+        expected_version=expected_version,
+    )
     updated, _ = ticket_assign_step(current, group=assignment_group, assignee=assignee, actor=actor)
     return updated
 

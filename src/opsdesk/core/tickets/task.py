@@ -9,24 +9,12 @@ task, so the parent's record of what was done stays true.
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.models.tickets import TASK_OPEN_STATES, HistoryChange, Task, TaskState
-from opsdesk.core.roles import is_agent
 from opsdesk.core.tickets import services as tickets
+from opsdesk.core.tickets.guards import agents_only, needs_group
 from opsdesk.core.tickets.registry import TicketType, register, ticket_type, ticket_type_of
 from opsdesk.core.workflow import Effect, Transition, Workflow
-
-
-def needs_group(task, **_):
-    if task.assignment_group_id is None:
-        return {"assignment_group": "Assign the task to a group first."}
-    return None
-
-
-def agents_only(task, *, actor=None, **_):
-    if actor is not None and not is_agent(actor):
-        raise NotPermitted("Only service-desk staff may do this.")
-    return None
 
 
 def needs_summary(task, *, reason="", **_):

@@ -1,0 +1,22 @@
+"""Guards any record type's workflow may use: who may make a move, and what it needs first.
+
+A guard takes the ticket and the move's keyword arguments and returns None, field messages,
+or a plain message (``core.workflow``); raising NotPermitted refuses the person, not the move.
+"""
+
+from opsdesk.core.errors import NotPermitted
+from opsdesk.core.roles import is_agent
+
+
+def agents_only(record, *, actor=None, **_):
+    """Not a matter of the record's state: a requester asking is refused as not permitted."""
+    if actor is not None and not is_agent(actor):
+        raise NotPermitted("Only service-desk staff may do this.")
+    return None
+
+
+def needs_group(record, **_):
+    if record.assignment_group_id is None:
+        noun = record._meta.verbose_name
+        return {"assignment_group": f"Assign the {noun} to a group first."}
+    return None
