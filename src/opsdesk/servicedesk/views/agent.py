@@ -16,7 +16,7 @@ from opsdesk.core.views.generic import agent_required, save_form
 from opsdesk.incidents.selectors import incident_list
 from opsdesk.servicedesk import canned, knowledge
 from opsdesk.servicedesk.forms import ArticleAttachForm, ArticleForm, CannedForm
-from opsdesk.servicedesk.inbound.services import unprocessed_retry
+from opsdesk.servicedesk.inbound.services import unprocessed_dismiss, unprocessed_retry
 from opsdesk.servicedesk.models import KnowledgeArticle, UnprocessedMail, UnprocessedStatus
 from opsdesk.servicedesk.workflow import ARTICLE_WORKFLOW
 
@@ -181,7 +181,7 @@ def unprocessed_action(request, pk, action):
         result = unprocessed_retry(item=item)
         messages.info(request, f"Processed again: {result.outcome}. {result.reason}".strip())
     elif action == "dismiss":
-        UnprocessedMail.objects.filter(pk=pk).update(status=UnprocessedStatus.DISMISSED)
+        unprocessed_dismiss(actor=request.user, item=item)
         messages.info(request, "Dismissed.")
     else:
         raise Http404
