@@ -2,20 +2,16 @@
 
 from django.shortcuts import render
 
+from opsdesk.core.views import generic
+
 
 def base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def form_page(request, form, *, title, cancel_url, submit_label="Save", **extra):
-    context = {
-        "form": form,
-        "title": title,
-        "cancel_url": cancel_url,
-        "submit_label": submit_label,
-        **extra,
-    }
-    return render(request, "events/form.html", context)
+def form_page(request, form, **page):
+    """The generic create/edit page inside the console's navigation."""
+    return generic.form_page(request, form, template="events/form.html", **page)
 
 
 def confirm_page(request, *, title, message, button, cancel_url, danger=False):
