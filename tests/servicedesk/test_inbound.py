@@ -5,11 +5,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from opsdesk.core.mail import mail_remember, mail_seen
-from opsdesk.core.models import Attachment, OutboxEvent, User
+from opsdesk.core.models import Attachment, AuditEntry, OutboxEvent, User
+from opsdesk.core.testing.factories import admin
 from opsdesk.core.timeline import timeline_for
 from opsdesk.incidents.models import Incident
 from opsdesk.servicedesk.inbound.services import mail_ingest
-from opsdesk.servicedesk.models import UnknownSender, UnprocessedMail
+from opsdesk.servicedesk.models import UnknownSender, UnprocessedMail, UnprocessedStatus
 from tests.servicedesk.mail import message, raw
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,25 @@ def test_unknown_sender_becomes_a_requester_contact(mailbox):
     assert result.incident.caller == bob
     assert bob.groups.filter(name="requester").exists()
     assert not bob.has_usable_password()
+
+
+def test_a_contact_created_from_mail_is_in_the_audit_trail(mailbox):
+    mail_ingest(raw=raw(message(sender="Bob New <bob@partner.example>")), mailbox=mailbox)
+    bob = User.objects.get(email="bob@partner.example")
+    entry = AuditEntry.objects.get(action="user.created", object_id=str(bob.pk))
+    assert entry.actor is None
+    assert entry.changes["username"] == {"from": None, "to": bob.username}
+    assert entry.changes["roles"] == {"from": [], "to": ["requester"]}
+
+
+def test_a_sender_whose_address_is_no_user_name_still_gets_a_contact(mailbox):
+    result = mail_ingest(
+        raw=raw(message(sender="O'Brien <o'brien!ops@partner.example>")), mailbox=mailbox
+    )
+    assert result.outcome == "created"
+    contact = User.objects.get(email="o'brien!ops@partner.example")
+    assert contact.username == "obrienops"
+    assert result.incident.caller == contact
 
 
 def test_unknown_sender_rejected_per_mailbox_is_kept_unprocessed(mailbox):
@@ -255,6 +275,22 @@ def test_unprocessed_list_shows_the_reason_to_agents_only(client, mailbox, desk_
     assert page.status_code == 200 and b"Malformed MIME" in page.content
     client.force_login(alice)
     assert client.get(reverse("servicedesk:unprocessed")).status_code == 403
+
+
+def test_an_administrator_dismisses_kept_mail_and_the_trail_says_who(client, mailbox, alice):
+    mail_ingest(
+        raw=b"From: alice@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed\r\n\r\n"
+    )
+    kept = UnprocessedMail.objects.get()
+    administrator = admin()
+    client.force_login(administrator)
+    url = reverse("servicedesk:unprocessed-action", args=[kept.pk, "dismiss"])
+    page = client.post(url, follow=True)
+    assert b"Dismissed." in page.content
+    kept.refresh_from_db()
+    assert kept.status == UnprocessedStatus.DISMISSED
+    entry = AuditEntry.objects.get(action="unprocessedmail.dismissed")
+    assert entry.actor == administrator
 
 
 def test_http_endpoint_needs_the_mailbox_token(client, mailbox, alice):

@@ -14,7 +14,7 @@ from opsdesk.core.audit import audit_record
 from opsdesk.core.concurrency import lock_for_update
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.outbox import outbox_publish
-from opsdesk.core.records import record_create, record_update, validate_or_fail
+from opsdesk.core.records import record_create, record_delete, record_update, validate_or_fail
 
 
 def require_editor(actor) -> None:
@@ -152,13 +152,7 @@ def relationship_delete(*, actor, relationship: Relationship) -> None:
         "type": relationship.type,
         "target_id": relationship.target_id,
     }
-    audit_record(
-        action="relationship.deleted",
-        obj=relationship,
-        changes={k: {"from": v, "to": None} for k, v in payload.items()},
-        actor=actor,
-    )
-    relationship.delete()
+    record_delete(relationship, actor=actor)
     outbox_publish(topic="cmdb.relationship.deleted", payload=payload)
 
 

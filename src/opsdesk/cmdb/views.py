@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opsdesk.cmdb import selectors, services
@@ -14,6 +15,7 @@ from opsdesk.cmdb.graph import dependency_graph
 from opsdesk.cmdb.models import Relationship
 from opsdesk.cmdb.roles import cmdb_can_edit, cmdb_can_read_all
 from opsdesk.core.errors import DomainError, StaleVersion
+from opsdesk.core.views.generic import form_page
 
 PAGE_SIZE = 25
 
@@ -81,7 +83,9 @@ def ci_create(request):
         else:
             messages.success(request, f"{ci} was added to the CMDB.")
             return redirect("cmdb:ci-detail", pk=ci.pk)
-    return render(request, "cmdb/ci_form.html", {"form": form, "ci": None})
+    return _ci_form_page(
+        request, form, title="New configuration item", cancel_url=reverse("cmdb:ci-list")
+    )
 
 
 @login_required
@@ -104,7 +108,12 @@ def ci_edit(request, pk: int):
         else:
             messages.success(request, f"{ci} was saved.")
             return redirect("cmdb:ci-detail", pk=ci.pk)
-    return render(request, "cmdb/ci_form.html", {"form": form, "ci": ci})
+    cancel_url = reverse("cmdb:ci-detail", args=[ci.pk])
+    return _ci_form_page(request, form, title=f"Edit {ci.name}", cancel_url=cancel_url)
+
+
+def _ci_form_page(request, form, *, title: str, cancel_url: str):
+    return form_page(request, form, title=title, cancel_url=cancel_url, stylesheet="cmdb/cmdb.css")
 
 
 @login_required

@@ -19,6 +19,13 @@ class ValidationFailed(DomainError):
     code = "invalid"
 
 
+class InUse(ValidationFailed):
+    """A delete refused because other records still point at this one (a 409)."""
+
+    status_code = 409
+    code = "in_use"
+
+
 class TransitionRefused(DomainError):
     code = "transition_refused"
 

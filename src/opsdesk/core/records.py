@@ -1,4 +1,4 @@
-"""Create and update any versioned record the same way: validate, lock, audit, bump version.
+"""Create, update and delete any record the same way: validate, lock, audit, bump version.
 
 Domain services build on these so every record gets identical validation errors, 409s and
 audit entries without repeating the steps.
@@ -12,11 +12,11 @@ from typing import TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, router
-from django.db.models import CheckConstraint, F, Q
+from django.db.models import CheckConstraint, F, ProtectedError, Q, RestrictedError
 
 from opsdesk.core.audit import audit_record, diff, snapshot
 from opsdesk.core.concurrency import lock_for_update, version_check
-from opsdesk.core.errors import ValidationFailed
+from opsdesk.core.errors import InUse, ValidationFailed
 
 M = TypeVar("M", bound=models.Model)
 
@@ -356,3 +356,78 @@ def record_update(
         actor=actor,
     )
     return current
+
+
+# --- delete ---------------------------------------------------------------------------------
+def record_delete(
+    obj: models.Model,
+    *,
+    actor,
+    expected_version: int | None = None,
+    action: str | None = None,
+    changes: dict | None = None,
+    filed_under: models.Model | None = None,
+    object_repr: str | None = None,
+    locked: bool = False,
+) -> None:
+    """Lock, check the version, delete and audit; call inside a transaction.
+
+    The audit entry keeps every audited field and many-to-many link of the deleted record
+    (``changes`` replaces that when the caller says it better), so it can be put back by hand.
+    A record other records still point at is refused with ``InUse`` naming them, and nothing
+    is deleted. ``filed_under`` files the entry under another record (a link row whose removal
+    is a change of the record it belongs to). Whether ``actor`` may delete is the caller's check.
+    """
+    model = type(obj)
+    current = obj if locked else lock_for_update(model, obj.pk)
+    if hasattr(current, "version"):
+        version_check(current, expected_version)
+    if changes is None:
+        before = snapshot(current, audited_fields(model))
+        for field in model._meta.many_to_many:
+            before[field.name] = sorted(getattr(current, field.name).values_list("pk", flat=True))
+        changes = diff(before, {})
+    target = filed_under if filed_under is not None else current
+    entry = {
+        "object_type": target._meta.label_lower,
+        "object_id": str(target.pk),
+        "object_repr": object_repr if object_repr is not None else str(target)[:200],
+    }
+    try:
+        # Django collects what the delete would touch before it writes anything, so a refusal
+        # here leaves the database as it was.
+        current.delete()
+    except (ProtectedError, RestrictedError) as error:
+        raise in_use(current, error) from None
+    audit_record(
+        action=action or f"{model._meta.model_name}.deleted",
+        changes=changes,
+        actor=actor,
+        **entry,
+    )
+
+
+def in_use(obj: models.Model, error: ProtectedError | RestrictedError) -> InUse:
+    """The refusal for deleting ``obj`` while ``error``'s records still point at it."""
+    blockers = (
+        error.protected_objects if isinstance(error, ProtectedError) else error.restricted_objects
+    )
+    counts: dict[type[models.Model], int] = {}
+    for blocker in blockers:
+        counts[type(blocker)] = counts.get(type(blocker), 0) + 1
+    used_by = sorted(
+        f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}"
+        for model, count in counts.items()
+        for meta in [model._meta]
+    )
+    message = (
+        f"{obj} cannot be deleted: it is still used by {_and(used_by) or 'other records'}. "
+        "Change those first, or deactivate it instead."
+    )
+    return InUse(message, fields={"__all__": [message]})
+
+
+def _and(items: list[str]) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import RecordLink, TimelineKind
-from opsdesk.core.records import validated_save
+from opsdesk.core.records import record_delete, validated_save
 from opsdesk.core.roles import is_agent
 from opsdesk.core.search import RecordType, record_type_of, record_types
 from opsdesk.core.timeline import timeline_add
@@ -105,7 +105,14 @@ def record_link(*, actor, record: models.Model, other: models.Model) -> RecordLi
             validated_save(link)
     except IntegrityError:
         raise duplicate from None
-    _record_change(actor=actor, link=link, record=record, other=other, linked=True)
+    audit_record(
+        action="record_link.created",
+        obj=link,
+        object_repr=f"{record.number} ~ {other.number}",
+        changes={"records": {"from": None, "to": [record.number, other.number]}},
+        actor=actor,
+    )
+    _timeline_change(actor=actor, record=record, other=other, linked=True)
     return link
 
 
@@ -118,20 +125,17 @@ def record_unlink(*, actor, link: RecordLink) -> None:
     if any(end is None or not _may_see(actor, end) for end in ends):
         raise NotPermitted("You may not change links of a record you cannot see.")
     record, other = ends
-    _record_change(actor=actor, link=link, record=record, other=other, linked=False)
-    link.delete()
-
-
-def _record_change(*, actor, link, record, other, linked: bool) -> None:
-    audit_record(
-        action="record_link.created" if linked else "record_link.deleted",
-        obj=link,
-        object_repr=f"{record.number} ~ {other.number}",
-        changes={"records": {"from": None, "to": [record.number, other.number]}}
-        if linked
-        else {"records": {"from": [record.number, other.number], "to": None}},
+    record_delete(
+        link,
         actor=actor,
+        action="record_link.deleted",
+        changes={"records": {"from": [record.number, other.number], "to": None}},
+        object_repr=f"{record.number} ~ {other.number}",
     )
+    _timeline_change(actor=actor, record=record, other=other, linked=False)
+
+
+def _timeline_change(*, actor, record, other, linked: bool) -> None:
     verb = "Related to" if linked else "No longer related to"
     for here, there in ((record, other), (other, record)):
         timeline_add(

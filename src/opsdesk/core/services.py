@@ -12,7 +12,7 @@ from opsdesk.core.audit import audit_record
 from opsdesk.core.concurrency import lock_for_update
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import ApiToken, Team, User
-from opsdesk.core.records import record_create, record_update, validated_save
+from opsdesk.core.records import record_create, record_delete, record_update, validated_save
 from opsdesk.core.roles import Role, forget_roles, is_admin
 
 TOKEN_PREFIX = "opsd_"
@@ -90,6 +90,14 @@ def team_update(*, actor, team: Team, expected_version=None, members=None, **fie
     return record_update(
         team, values=fields, actor=actor, expected_version=expected_version, m2m=m2m
     )
+
+
+@transaction.atomic
+def team_delete(*, actor, team: Team, expected_version=None) -> None:
+    """Remove a team; one that records still point at is refused, so deactivate it instead."""
+    if not is_admin(actor):
+        raise NotPermitted("Only administrators may delete teams.")
+    record_delete(team, actor=actor, expected_version=expected_version)
 
 
 # --- API tokens -------------------------------------------------------------------------------

@@ -12,9 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from opsdesk.core.audit import jsonable
-from opsdesk.core.models import OutboxEvent
-from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.outbox import outbox_publish_many
 from opsdesk.events.bulk import insert_rows, update_rows, update_values
 from opsdesk.events.models import (
     ACTIVE_ALERT_STATUSES,
@@ -132,13 +130,7 @@ def publish_facts(facts: list[tuple[str, dict]]) -> None:
         for topic, alerts in by_topic.items()
         for i in range(0, len(alerts), FACT_CHUNK)
     ]
-    # The first goes through outbox_publish so that the worker wakes after the commit.
-    outbox_publish(topic=rows[0][0], payload=rows[0][1])
-    if rows[1:]:
-        now = timezone.now()
-        OutboxEvent.objects.bulk_create(
-            [OutboxEvent(topic=t, payload=jsonable(p), next_attempt_at=now) for t, p in rows[1:]]
-        )
+    outbox_publish_many(rows)  # one insert; the worker wakes once, after the commit
 
 
 def _note_change(alert, now) -> None:

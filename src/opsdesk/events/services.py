@@ -4,13 +4,13 @@ Ingest (``ingest.py``), processing (``processing.py``) and heartbeats (``heartbe
 the machine-driven writes.
 """
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from opsdesk.core.audit import audit_record, diff, snapshot
+from opsdesk.core.audit import audit_record
 from opsdesk.core.concurrency import lock_for_update
 from opsdesk.core.errors import TransitionRefused, ValidationFailed
-from opsdesk.core.records import audited_fields, record_create, record_update
+from opsdesk.core.records import record_create, record_delete, record_update
 from opsdesk.events.models import (
     ACTIVE_ALERT_STATUSES,
     Alert,
@@ -58,21 +58,6 @@ def integration_rotate_secret(*, actor, integration) -> str:
     return secret
 
 
-def _audited_delete(obj: models.Model, *, actor) -> None:
-    """Delete a record; its audit entry keeps every field, so it can be put back by hand."""
-    current = lock_for_update(type(obj), obj.pk)
-    before = snapshot(current, audited_fields(type(current)))
-    for field in current._meta.many_to_many:
-        before[field.name] = sorted(getattr(current, field.name).values_list("pk", flat=True))
-    audit_record(
-        action=f"{current._meta.model_name}.deleted",
-        obj=current,
-        changes=diff(before, {}),
-        actor=actor,
-    )
-    current.delete()
-
-
 def rule_create(*, actor, **values) -> Rule:
     with transaction.atomic():
         return record_create(Rule, values=values, actor=actor)
@@ -86,7 +71,7 @@ def rule_update(*, actor, rule, expected_version=None, **values) -> Rule:
 def rule_delete(*, actor, rule) -> None:
     """Remove a rule; later events are no longer matched against it."""
     with transaction.atomic():
-        _audited_delete(rule, actor=actor)
+        record_delete(rule, actor=actor)
 
 
 def window_create(*, actor, cis=(), **values) -> MaintenanceWindow:
@@ -135,7 +120,7 @@ def window_end(*, actor, window, now=None) -> MaintenanceWindow:
 def window_delete(*, actor, window) -> None:
     """Remove a window: events already received keep their state, new ones are not held."""
     with transaction.atomic():
-        _audited_delete(window, actor=actor)
+        record_delete(window, actor=actor)
 
 
 ALERT_ACTIONS = {

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError
-from opsdesk.core.views.generic import admin_required, agent_required, save_form
+from opsdesk.core.views.generic import admin_required, agent_required, form_page, save_form
 from opsdesk.notifications import selectors, services, webhooks
 from opsdesk.notifications.forms import WebhookSubscriptionForm
 from opsdesk.notifications.models import MANDATORY_EVENTS, Channel, Event
@@ -114,14 +114,11 @@ def webhook_edit(request, pk=None):
         if saved is not None:
             messages.success(request, f"Webhook {saved.name} saved.")
             return redirect("notifications:webhook-detail", pk=saved.pk)
-    return render(
+    return form_page(
         request,
-        "core/form.html",
-        {
-            "form": form,
-            "title": f"Edit webhook {subscription}" if subscription else "New webhook",
-            "cancel_url": reverse("notifications:webhook-list"),
-        },
+        form,
+        title=f"Edit webhook {subscription}" if subscription else "New webhook",
+        cancel_url=reverse("notifications:webhook-list"),
     )
 
 

@@ -25,11 +25,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import OutboxEvent
 from opsdesk.core.outbox import backoff
-from opsdesk.core.records import record_create, record_update
+from opsdesk.core.records import record_create, record_delete, record_update
 from opsdesk.core.roles import is_admin
 from opsdesk.notifications.models import DeliveryState, WebhookDelivery, WebhookSubscription
 from opsdesk.notifications.wakeup import wake_after_commit
@@ -129,8 +128,7 @@ def webhook_subscription_update(
 @transaction.atomic
 def webhook_subscription_delete(*, actor, subscription: WebhookSubscription) -> None:
     _require_admin(actor)
-    audit_record(action="webhooksubscription.deleted", obj=subscription, actor=actor)
-    subscription.delete()
+    record_delete(subscription, actor=actor)
 
 
 # --- fan-out and sending ---------------------------------------------------------------------

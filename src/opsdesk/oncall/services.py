@@ -18,6 +18,7 @@ from opsdesk.core.outbox import outbox_publish
 from opsdesk.core.records import (
     audited_fields,
     record_create,
+    record_delete,
     record_update,
     validate_or_fail,
     validation_failed,
@@ -194,8 +195,7 @@ def schedule_update(
 @transaction.atomic
 def schedule_delete(*, actor, schedule: Schedule) -> None:
     _require_manager(actor, schedule.team)
-    audit_record(action="schedule.deleted", obj=schedule, actor=actor)
-    schedule.delete()
+    record_delete(schedule, actor=actor)
 
 
 # --- overrides ------------------------------------------------------------------------------
@@ -238,8 +238,7 @@ def override_update(*, actor, override: Override, expected_version=None, **field
 @transaction.atomic
 def override_delete(*, actor, override: Override) -> None:
     _require_manager(actor, override.schedule.team)
-    audit_record(action="override.deleted", obj=override, actor=actor)
-    override.delete()
+    record_delete(override, actor=actor)
 
 
 # --- escalation policies --------------------------------------------------------------------
@@ -308,8 +307,7 @@ def escalation_policy_update(
 @transaction.atomic
 def escalation_policy_delete(*, actor, policy: EscalationPolicy) -> None:
     _require_manager(actor, policy.team)
-    audit_record(action="escalationpolicy.deleted", obj=policy, actor=actor)
-    policy.delete()
+    record_delete(policy, actor=actor)
 
 
 # --- calendar feed tokens -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from opsdesk.core.errors import DomainError
 from opsdesk.core.models import Team, User
 from opsdesk.core.roles import is_agent
+from opsdesk.core.views.generic import form_page
 from opsdesk.oncall import ical, selectors, services
 from opsdesk.oncall.forms import OverrideForm
 from opsdesk.oncall.grid import build_rows
@@ -92,7 +93,16 @@ def override_new(request, pk: int):
         else:
             messages.success(request, "Override saved.")
             return redirect("oncall:schedule-detail", pk=schedule.pk)
-    return render(request, "oncall/override_form.html", {"schedule": schedule, "form": form})
+    return form_page(
+        request,
+        form,
+        title=f"Override {schedule.name}",
+        page_title="New override",
+        cancel_url=reverse("oncall:schedule-detail", args=[schedule.pk]),
+        submit_label="Save override",
+        template="oncall/override_form.html",
+        schedule=schedule,
+    )
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.records import record_delete
 from opsdesk.core.roles import is_agent
 from opsdesk.incidents.selectors import incident_list
 from opsdesk.incidents.services import incident_transition
@@ -122,10 +123,11 @@ def incident_resolve_with_article(
 @transaction.atomic
 def article_unlink(*, actor, link) -> None:
     _check(actor, link.article, link.incident)
-    audit_record(
-        action="article.unlinked",
-        obj=link.incident,
-        changes={"resolved_with": [link.article.number, None]},
+    # Unlinking changes the incident (what resolved it), so the entry is filed under it.
+    record_delete(
+        link,
         actor=actor,
+        action="article.unlinked",
+        changes={"resolved_with": [link.article.number, None]},
+        filed_under=link.incident,
     )
-    link.delete()

@@ -3,17 +3,9 @@
 import copy
 
 from django.db import connections, models, router, transaction
-from django.db.models import ProtectedError
 
-from opsdesk.core.audit import audit_record
-from opsdesk.core.errors import DomainError
-from opsdesk.core.records import record_create, record_update, validate_or_fail
+from opsdesk.core.records import record_create, record_delete, record_update, validate_or_fail
 from opsdesk.sla.models import BusinessCalendar, ConfigStamp, SlaPolicy
-
-
-class InUse(DomainError):
-    status_code = 409
-    code = "in_use"
 
 
 def _precheck(obj: models.Model, values: dict) -> None:
@@ -50,15 +42,10 @@ def policy_update(*, actor, policy: SlaPolicy, expected_version=None, **fields) 
     return record_update(policy, values=fields, actor=actor, expected_version=expected_version)
 
 
+@transaction.atomic
 def config_delete(*, actor, instance: BusinessCalendar | SlaPolicy) -> None:
     """Delete a calendar or policy; one still used by a policy or a timer is refused."""
-    try:
-        with transaction.atomic():
-            audit_record(action=f"{instance._meta.model_name}.deleted", obj=instance, actor=actor)
-            instance.delete()
-    except ProtectedError:
-        what = "policies or timers" if isinstance(instance, BusinessCalendar) else "timers"
-        raise InUse(f"{instance} is used by {what}; deactivate it or change them first.") from None
+    record_delete(instance, actor=actor)
 
 
 def policy_match(*, record_type: str, attributes: dict) -> SlaPolicy | None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_duration
 
 from opsdesk.core.roles import is_admin, is_agent
-from opsdesk.core.views.generic import admin_required, edit_call, saved_on_post
+from opsdesk.core.views.generic import admin_required, edit_call, form_page, saved_on_post
 from opsdesk.sla import clock, policies, selectors
 from opsdesk.sla.business_time import format_clock, parse_clock
 from opsdesk.sla.forms import CalendarForm, PolicyForm
@@ -135,8 +135,7 @@ def policy_detail(request, pk):
 # The writes go through sla.policies, whose saves the configuration stamp follows, so the next
 # record matched already sees the change.
 def _form_page(request, form, *, title: str, cancel_url: str):
-    context = {"form": form, "title": title, "cancel_url": cancel_url}
-    return render(request, "sla/config_form.html", context)
+    return form_page(request, form, title=title, cancel_url=cancel_url, stylesheet="sla/sla.css")
 
 
 @admin_required

@@ -5,7 +5,7 @@ import copy
 from django.db import transaction
 from rest_framework import mixins, serializers, viewsets
 
-from opsdesk.core.audit import audit_record
+from opsdesk.core.records import record_delete
 
 
 class FieldsBuiltOnce:
@@ -88,6 +88,6 @@ class ServiceViewSet(
 
 
 def audited_destroy(instance, *, actor) -> None:
+    """Delete a configuration row through ``record_delete``, for viewsets without a service."""
     with transaction.atomic():
-        audit_record(action=f"{instance._meta.model_name}.deleted", obj=instance, actor=actor)
-        instance.delete()
+        record_delete(instance, actor=actor)

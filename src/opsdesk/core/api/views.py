@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from opsdesk.core import search, selectors, services
-from opsdesk.core.api.base import ServiceViewSet, audited_destroy
+from opsdesk.core.api.base import ServiceViewSet
 from opsdesk.core.api.filtersets import ApiTokenFilterSet, TeamFilterSet, UserFilterSet
 from opsdesk.core.api.pagination import RankedPagination
 from opsdesk.core.api.permissions import IsAdminOrReadOnlyAgent
@@ -79,7 +79,7 @@ class TeamViewSet(ServiceViewSet, mixins.DestroyModelMixin):
         )
 
     def perform_destroy(self, instance):
-        audited_destroy(instance, actor=self.request.user)
+        services.team_delete(actor=self.request.user, team=instance)
 
 
 class ApiTokenViewSet(

@@ -13,6 +13,7 @@ A domain's views stay a few lines each::
         ...
         if form.is_valid() and save_form(form, lambda: services.ci_update(...)):
             return redirect(...)
+        return form_page(request, form, title=f"Edit {ci}", cancel_url=...)
 """
 
 from collections.abc import Callable
@@ -76,6 +77,29 @@ def list_page(
         **(extra or {}),
     }
     return render(request, rows_template if wants_rows(request) else template, context)
+
+
+def form_page(
+    request,
+    form,
+    *,
+    title: str,
+    cancel_url: str | None = None,
+    submit_label: str = "Save",
+    template: str = "core/form.html",
+    **extra,
+):
+    """The create/edit page: ``title`` over the form, Save and Cancel. ``template`` may extend
+    core/form.html to add an area's navigation or help; ``extra`` goes into its context
+    (``stylesheet``, ``delete_url``, ``page_title`` when the tab's title differs)."""
+    context = {
+        "form": form,
+        "title": title,
+        "cancel_url": cancel_url,
+        "submit_label": submit_label,
+        **extra,
+    }
+    return render(request, template, context)
 
 
 def apply_domain_error(form, error: DomainError) -> None:

@@ -8,7 +8,13 @@ from opsdesk.core import selectors, services
 from opsdesk.core.forms import UserFilterForm, UserForm
 from opsdesk.core.models import User
 from opsdesk.core.roles import is_admin
-from opsdesk.core.views.generic import admin_required, agent_required, list_page, save_form
+from opsdesk.core.views.generic import (
+    admin_required,
+    agent_required,
+    form_page,
+    list_page,
+    save_form,
+)
 
 
 @agent_required
@@ -44,7 +50,7 @@ def user_create(request):
         if person is not None:
             messages.success(request, f"{person} is added.")
             return redirect("core:user-detail", pk=person.pk)
-    return render(request, "core/form.html", {"form": form, "title": "Add a person"})
+    return form_page(request, form, title="Add a person")
 
 
 @admin_required
@@ -64,9 +70,5 @@ def user_edit(request, pk):
         if saved is not None:
             messages.success(request, f"{saved} is saved.")
             return redirect("core:user-detail", pk=saved.pk)
-    context = {
-        "form": form,
-        "title": f"Edit {person}",
-        "cancel_url": reverse("core:user-detail", kwargs={"pk": person.pk}),
-    }
-    return render(request, "core/form.html", context)
+    cancel_url = reverse("core:user-detail", kwargs={"pk": person.pk})
+    return form_page(request, form, title=f"Edit {person}", cancel_url=cancel_url)

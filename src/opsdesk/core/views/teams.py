@@ -8,7 +8,13 @@ from opsdesk.core import selectors, services
 from opsdesk.core.forms import TeamFilterForm, TeamForm
 from opsdesk.core.models import Team
 from opsdesk.core.roles import is_admin
-from opsdesk.core.views.generic import admin_required, agent_required, list_page, save_form
+from opsdesk.core.views.generic import (
+    admin_required,
+    agent_required,
+    form_page,
+    list_page,
+    save_form,
+)
 
 
 @agent_required
@@ -43,7 +49,7 @@ def team_create(request):
         if team is not None:
             messages.success(request, f"Team {team} is added.")
             return redirect("core:team-detail", pk=team.pk)
-    return render(request, "core/form.html", {"form": form, "title": "Add a team"})
+    return form_page(request, form, title="Add a team")
 
 
 @admin_required
@@ -63,9 +69,5 @@ def team_edit(request, pk):
         if saved is not None:
             messages.success(request, f"Team {saved} is saved.")
             return redirect("core:team-detail", pk=saved.pk)
-    context = {
-        "form": form,
-        "title": f"Edit {team}",
-        "cancel_url": reverse("core:team-detail", kwargs={"pk": team.pk}),
-    }
-    return render(request, "core/form.html", context)
+    cancel_url = reverse("core:team-detail", kwargs={"pk": team.pk})
+    return form_page(request, form, title=f"Edit {team}", cancel_url=cancel_url)

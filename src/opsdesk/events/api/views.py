@@ -6,7 +6,7 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from opsdesk.core.api.base import ServiceViewSet, audited_destroy
+from opsdesk.core.api.base import ServiceViewSet
 from opsdesk.core.api.permissions import IsAdminOrReadOnlyAgent, IsAgent
 from opsdesk.events import heartbeats, selectors, services
 from opsdesk.events.api import serializers as s
@@ -15,9 +15,6 @@ from opsdesk.events.models import Integration
 
 class AdminWrites(ServiceViewSet):
     permission_classes = [permissions.IsAuthenticated, IsAdminOrReadOnlyAgent]
-
-    def perform_destroy(self, instance):
-        audited_destroy(instance, actor=self.request.user)
 
 
 class IntegrationViewSet(AdminWrites):

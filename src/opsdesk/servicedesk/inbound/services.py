@@ -7,20 +7,22 @@ Every way mail gets in (IMAP polling, the HTTP endpoint, ``opsdesk ingest-email`
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from opsdesk.core.attachments import ORIGINAL_MAIL_TYPE, attachment_store
-from opsdesk.core.errors import DomainError
+from opsdesk.core.audit import audit_record
+from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.mail import mail_remember, mail_seen, mail_thread_record
 from opsdesk.core.models import MailMessageRecord, User
-from opsdesk.core.roles import Role, is_agent
+from opsdesk.core.roles import Role, is_admin, is_agent
+from opsdesk.core.services import user_create
 from opsdesk.core.tickets.registry import ticket_by_number, ticket_type_of, ticket_types
 from opsdesk.core.tickets.services import ticket_comment
 from opsdesk.incidents import services as incidents
@@ -31,7 +33,7 @@ from opsdesk.servicedesk.inbound.parse import (
     parse_mail,
     peek_envelope,
 )
-from opsdesk.servicedesk.models import Mailbox, UnknownSender, UnprocessedMail
+from opsdesk.servicedesk.models import Mailbox, UnknownSender, UnprocessedMail, UnprocessedStatus
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,9 @@ def _is_own_mail(parsed: ParsedMail) -> bool:
     return MailMessageRecord.objects.filter(message_id=parsed.message_id, direction="out").exists()
 
 
+_NOT_IN_USERNAME = re.compile(r"[^\w.@+-]")
+
+
 def _find_user(address: str) -> User | None:
     if not address:
         return None
@@ -98,19 +103,19 @@ def _find_user(address: str) -> User | None:
 
 def _create_contact(parsed: ParsedMail) -> User:
     """A requester account for someone who wrote in; they sign in after a password reset."""
-    base = clean(parsed.sender).split("@", 1)[0][:100] or "contact"
+    # A user name holds letters, digits and . @ + - _ only; a mail's local part may hold more.
+    local = clean(parsed.sender).split("@", 1)[0]
+    base = _NOT_IN_USERNAME.sub("", local)[:100] or "contact"
     username = base
     while User.objects.filter(username=username).exists():
         username = f"{base}.{secrets.token_hex(2)}"
-    user = User.objects.create(
+    return user_create(
+        actor=None,  # nobody signed in: the entry names the mail source
         username=username,
         email=parsed.sender,
         display_name=clean(parsed.sender_name)[:150] or clean(parsed.sender),
+        roles=[Role.REQUESTER],
     )
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    user.groups.add(*Group.objects.filter(name=str(Role.REQUESTER)))
-    return user
 
 
 def _thread_ticket(parsed: ParsedMail):
@@ -289,3 +294,17 @@ def unprocessed_retry(*, item: UnprocessedMail) -> Ingested:
         # The new copy replaces the old one; keep only one entry per message.
         UnprocessedMail.objects.filter(pk=item.pk).delete()
     return result
+
+
+@transaction.atomic
+def unprocessed_dismiss(*, actor, item: UnprocessedMail) -> None:
+    """Set a kept message aside: it stays listed under its status but needs no more work."""
+    if not is_admin(actor):
+        raise NotPermitted("Only administrators may dismiss kept mail.")
+    UnprocessedMail.objects.filter(pk=item.pk).update(status=UnprocessedStatus.DISMISSED)
+    audit_record(
+        action="unprocessedmail.dismissed",
+        obj=item,
+        changes={"status": {"from": item.status, "to": UnprocessedStatus.DISMISSED}},
+        actor=actor,
+    )

@@ -6,17 +6,18 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.attachments import attachments_for
 from opsdesk.core.errors import DomainError
 from opsdesk.core.roles import is_admin
 from opsdesk.core.timeline import render_markdown
-from opsdesk.core.views.generic import agent_required, save_form
+from opsdesk.core.views.generic import agent_required, form_page, save_form
 from opsdesk.incidents.selectors import incident_list
 from opsdesk.servicedesk import canned, knowledge
 from opsdesk.servicedesk.forms import ArticleAttachForm, ArticleForm, CannedForm
-from opsdesk.servicedesk.inbound.services import unprocessed_retry
+from opsdesk.servicedesk.inbound.services import unprocessed_dismiss, unprocessed_retry
 from opsdesk.servicedesk.models import KnowledgeArticle, UnprocessedMail, UnprocessedStatus
 from opsdesk.servicedesk.workflow import ARTICLE_WORKFLOW
 
@@ -51,7 +52,20 @@ def kb_edit(request, pk=None):
         if saved is not None:
             messages.success(request, f"{saved.number} is saved.")
             return redirect("servicedesk:kb-detail", pk=saved.pk)
-    return render(request, "servicedesk/agent/kb_edit.html", {"form": form, "article": article})
+    if article is None:
+        return form_page(
+            request,
+            form,
+            title="New knowledge article",
+            page_title="New article",
+            cancel_url=reverse("servicedesk:kb-manage"),
+        )
+    return form_page(
+        request,
+        form,
+        title=f"Edit {article.number}",
+        cancel_url=reverse("servicedesk:kb-detail", args=[article.pk]),
+    )
 
 
 @agent_required
@@ -136,8 +150,11 @@ def canned_edit(request, pk=None):
         if save_form(form, write) is not None:
             messages.success(request, "The canned response is saved.")
             return redirect("servicedesk:canned-list")
-    return render(
-        request, "servicedesk/agent/canned_edit.html", {"form": form, "response": response}
+    return form_page(
+        request,
+        form,
+        title=f"Edit {response}" if response else "New canned response",
+        cancel_url=reverse("servicedesk:canned-list"),
     )
 
 
@@ -181,7 +198,7 @@ def unprocessed_action(request, pk, action):
         result = unprocessed_retry(item=item)
         messages.info(request, f"Processed again: {result.outcome}. {result.reason}".strip())
     elif action == "dismiss":
-        UnprocessedMail.objects.filter(pk=pk).update(status=UnprocessedStatus.DISMISSED)
+        unprocessed_dismiss(actor=request.user, item=item)
         messages.info(request, "Dismissed.")
     else:
         raise Http404
