@@ -8,7 +8,7 @@ from opsdesk.events.models import Alert, Event
 from opsdesk.events.processing import events_process_all
 from opsdesk.events.testing import SECRET, RuleFactory
 from tests.cmdb.factories import CIFactory
-from tests.events.helpers import send_and_process
+from tests.events.helpers import send, send_and_process
 
 pytestmark = pytest.mark.django_db
 BEARER = {"HTTP_AUTHORIZATION": f"Bearer {SECRET}"}
@@ -89,3 +89,16 @@ def test_a_resource_that_names_no_ci_links_none(integration):
     CIFactory(name="payroll-engine")
     send_and_process(integration, {"summary": "Queue stuck", "resource": "web-07"})
     assert Alert.objects.get().ci is None
+
+
+def test_a_batch_naming_many_resources_links_each_alert_to_its_own_ci(integration):
+    # One batch, many hosts: the live CI wins over a test one of the same name, any case.
+    web = CIFactory(name="web-01")
+    CIFactory(name="DB-01", environment="test")
+    live_db = CIFactory(name="db-01", environment="production")
+    send(integration, {"summary": "Load", "resource": "WEB-01:9100"})
+    send(integration, {"summary": "Disk", "resource": "db-01"})
+    send(integration, {"summary": "Down", "resource": "mail-01"})
+    events_process_all()
+    ci_by_summary = {a.summary: a.ci for a in Alert.objects.all()}
+    assert ci_by_summary == {"Load": web, "Disk": live_db, "Down": None}
