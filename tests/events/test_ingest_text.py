@@ -42,6 +42,28 @@ def test_nul_characters_in_generic_event_text_are_stripped(integration, sender):
     assert "\x00" not in json.dumps(Event.objects.get().payload)
 
 
+def test_json_beyond_the_fast_parser_is_still_read_as_sent(integration, sender):
+    # Integers past 64 bits and non-ASCII text: valid JSON, kept exactly.
+    big = 2**70 + 1
+    body = {"summary": "Zähler übergelaufen", "labels": {"counter": big}, "count": big}
+    response = post(sender, "/api/events/ingest", body, **BEARER)
+    assert response.status_code == 202
+    events_process_all()
+    event = Event.objects.get()
+    assert event.payload["count"] == big
+    assert event.summary == "Zähler übergelaufen"
+    assert Alert.objects.get().labels == {"counter": str(big)}
+
+
+def test_a_body_that_is_not_json_is_refused_with_the_reason(integration, sender):
+    response = sender.post(
+        "/api/events/ingest", b'{"summary": "Disk", ', content_type="application/json", **BEARER
+    )
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]["message"]
+    assert not Event.objects.exists()
+
+
 def test_nul_characters_in_alertmanager_annotations_and_pagerduty_are_stripped(integration, sender):
     webhook = {
         "version": "4",
