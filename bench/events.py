@@ -19,9 +19,9 @@ request (100 alerts). Each workload stops after ``--seconds`` of sending or ``--
 Alertmanager's ``/api/v2/alerts`` (Debian's prometheus-alertmanager; alerts kept in memory only),
 for a reference figure measured on the same machine.
 
-On PostgreSQL it creates (and finally drops) a database named opsdesk_bench_events on the server
-OPSDESK_DATABASE_URL points at; nothing else is touched. Progress goes to stderr, figures to
-stdout.
+On PostgreSQL it creates (and finally drops) a database named opsdesk_bench_events (or
+``$OPSDESK_BENCH_DB``) on the server OPSDESK_DATABASE_URL points at; nothing else is touched.
+Progress goes to stderr, figures to stdout.
 """
 
 import argparse
@@ -40,7 +40,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-BENCH_DB = "opsdesk_bench_events"
+# A run on a shared server can name its own database: OPSDESK_BENCH_DB=...
+BENCH_DB = os.environ.get("OPSDESK_BENCH_DB", "opsdesk_bench_events")
 PER_REQUEST = 100
 REPEAT_SET = 10_000
 ROOT = Path(__file__).resolve().parent.parent

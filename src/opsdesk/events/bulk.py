@@ -9,6 +9,7 @@ array per column; SQLite: the statement executed for each row).
 
 import json
 
+import orjson
 from django.db import connection
 
 # SQLite allows 32,766 parameters in a statement in the versions we support.
@@ -56,10 +57,20 @@ def _converter(field):
     if kind == "JSONField" and field.encoder is None:
         # JSON goes as text, parsed by the server: COPY reads it so, and psycopg would dump
         # an array of Jsonb values element by element in Python, several times slower.
-        return lambda value: json.dumps(value) if value is not None else None
+        return json_text
     if kind == "DateTimeField" and connection.vendor == "postgresql":
         return None  # aware datetimes go as they are
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def json_text(value) -> str | None:
+    """``value`` as JSON text: orjson, or the standard library for what orjson refuses."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers past 64 bits, keys that are not text
+        return json.dumps(value)
 
 
 def _rows(objs: list, fields: list) -> list[list]:

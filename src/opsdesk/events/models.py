@@ -232,7 +232,12 @@ class Alert(models.Model):
                 name="events_one_active_alert_per_fingerprint",
             )
         ]
-        indexes = [models.Index(fields=["status", "severity"])]
+        indexes = [
+            models.Index(fields=["status", "severity"]),
+            # Processing finds each event's alert, active or cleared moments ago, by these:
+            # without it every batch read all active alerts through the status index.
+            models.Index(fields=["integration", "fingerprint"], name="events_alert_fingerprint"),
+        ]
 
     def __str__(self):
         return self.summary or self.fingerprint

@@ -24,6 +24,7 @@ from opsdesk.events.models import (
     EventState,
     Integration,
 )
+from opsdesk.events.normalise import host_of
 from opsdesk.events.planning import Planner, classification_of
 
 BATCH_SIZE = 1000
@@ -155,6 +156,7 @@ class Batch:
 
     def load(self, events: list[dict]) -> None:
         ids = {e["integration_id"] for e in events}
+        self.planner.ci_names_load({host_of(e["resource"]) for e in events if e["resource"]})
         self.integrations = {i.pk: i for i in Integration.objects.filter(pk__in=ids)}
         fingerprints = {e["fingerprint"] for e in events}
         # Active alerts, and ones cleared recently enough that a re-trigger means flapping.

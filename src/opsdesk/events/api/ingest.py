@@ -4,8 +4,6 @@ Each endpoint reads the raw body itself (to enforce 512 KB and to key retries on
 the sender's format into normalised events, rate-limits per integration and answers 202.
 """
 
-import json
-
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -91,7 +89,7 @@ class IngestView(APIView):
         if content_type.startswith(FORM_TYPES):
             return self.not_json(content_type)
         try:
-            decoded = ingest.without_nul(json.loads(body))
+            decoded = ingest.json_read(body)
         except (ValueError, UnicodeDecodeError) as exc:
             return self.bad_json(exc)
         integration = self.find_integration(request, decoded, **kwargs)
@@ -107,6 +105,7 @@ class IngestView(APIView):
                 body=body,
                 idempotency_key=request.headers.get("Idempotency-Key", "")[:200],
                 limit_rate=True,
+                nul_free=True,
             )
         except ingest.RateLimited as limited:
             return self.limited(limited.retry_after)
