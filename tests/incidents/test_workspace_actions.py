@@ -171,3 +171,18 @@ def test_saved_filters_are_private_and_need_a_name(desk_agent, team):
         == 302
     )
     assert not SavedFilter.objects.filter(owner=desk_agent).exists()
+
+
+def test_deleting_a_saved_filter_is_audited(desk_agent):
+    from opsdesk.core.models import AuditEntry
+    from opsdesk.incidents.models import SavedFilter
+
+    browser = browser_for(desk_agent)
+    browser.post(
+        reverse("incidents:saved-filter-save", args=["open"]), {"name": "P1 only", "query": ""}
+    )
+    saved = SavedFilter.objects.get(owner=desk_agent)
+    browser.post(reverse("incidents:saved-filter-delete", args=[saved.pk]))
+    assert not SavedFilter.objects.filter(pk=saved.pk).exists()
+    entry = AuditEntry.objects.get(object_id=str(saved.pk), action="savedfilter.deleted")
+    assert entry.actor == desk_agent and entry.changes["name"]["from"] == "P1 only"

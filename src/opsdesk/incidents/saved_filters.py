@@ -5,6 +5,7 @@ from urllib.parse import parse_qsl, urlencode
 from django.db import transaction
 
 from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.records import record_delete
 from opsdesk.core.tickets.services import require_agent
 from opsdesk.incidents.models import SavedFilter
 from opsdesk.incidents.selectors import QUEUES
@@ -30,4 +31,4 @@ def saved_filter_create(*, actor, name: str, queue: str, query: str):
 def saved_filter_delete(*, actor, saved_filter) -> None:
     if saved_filter.owner_id != actor.pk:
         raise NotPermitted("You may only delete your own saved filters.")
-    saved_filter.delete()
+    record_delete(saved_filter, actor=actor)
