@@ -327,3 +327,16 @@ class TestPermissions:
         assert_error_shape(response, 400, field="assignment_group")
         assert Team.objects.filter(pk=99999).count() == 0
         assert Incident.objects.get(pk=incident.pk).version == incident.version
+
+
+def test_a_category_in_use_is_not_deleted(admin_user_):
+    from opsdesk.incidents.models import Category
+
+    network = CategoryFactory(name="Network")
+    IncidentFactory(category=network)
+    before = AuditEntry.objects.count()
+    answer = client_for(admin_user_).delete(reverse("incident-category-detail", args=[network.pk]))
+    error = assert_error_shape(answer, 409)
+    assert "still used by 1 incident" in error["message"]
+    assert Category.objects.filter(pk=network.pk).exists()
+    assert AuditEntry.objects.count() == before

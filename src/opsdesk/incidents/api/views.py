@@ -1,19 +1,16 @@
 """Incident API: CRUD through services, the lifecycle as actions, and configuration for admins."""
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from opsdesk.core.api.base import ServiceViewSet, audited_destroy, expected_version
+from opsdesk.core.api.base import ServiceViewSet, expected_version
 from opsdesk.core.api.permissions import IsAdminOrReadOnlyAgent
-from opsdesk.core.audit import audit_record, diff, snapshot
 from opsdesk.core.errors import ValidationFailed
-from opsdesk.core.records import audited_fields
 from opsdesk.core.roles import is_agent
-from opsdesk.incidents import answers, major, selectors, services
+from opsdesk.incidents import answers, configuration, major, selectors, services
 from opsdesk.incidents.api import serializers as s
 from opsdesk.incidents.api.filtersets import IncidentFilterSet
 
@@ -238,30 +235,19 @@ class AuditedConfigViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
-        with transaction.atomic():
-            obj = serializer.save()
-            fields = audited_fields(type(obj))
-            audit_record(
-                action=f"{obj._meta.model_name}.created",
-                obj=obj,
-                changes=diff({}, snapshot(obj, fields)),
-                actor=self.request.user,
-            )
+        serializer.instance = configuration.config_create(
+            actor=self.request.user,
+            model=serializer.Meta.model,
+            values=dict(serializer.validated_data),
+        )
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            fields = audited_fields(type(serializer.instance))
-            before = snapshot(serializer.instance, fields)
-            obj = serializer.save()
-            audit_record(
-                action=f"{obj._meta.model_name}.updated",
-                obj=obj,
-                changes=diff(before, snapshot(obj, fields)),
-                actor=self.request.user,
-            )
+        serializer.instance = configuration.config_update(
+            actor=self.request.user, obj=serializer.instance, values=dict(serializer.validated_data)
+        )
 
     def perform_destroy(self, instance):
-        audited_destroy(instance, actor=self.request.user)
+        configuration.config_delete(actor=self.request.user, obj=instance)
 
 
 class CategoryViewSet(AuditedConfigViewSet):
