@@ -37,7 +37,9 @@ PASSWORD = "opsdesk-demo"  # the demo's sign-in password (core/demo.py)
 
 
 def opsdesk(*args: str) -> None:
-    subprocess.run([str(ROOT / ".venv/bin/opsdesk"), *args], check=True, capture_output=True)
+    done = subprocess.run([str(ROOT / ".venv/bin/opsdesk"), *args], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"opsdesk {' '.join(args)} failed:\n{done.stderr[-2000:]}")
 
 
 def key_pages(port: int) -> list[tuple[str, str, str]]:
@@ -85,7 +87,7 @@ def first_visit_weights(port: int, pages) -> dict[str, int]:
                 )
                 visit = fresh.new_page()
                 finished = []
-                visit.on("requestfinished", finished.append)
+                visit.on("requestfinished", lambda request, seen=finished: seen.append(request))
                 visit.goto(base + path)
                 visit.wait_for_load_state("networkidle")
                 total = 0
@@ -137,10 +139,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50, help="timings per page")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="opsdesk-bench-pages-")
+    work = tempfile.mkdtemp(prefix="opsdesk-bench-pages-")
+    # The audit key and checkpoint live beside the data directory, never inside it.
+    data_dir = os.path.join(work, "data")
     os.environ.update(
         OPSDESK_DATA_DIR=data_dir,
-        OPSDESK_CONFIG_DIR=os.path.join(data_dir, "config"),
+        OPSDESK_CONFIG_DIR=os.path.join(work, "config"),
         OPSDESK_HTTPS="false",
     )
     os.environ.pop("OPSDESK_DATABASE_URL", None)  # the demo on SQLite, like `make run`
@@ -161,7 +165,7 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     print(f"{'page':22} {'first visit':>12} {'page alone':>11} {'p50 ms':>8} {'p95 ms':>8}")
     for _, label, _ in pages:
         p50, p95, size = times[label]
