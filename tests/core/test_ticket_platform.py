@@ -8,6 +8,8 @@ transition step, typed history, mail threading, queues, search and SLA clocks al
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
 from opsdesk.core.models import OutboxEvent, TicketHistory
@@ -227,12 +229,28 @@ def test_a_mail_reply_with_the_number_threads_into_the_ticket(desk_agent, caller
     assert any("It still does not open." in body for body in comments)
 
 
-def test_queues_come_from_the_registry(desk_agent, team, caller):
-    waiting = open_work_order(desk_agent, caller)
-    taken = open_work_order(desk_agent, caller, assignment_group=team, assignee=desk_agent)
-    (queue,) = ticket_type("work_order").queues
-    listed = list(queue.filter(ticket_type("work_order").visible(desk_agent), desk_agent))
-    assert waiting in listed and taken not in listed
+def test_the_new_type_is_in_my_work_by_its_label(client, desk_agent, team, caller):
+    order = open_work_order(desk_agent, caller, assignment_group=team)
+    client.force_login(desk_agent)
+    page = client.get(reverse("servicedesk:my-work")).content.decode()
+    assert order.number in page and "Work order" in page
+    assert "work_order" not in page
+
+
+def test_attaching_needs_a_ticket_the_person_may_see(desk_agent, caller, attachment_dir):
+    order = open_work_order(desk_agent, caller)
+    upload = SimpleUploadedFile("reader.txt", b"Serial 4471", content_type="text/plain")
+    stored = tickets.ticket_attach(actor=caller, record=order, upload=upload)
+    assert stored.original_name == "reader.txt" and stored.is_public
+    stranger = UserFactory(roles=[Role.REQUESTER])
+    with pytest.raises(NotPermitted):
+        tickets.ticket_attach(
+            actor=stranger, record=order, upload=SimpleUploadedFile("x.txt", b"x")
+        )
+    with pytest.raises(ValidationFailed):
+        tickets.ticket_attach(
+            actor=caller, record=order, upload=SimpleUploadedFile("y.txt", b"y"), internal=True
+        )
 
 
 def test_confidential_tickets_stay_with_their_group(desk_agent, team, caller):

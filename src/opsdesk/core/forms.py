@@ -9,7 +9,7 @@ from django.contrib.auth import password_validation
 from django.db.models import Q
 
 from opsdesk.core.models import Team, TeamType, User
-from opsdesk.core.pickers import PersonField
+from opsdesk.core.pickers import PersonField, TeamField
 from opsdesk.core.roles import Role
 from opsdesk.core.search import MAX_QUERY_LENGTH
 
@@ -230,3 +230,15 @@ class SearchForm(forms.Form):
             "max_length": f"Search for at most {MAX_QUERY_LENGTH} characters.",
         },
     )
+
+
+class TaskForm(forms.Form):
+    short_description = forms.CharField(label="What needs doing", max_length=200)
+    description = forms.CharField(label="Details", widget=forms.Textarea, required=False)
+    assignment_group = TeamField(label="Group", required=False)
+    assignee = PersonField(label="Assignee", scope="agents", required=False)
+
+
+class TaskAssignForm(forms.Form):
+    assignment_group = TeamField(label="Group")
+    assignee = PersonField(label="Assignee", scope="agents", required=False)

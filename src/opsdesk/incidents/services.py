@@ -382,6 +382,8 @@ def _assign(
         assignee=assignee,
         actor=actor,
         escalation=escalation,
+        # The tier the incident has reached: incidents count their escalations.
+        also={"escalation_level": current.escalation_level + 1} if escalation else None,
         is_locked=locked,
     )
     if group_changed and paging.should_page(updated):

@@ -162,6 +162,8 @@ def _record_context(request, incident, **extra) -> dict:
     agent = is_agent(request.user)
     return {
         "incident": incident,
+        # What the platform's panels (tasks, mail log) read, whatever the record type.
+        "record": incident,
         "is_agent": agent,
         "timeline": selectors.incident_timeline(viewer=request.user, incident=incident),
         "children": selectors.incident_list(viewer=request.user).filter(parent=incident),

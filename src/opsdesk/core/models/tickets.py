@@ -7,6 +7,7 @@ acknowledge and move it, and write a ``TicketHistory`` row for every change metr
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -150,6 +151,8 @@ class Task(Ticket):
 
     parent_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     parent_id = models.PositiveBigIntegerField()
+    # The ticket itself; lists prefetch it (``prefetch_related("parent")``), a query per type.
+    parent = GenericForeignKey("parent_type", "parent_id")
     state = models.CharField(max_length=20, choices=TaskState.choices, default=TaskState.OPEN)
     # A task is worked within its parent's day; P5 (planning) belongs to the parent.
     priority = models.PositiveSmallIntegerField(
@@ -174,10 +177,6 @@ class Task(Ticket):
                 condition=Q(priority__gte=1, priority__lte=4), name="core_task_priority_1_to_4"
             ),
         ]
-
-    @property
-    def parent(self):
-        return self.parent_type.get_object_for_this_type(pk=self.parent_id)
 
     @property
     def is_open(self) -> bool:

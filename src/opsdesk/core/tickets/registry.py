@@ -183,13 +183,6 @@ def register(ticket_type: TicketType) -> TicketType:
     return ticket_type
 
 
-def unregister(key: str) -> None:
-    _TYPES.pop(key, None)
-    from opsdesk.core import search
-
-    search._REGISTRY.pop(key, None)
-
-
 def ticket_types() -> list[TicketType]:
     return list(_TYPES.values())
 

@@ -178,10 +178,18 @@ def _shown(value) -> str:
 
 
 def ticket_assign_step(
-    current, *, group, assignee, actor, escalation: bool = False, is_locked: bool = True
+    current,
+    *,
+    group,
+    assignee,
+    actor,
+    escalation: bool = False,
+    also: dict | None = None,
+    is_locked: bool = True,
 ):
     """Route the locked ticket ``current`` to ``group`` and ``assignee`` (None: the group's
-    queue). Returns ``(ticket, group_changed)``; nothing is written when nothing changes."""
+    queue); ``escalation`` names it an escalation, ``also`` sets the record type's own fields
+    with it. Returns ``(ticket, group_changed)``; nothing is written when nothing changes."""
     tt = ticket_type_of(current)
     now = timezone.now()
     old_group, old_assignee = current.assignment_group_id, current.assignee_id
@@ -190,11 +198,9 @@ def ticket_assign_step(
         return current, False
     # Named before the update, which may change ``current`` in place.
     was_group, was_assignee = _shown(current.assignment_group), _shown(current.assignee)
-    values = {"assignment_group": group, "assignee": assignee}
+    values = {"assignment_group": group, "assignee": assignee, **(also or {})}
     if assignee is not None and current.first_assigned_at is None:
         values["first_assigned_at"] = now
-    if escalation:
-        values["escalation_level"] = current.escalation_level + 1
     suffix = "escalated" if escalation else "assigned"
     updated = record_update(
         current, values=values, actor=actor, action=tt.topic(suffix), locked=is_locked
