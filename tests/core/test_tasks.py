@@ -120,3 +120,20 @@ def test_a_requester_cannot_move_a_task(desk_agent, team, caller, parent):
     )
     with pytest.raises(NotPermitted):
         tickets.ticket_transition(actor=caller, record=task, action="start")
+
+
+def test_the_caller_neither_sees_nor_hears_of_the_desks_tasks(desk_agent, team, caller, parent):
+    from opsdesk.core.outbox import outbox_deliver_due
+    from opsdesk.notifications.models import Delivery
+
+    caller.email = "pat@example.com"
+    caller.save()
+    task = task_create(
+        actor=desk_agent, parent=parent, short_description="Run cables", assignment_group=team
+    )
+    tickets.ticket_comment(actor=desk_agent, record=task, body="Cables ordered.")
+    outbox_deliver_due()
+    kind = ticket_type("task")
+    assert not kind.visible_to(task, caller) and task not in kind.visible(caller)
+    assert not Delivery.objects.filter(address="pat@example.com", record_number=task.number)
+    assert kind.visible_to(task, desk_agent)

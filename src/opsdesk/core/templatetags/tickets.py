@@ -9,8 +9,8 @@ register = template.Library()
 
 @register.inclusion_tag("core/tasks/_panel_body.html", takes_context=True)
 def tasks_panel(context, record):
+    from opsdesk.core.forms import TaskForm
     from opsdesk.core.tickets.task import tasks_of
-    from opsdesk.core.views.tasks import TaskForm
 
     return {
         "record": record,

@@ -11,9 +11,17 @@ from django.db import transaction
 
 from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.models.tickets import TASK_OPEN_STATES, HistoryChange, Task, TaskState
+from opsdesk.core.roles import is_agent
 from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.guards import agents_only, needs_group
-from opsdesk.core.tickets.registry import TicketType, register, ticket_type, ticket_type_of
+from opsdesk.core.tickets.registry import (
+    TicketType,
+    default_visible,
+    default_visible_to,
+    register,
+    ticket_type,
+    ticket_type_of,
+)
 from opsdesk.core.workflow import Effect, Transition, Workflow
 
 
@@ -95,6 +103,19 @@ def _task_url(task) -> str:
     return reverse("core:task-detail", args=[task.pk])
 
 
+def _staff_see(task, user) -> bool:
+    """Tasks are the desk's internal work: the caller follows the ticket they raised, not its
+    tasks, and hears nothing of them."""
+    return is_agent(user) and default_visible_to(task, user)
+
+
+_visible = default_visible(Task)
+
+
+def _staff_list(viewer):
+    return _visible(viewer) if is_agent(viewer) else Task.objects.none()
+
+
 def register_task_type() -> TicketType:
     return register(
         TicketType(
@@ -104,6 +125,8 @@ def register_task_type() -> TicketType:
             prefix=Task.NUMBER_PREFIX,
             workflow=TASK_WORKFLOW,
             url=_task_url,
+            visible_to=_staff_see,
+            visible=_staff_list,
             search_fields={"short_description": "A", "description": "C"},
         )
     )
@@ -162,6 +185,16 @@ def task_create(
     )
     tickets.ticket_publish(task, "opened", actor=actor, parent_number=parent.number)
     return task
+
+
+def task_list(*, viewer):
+    """The tasks ``viewer`` may see, with their group, assignee and parent ticket at hand."""
+    return (
+        ticket_type("task")
+        .visible(viewer)
+        .select_related("assignment_group", "assignee")
+        .prefetch_related("parent")
+    )
 
 
 def tasks_of(parent):

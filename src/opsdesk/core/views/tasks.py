@@ -1,7 +1,6 @@
 """Task pages: the task queue, a task's page with its moves, and handing a task out from any
 ticket's page. Every write goes through the ticket platform's services."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,40 +9,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError, NotPermitted
+from opsdesk.core.forms import TaskAssignForm, TaskForm
 from opsdesk.core.models.tickets import TASK_OPEN_STATES
-from opsdesk.core.pickers import PersonField, TeamField
 from opsdesk.core.roles import is_agent
 from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.registry import ticket_type, ticket_types
-from opsdesk.core.tickets.task import task_create
+from opsdesk.core.tickets.task import task_create, task_list
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import agent_required, list_page
 
 QUEUES = {"groups": "My teams' open tasks", "mine": "Assigned to me", "open": "All open"}
 
 
-class TaskForm(forms.Form):
-    short_description = forms.CharField(label="What needs doing", max_length=200)
-    description = forms.CharField(label="Details", widget=forms.Textarea, required=False)
-    assignment_group = TeamField(label="Group", required=False)
-    assignee = PersonField(label="Assignee", scope="agents", required=False)
-
-
-class AssignForm(forms.Form):
-    assignment_group = TeamField(label="Group")
-    assignee = PersonField(label="Assignee", scope="agents", required=False)
-
-
-def _tasks(viewer):
-    return ticket_type("task").visible(viewer).select_related("assignment_group", "assignee")
-
-
 @agent_required
-def task_list(request):
+def task_queue(request):
     queue = request.GET.get("queue", "groups")
     if queue not in QUEUES:
         queue = "groups"
-    tasks = _tasks(request.user).filter(state__in=list(TASK_OPEN_STATES))
+    tasks = task_list(viewer=request.user).filter(state__in=list(TASK_OPEN_STATES))
     if queue == "mine":
         tasks = tasks.filter(assignee=request.user)
     elif queue == "groups":
@@ -65,7 +48,7 @@ def _moves(task):
 
 @login_required
 def task_detail(request, pk):
-    task = get_object_or_404(_tasks(request.user), pk=pk)
+    task = get_object_or_404(task_list(viewer=request.user), pk=pk)
     parent = task.parent
     parent_type = next((t for t in ticket_types() if type(parent) is t.model), None)
     agent = is_agent(request.user)
@@ -79,7 +62,7 @@ def task_detail(request, pk):
             "parent_label": parent_type.label if parent_type else "",
             "is_agent": agent,
             "moves": _moves(task) if agent else [],
-            "assign_form": AssignForm(
+            "assign_form": TaskAssignForm(
                 initial={"assignment_group": task.assignment_group, "assignee": task.assignee}
             ),
             "timeline": timeline_for(record=task, public_only=not agent),
@@ -91,10 +74,10 @@ def task_detail(request, pk):
 @agent_required
 @require_POST
 def task_action(request, pk, name):
-    task = get_object_or_404(_tasks(request.user), pk=pk)
+    task = get_object_or_404(task_list(viewer=request.user), pk=pk)
     try:
         if name == "assign":
-            form = AssignForm(request.POST)
+            form = TaskAssignForm(request.POST)
             if not form.is_valid():
                 errors = "; ".join(m for msgs in form.errors.values() for m in msgs)
                 messages.error(request, f"Not assigned: {errors}")
