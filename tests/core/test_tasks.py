@@ -137,3 +137,11 @@ def test_the_caller_neither_sees_nor_hears_of_the_desks_tasks(desk_agent, team, 
     assert not kind.visible_to(task, caller) and task not in kind.visible(caller)
     assert not Delivery.objects.filter(address="pat@example.com", record_number=task.number)
     assert kind.visible_to(task, desk_agent)
+
+
+def test_search_finds_tasks_for_staff_only(desk_agent, team, caller, parent):
+    from opsdesk.core.search import search
+
+    task = task_create(actor=desk_agent, parent=parent, short_description="Patch the switchboard")
+    assert [h.pk for h in search("switchboard", viewer=desk_agent)] == [task.pk]
+    assert search("switchboard", viewer=caller) == []

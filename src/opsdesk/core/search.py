@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model, QuerySet
 
@@ -211,7 +212,10 @@ def _sqlite(record_type, qs, terms):
     match = " ".join(f'"{term}"' for term in terms)
     # The visibility filter runs inside the full-text query, so a viewer who may see only a
     # few of many matches still gets theirs, not whatever survives a first cut.
-    visible_sql, visible_params = qs.values("pk").query.sql_with_params()
+    try:
+        visible_sql, visible_params = qs.values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return []  # the viewer may see none of this type (its ``visible`` is ``none()``)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT rowid, -bm25({fts}, {weights}) FROM {fts} "
