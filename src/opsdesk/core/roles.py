@@ -11,6 +11,7 @@ class Role(StrEnum):
     PROBLEM_MANAGER = "problem manager"
     SERVICE_OWNER = "service owner"
     APPROVER = "approver"
+    CATALOG_MANAGER = "catalog manager"
     ADMINISTRATOR = "administrator"
 
 

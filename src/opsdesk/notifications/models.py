@@ -240,7 +240,7 @@ class WebhookSubscription(TimestampedModel, VersionedModel):
         return [t for t in self.topics.replace(",", " ").split() if t]
 
     def clean(self):
-        from opsdesk.notifications.webhooks import url_problem
+        from opsdesk.core.outbound import url_problem
 
         problem = url_problem(self.url)
         if problem:

@@ -9,16 +9,9 @@ services live at 169.254.169.254) are refused, and so is loopback unless
 """
 
 import fnmatch
-import hashlib
-import hmac
-import ipaddress
 import json
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,54 +20,14 @@ from django.utils import timezone
 
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import OutboxEvent
+from opsdesk.core.outbound import signed_post
 from opsdesk.core.outbox import backoff
 from opsdesk.core.records import record_create, record_delete, record_update
 from opsdesk.core.roles import is_admin
 from opsdesk.notifications.models import DeliveryState, WebhookDelivery, WebhookSubscription
 from opsdesk.notifications.wakeup import wake_after_commit
 
-TIMEOUT_SECONDS = 10
 USER_AGENT = "opsdesk-webhooks/1"
-
-
-def loopback_allowed() -> bool:
-    return bool(getattr(settings, "OPSDESK_WEBHOOK_ALLOW_LOOPBACK", False))
-
-
-def _address_problem(ip: ipaddress._BaseAddress) -> str:
-    if ip.is_link_local or (ip.version == 6 and ip.ipv4_mapped and ip.ipv4_mapped.is_link_local):
-        return "link-local and cloud-metadata addresses are refused"
-    if (ip.is_loopback or ip.is_unspecified) and not loopback_allowed():
-        return "loopback addresses are refused"
-    return ""
-
-
-def url_problem(url: str, *, resolve: bool = True) -> str:
-    """Why ``url`` may not receive webhooks, or ''. Hosts that do not resolve yet pass here and
-    are checked again before every POST."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Use an http:// or https:// address."
-    try:
-        literal = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        literal = None
-    addresses = [literal] if literal is not None else []
-    if literal is None and resolve:
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
-            infos = []
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
-    for ip in addresses:
-        problem = _address_problem(ip)
-        if problem:
-            return f"This address is not allowed: {problem}."
-    return ""
-
-
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def topic_matches(subscription: WebhookSubscription, topic: str) -> bool:
@@ -160,43 +113,19 @@ def webhook_fan_out(*, event: OutboxEvent) -> int:
     return created
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead past the address check; the receiver must answer itself."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     """POST one delivery; returns (HTTP status or None, error text)."""
     subscription = delivery.subscription
-    problem = url_problem(subscription.url)
-    if problem:
-        return None, problem
-    body = delivery.body.encode()
-    request = urllib.request.Request(
+    return signed_post(
         subscription.url,
-        data=body,
-        method="POST",
+        secret=subscription.secret,
+        body=delivery.body.encode(),
         headers={
-            "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             "X-Opsdesk-Event": delivery.topic,
             "X-Opsdesk-Delivery": str(delivery.pk),
-            "X-Opsdesk-Timestamp": str(int(time.time())),
-            "X-Opsdesk-Signature": signature(subscription.secret, body),
         },
     )
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as error:
-        return error.code, f"HTTP {error.code}"
-    except (OSError, ValueError) as error:
-        return None, repr(error)
 
 
 def max_attempts() -> int:

@@ -1,0 +1,66 @@
+from django.apps import AppConfig
+
+
+class ServiceRequestsConfig(AppConfig):
+    name = "opsdesk.service_requests"
+    label = "service_requests"
+    verbose_name = "Request fulfilment"
+    nav_items = [("Requests", "service_requests:item-queue", "agent")]
+
+    def ready(self):
+        # Outbox reactions: a plan task closing moves the plan on; webhooks are called.
+        from opsdesk.service_requests import handlers  # noqa: F401
+
+        _register_ticket_types()
+        _add_panels()
+
+
+def _register_ticket_types():
+    from django.urls import reverse
+
+    from opsdesk.core.tickets.registry import TicketType, register
+    from opsdesk.service_requests.clocks import ITEM_CLOCKS
+    from opsdesk.service_requests.models import RequestItem, ServiceRequest
+    from opsdesk.service_requests.workflow import ITEM_WORKFLOW, REQUEST_WORKFLOW
+    from opsdesk.sla.hold_reasons import register_states
+
+    register(
+        TicketType(
+            key="service_request",
+            label="Request",
+            model=ServiceRequest,
+            prefix=ServiceRequest.NUMBER_PREFIX,
+            workflow=REQUEST_WORKFLOW,
+            url=lambda record: reverse("service_requests:request-detail", args=[record.number]),
+            portal_url=lambda record: reverse(
+                "service_requests:portal-request", args=[record.number]
+            ),
+            search_fields={"short_description": "A", "description": "C"},
+        )
+    )
+    register(
+        TicketType(
+            key="request_item",
+            label="Requested item",
+            model=RequestItem,
+            prefix=RequestItem.NUMBER_PREFIX,
+            workflow=ITEM_WORKFLOW,
+            url=lambda record: reverse("service_requests:item-detail", args=[record.number]),
+            portal_url=lambda record: reverse(
+                "service_requests:portal-request", args=[record.request.number]
+            ),
+            search_fields={"short_description": "A", "description": "C"},
+            clocks=ITEM_CLOCKS,
+        )
+    )
+    register_states(record_type="request_item", choices=ITEM_WORKFLOW.states.items())
+
+
+def _add_panels():
+    from opsdesk.core.tickets.registry import add_panel
+
+    add_panel("request_item", slot="after_details", template="core/tasks/_panel.html", order=10)
+    # A plan task shows the item it fulfils and the answers it works from.
+    add_panel(
+        "task", slot="details", template="service_requests/_task_item_panel.html", order=20
+    )

