@@ -35,6 +35,7 @@ urlpatterns = [
     path("incidents/", include("opsdesk.incidents.urls")),
     path("events/", include("opsdesk.events.urls")),
     path("notifications/", include("opsdesk.notifications.urls")),
+    path("", include("opsdesk.service_requests.urls")),
     path("portal/", include("opsdesk.servicedesk.urls")),
     path("", include("opsdesk.core.urls")),
 ]

@@ -152,9 +152,7 @@ def test_the_fulfilment_clock_starts_at_approval_and_pauses_for_the_requester(ca
 def test_ordering_for_someone_else(caller, teams):
     colleague = UserFactory(first_name="Nina", last_name="Patel")
     item = CatalogItemFactory(name="Headset", slug="headset", owner_team=teams["Desk"])
-    request = services.request_submit(
-        actor=caller, lines=[(item, {}, 1)], requested_for=colleague
-    )
+    request = services.request_submit(actor=caller, lines=[(item, {}, 1)], requested_for=colleague)
     assert request.requested_for == colleague and request.caller == caller
     assert request.short_description == "Headset for Nina Patel"
     assert tickets.ticket_type_of(request).visible_to(request, colleague)

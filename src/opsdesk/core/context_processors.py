@@ -10,7 +10,7 @@ from opsdesk.core.views.theme import THEME_COOKIE
 # under which menu an app's entries appear, in which order, so the grouping reads in one
 # place. Entries of an app missing here land in "More": nothing becomes unreachable.
 NAV_MENUS = (
-    ("service-desk", "Service desk", ("incidents", "servicedesk")),
+    ("service-desk", "Service desk", ("incidents", "service_requests", "servicedesk")),
     ("operations", "Operations", ("events", "oncall")),
     ("configuration", "Configuration", ("cmdb", "sla", "core", "notifications")),
 )
@@ -71,11 +71,24 @@ def _menus(entries: list[dict], section: dict | None) -> list[dict]:
     return [menu for menu in menus.values() if menu["items"]]
 
 
+def _portal_entries() -> list[dict]:
+    """The portal's links, which each app declares in ``AppConfig.portal_nav_items`` as
+    (order, label, url name), so a lower app's portal pages share the portal's navigation."""
+    entries = []
+    for label in settings.OPSDESK_APPS:
+        config = apps.get_app_config(label.rsplit(".", 1)[-1])
+        for order, title, url_name in getattr(config, "portal_nav_items", []):
+            entry = _entry(title, url_name, config.label)
+            if entry["href"]:
+                entries.append((order, entry))
+    return [entry for _, entry in sorted(entries, key=lambda pair: pair[0])]
+
+
 def navigation(request):
     """The navigation bar: agents get menus grouped by ``NAV_MENUS``, requesters a short list."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "nav_menus": []}
+        return {"nav_items": [], "nav_menus": [], "portal_nav": []}
     agent = is_agent(user)
     entries = _entries(user, agent)
     section = _section(request.path, entries)
@@ -83,7 +96,10 @@ def navigation(request):
     for entry in entries:
         entry["current"] = entry["url_name"] == view_name
     menus = _menus(entries, section) if agent else []
-    return {"nav_items": entries, "nav_menus": menus, "is_agent": agent}
+    portal = _portal_entries()
+    for entry in portal:
+        entry["current"] = entry["url_name"] == view_name
+    return {"nav_items": entries, "nav_menus": menus, "is_agent": agent, "portal_nav": portal}
 
 
 def theme(request):

@@ -5,7 +5,14 @@ class ServiceRequestsConfig(AppConfig):
     name = "opsdesk.service_requests"
     label = "service_requests"
     verbose_name = "Request fulfilment"
-    nav_items = [("Requests", "service_requests:item-queue", "agent")]
+    nav_items = [
+        ("Requests", "service_requests:item-queue", "agent"),
+        ("Service catalog", "service_requests:catalog-manage", "agent"),
+    ]
+    portal_nav_items = [
+        (30, "Request something", "service_requests:catalog"),
+        (50, "My requests", "service_requests:my-requests"),
+    ]
 
     def ready(self):
         # Outbox reactions: a plan task closing moves the plan on; webhooks are called.
@@ -61,6 +68,4 @@ def _add_panels():
 
     add_panel("request_item", slot="after_details", template="core/tasks/_panel.html", order=10)
     # A plan task shows the item it fulfils and the answers it works from.
-    add_panel(
-        "task", slot="details", template="service_requests/_task_item_panel.html", order=20
-    )
+    add_panel("task", slot="details", template="service_requests/_task_item_panel.html", order=20)

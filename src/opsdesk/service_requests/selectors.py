@@ -79,14 +79,19 @@ def may_manage_catalog(user) -> bool:
     return is_admin(user) or has_role(user, Role.CATALOG_MANAGER)
 
 
+def _visible(key: str, viewer) -> QuerySet:
+    visible = ticket_type(key).visible
+    assert visible is not None  # the registry fills it in on registering
+    return visible(viewer)
+
+
 def request_list(*, viewer) -> QuerySet:
-    return ticket_type("service_request").visible(viewer).select_related("caller", "requested_for")
+    return _visible("service_request", viewer).select_related("caller", "requested_for")
 
 
 def item_list(*, viewer) -> QuerySet:
     return (
-        ticket_type("request_item")
-        .visible(viewer)
+        _visible("request_item", viewer)
         .select_related(
             "request", "catalog_item", "caller", "requested_for", "assignment_group", "assignee"
         )
@@ -139,3 +144,16 @@ def answer_values(item: RequestItem) -> dict:
 def answers_shown(item: RequestItem) -> list[tuple[str, str]]:
     """(label, value as shown) for each answer, in the form's order."""
     return []
+
+
+def pending_question(item: RequestItem) -> str:
+    """What the desk last asked the requester (the words given with "ask")."""
+    from opsdesk.core.timeline import timeline_for
+
+    asked = (
+        timeline_for(record=item, public_only=True)
+        .filter(kind="state_change", data__to="info_needed")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return asked.body if asked else ""

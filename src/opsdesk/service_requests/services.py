@@ -152,9 +152,7 @@ def _item_begin(item: RequestItem) -> None:
 
 def _system_move(item, action: str, **kwargs):
     current = tickets.locked(item)
-    return tickets.ticket_transition_step(
-        current, action, actor=None, now=timezone.now(), **kwargs
-    )
+    return tickets.ticket_transition_step(current, action, actor=None, now=timezone.now(), **kwargs)
 
 
 # --- the seams to the form engine and the approval engine -------------------------------------
@@ -370,9 +368,7 @@ def item_add_information(*, actor, item: RequestItem, body: str) -> RequestItem:
     tickets.ticket_comment(actor=actor, record=item, body=body)
     current = tickets.locked(item)
     if current.state == ItemState.INFO_NEEDED:
-        current = tickets.ticket_transition_step(
-            current, "answer", actor=actor, now=timezone.now()
-        )
+        current = tickets.ticket_transition_step(current, "answer", actor=actor, now=timezone.now())
         request_follow_items(current.request)
     return current
 

@@ -61,9 +61,7 @@ def _closed(item, *, now, **_):
     return {"closed_at": now}
 
 
-OPEN = frozenset(
-    {S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED, S.IN_FULFILMENT, S.INFO_NEEDED}
-)
+OPEN = frozenset({S.SUBMITTED, S.AWAITING_APPROVAL, S.APPROVED, S.IN_FULFILMENT, S.INFO_NEEDED})
 
 ITEM_WORKFLOW = Workflow(
     states=dict(S.choices),
@@ -118,9 +116,7 @@ ITEM_WORKFLOW = Workflow(
             (requester_or_agent, needs_reason),
         ),
         Transition("close", frozenset({S.FULFILLED}), S.CLOSED, "Close", (requester_or_agent,)),
-        Transition(
-            "cancel", OPEN, S.CANCELLED, "Cancel", (requester_or_agent, needs_reason)
-        ),
+        Transition("cancel", OPEN, S.CANCELLED, "Cancel", (requester_or_agent, needs_reason)),
     ),
     final=frozenset({S.REJECTED, S.CLOSED, S.CANCELLED}),
     resolved=frozenset({S.FULFILLED}),

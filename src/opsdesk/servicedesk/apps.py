@@ -16,6 +16,13 @@ class ServicedeskConfig(AppConfig):
         ("Unprocessed mail", "servicedesk:unprocessed", "agent"),
         ("Portal", "servicedesk:home", "all"),
     ]
+    # The portal's own links (order, label, url name); other apps add theirs.
+    portal_nav_items = [
+        (10, "Service desk", "servicedesk:home"),
+        (20, "Report an issue", "servicedesk:report"),
+        (40, "My tickets", "servicedesk:tickets"),
+        (60, "Knowledge", "servicedesk:kb-search"),
+    ]
 
     def ready(self):
         # Outbox handlers: a resolved incident asks its caller for feedback.

@@ -1,4 +1,5 @@
-"""Template helpers of the ticket platform: the tasks panel any ticket's page may show."""
+"""Template helpers of the ticket platform: the tasks panel any ticket's page may show, and
+the pill a state wears."""
 
 from django import template
 
@@ -31,3 +32,24 @@ def state_label_of(state, record) -> str:
     if label is not None:
         return str(label)
     return str(state or "").replace("_", " ").capitalize()
+
+
+def pill_for(kind, state: str) -> str:
+    """What a state means for the requester, from its place in the record type's workflow:
+    received, we are on it, we wait for you, done, closed or cancelled."""
+    workflow = kind.workflow
+    if state == workflow.initial:
+        return "state-received"
+    if state in workflow.waiting:
+        return "state-waiting"
+    if state in workflow.resolved:
+        return "state-resolved"
+    if state in workflow.final:
+        return "state-cancelled" if "cancel" in state or "reject" in state else "state-closed"
+    return "state-working"
+
+
+@register.filter
+def pill(record) -> str:
+    """The CSS class of ``record``'s state pill (never the stored value itself)."""
+    return pill_for(ticket_type_of(record), record.state)

@@ -30,7 +30,9 @@ from opsdesk.core.roles import is_admin, is_agent
 PAGE_SIZE = 25
 
 
-def _role_gate(check: Callable) -> Callable:
+def role_required(check: Callable) -> Callable:
+    """A view decorator: signed in, and ``check(user)`` holds (else 403)."""
+
     def decorator(view):
         @login_required
         @wraps(view)
@@ -44,8 +46,8 @@ def _role_gate(check: Callable) -> Callable:
     return decorator
 
 
-agent_required = _role_gate(is_agent)
-admin_required = _role_gate(is_admin)
+agent_required = role_required(is_agent)
+admin_required = role_required(is_admin)
 
 
 def wants_rows(request) -> bool:

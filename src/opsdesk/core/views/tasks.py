@@ -13,7 +13,7 @@ from opsdesk.core.forms import TaskAssignForm, TaskForm
 from opsdesk.core.models.tickets import TASK_OPEN_STATES
 from opsdesk.core.roles import is_agent
 from opsdesk.core.tickets import services as tickets
-from opsdesk.core.tickets.registry import ticket_type, ticket_types
+from opsdesk.core.tickets.registry import panels_for, ticket_type, ticket_types
 from opsdesk.core.tickets.task import task_create, task_list
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import agent_required, list_page
@@ -67,6 +67,9 @@ def task_detail(request, pk):
             ),
             "timeline": timeline_for(record=task, public_only=not agent),
             "closing": {"complete", "incomplete", "cancel"},
+            # What other apps show on a task (a plan step's item and answers).
+            "record": task,
+            "panels": panels_for("task"),
         },
     )
 

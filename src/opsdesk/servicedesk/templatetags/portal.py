@@ -2,24 +2,10 @@
 
 from django import template
 
+from opsdesk.core.templatetags.tickets import pill_for
 from opsdesk.core.tickets.registry import ticket_types
 
 register = template.Library()
-
-
-def _pill(kind, state: str) -> str:
-    """What a state means for the requester, from its place in the record type's workflow:
-    received, we are on it, we wait for you, done, closed or cancelled."""
-    workflow = kind.workflow
-    if state == workflow.initial:
-        return "state-received"
-    if state in workflow.waiting:
-        return "state-waiting"
-    if state in workflow.resolved:
-        return "state-resolved"
-    if state in workflow.final:
-        return "state-cancelled" if "cancel" in state else "state-closed"
-    return "state-working"
 
 
 def _states() -> tuple[dict[str, str], dict[str, str]]:
@@ -28,7 +14,7 @@ def _states() -> tuple[dict[str, str], dict[str, str]]:
     labels: dict[str, str] = {}
     for kind in ticket_types():
         for state, label in kind.workflow.states.items():
-            pills.setdefault(state, _pill(kind, state))
+            pills.setdefault(state, pill_for(kind, state))
             labels.setdefault(state, str(label))
     return pills, labels
 

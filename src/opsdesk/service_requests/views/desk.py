@@ -1,0 +1,166 @@
+"""The desk's side: the request item queue, an item's page with its moves, a request's page,
+and skipping a plan step from its task."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from opsdesk.core.errors import DomainError, NotPermitted
+from opsdesk.core.forms import TaskAssignForm
+from opsdesk.core.tickets import services as tickets
+from opsdesk.core.tickets.registry import panels_for, ticket_type
+from opsdesk.core.tickets.task import task_list
+from opsdesk.core.timeline import timeline_for
+from opsdesk.core.views.generic import agent_required, list_page
+from opsdesk.service_requests import selectors, services
+from opsdesk.service_requests.forms import SkipForm
+from opsdesk.service_requests.models import ITEM_OPEN_STATES, ItemState
+from opsdesk.service_requests.plain_words import plan_story
+
+QUEUES = {
+    "groups": "My teams' open items",
+    "mine": "Assigned to me",
+    "approval": "Awaiting approval",
+    "info": "Waiting for the requester",
+    "open": "All open",
+}
+# Moves a person makes from the item's page; the rest are the system's.
+DESK_MOVES = ("start", "ask", "fulfil", "reopen", "close", "cancel")
+WITH_REASON = {
+    "ask": "The question for the requester",
+    "reopen": "What is missing",
+    "cancel": "Why",
+}
+
+
+@agent_required
+def item_queue(request):
+    queue = request.GET.get("queue", "groups")
+    if queue not in QUEUES:
+        queue = "groups"
+    items = selectors.item_list(viewer=request.user).filter(state__in=list(ITEM_OPEN_STATES))
+    if queue == "mine":
+        items = items.filter(assignee=request.user)
+    elif queue == "groups":
+        items = items.filter(assignment_group__in=request.user.teams.all())
+    elif queue == "approval":
+        items = items.filter(state=ItemState.AWAITING_APPROVAL)
+    elif queue == "info":
+        items = items.filter(state=ItemState.INFO_NEEDED)
+    return list_page(
+        request,
+        queryset=items.order_by("opened_at", "pk"),
+        filter_form=None,
+        template="service_requests/desk/queue.html",
+        rows_template="service_requests/desk/_rows.html",
+        extra={"queues": QUEUES, "queue": queue},
+    )
+
+
+def _item_for(request, number):
+    return get_object_or_404(selectors.item_list(viewer=request.user), number=number.upper())
+
+
+@agent_required
+def item_detail(request, number):
+    item = _item_for(request, number)
+    workflow = ticket_type("request_item").workflow
+    allowed = {t.name: t.label for t in workflow.allowed(item.state)}
+    moves = [(name, allowed[name]) for name in DESK_MOVES if name in allowed]
+    return render(
+        request,
+        "service_requests/desk/item.html",
+        {
+            "item": item,
+            "record": item,
+            "is_agent": True,
+            "moves": [(n, label) for n, label in moves if n not in WITH_REASON],
+            "reason_moves": [(n, label, WITH_REASON[n]) for n, label in moves if n in WITH_REASON],
+            "steps": plan_story(item),
+            "answers": selectors.answers_shown(item),
+            "assign_form": TaskAssignForm(
+                initial={"assignment_group": item.assignment_group, "assignee": item.assignee}
+            ),
+            "timeline": timeline_for(record=item),
+            "panels": panels_for("request_item"),
+            "siblings": selectors.items_of(item.request).exclude(pk=item.pk),
+        },
+    )
+
+
+@agent_required
+@require_POST
+def item_action(request, number, name):
+    item = _item_for(request, number)
+    try:
+        if name == "assign":
+            form = TaskAssignForm(request.POST)
+            if not form.is_valid():
+                errors = "; ".join(m for msgs in form.errors.values() for m in msgs)
+                messages.error(request, f"Not assigned: {errors}")
+                return redirect("service_requests:item-detail", number=item.number)
+            tickets.ticket_assign(
+                actor=request.user,
+                record=item,
+                assignment_group=form.cleaned_data["assignment_group"],
+                assignee=form.cleaned_data["assignee"],
+            )
+            messages.success(request, f"{item.number} is assigned.")
+        elif name == "comment":
+            internal = bool(request.POST.get("internal"))
+            tickets.ticket_comment(
+                actor=request.user,
+                record=item,
+                body=request.POST.get("body", ""),
+                internal=internal,
+            )
+            messages.success(
+                request, "Your work note is added." if internal else "Your reply is sent."
+            )
+        elif name in DESK_MOVES:
+            moved = services.item_transition(
+                actor=request.user, item=item, action=name, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, f"{moved.number} is {moved.get_state_display().lower()}.")
+        else:
+            raise Http404
+    except NotPermitted as refusal:
+        raise PermissionDenied(refusal.message) from None
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    return redirect("service_requests:item-detail", number=item.number)
+
+
+@agent_required
+def request_detail(request, number):
+    req = get_object_or_404(selectors.request_list(viewer=request.user), number=number.upper())
+    return render(
+        request,
+        "service_requests/desk/request.html",
+        {
+            "req": req,
+            "items": selectors.items_of(req),
+            "timeline": timeline_for(record=req),
+        },
+    )
+
+
+@agent_required
+@require_POST
+def task_skip(request, pk):
+    task = get_object_or_404(task_list(viewer=request.user), pk=pk)
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the step is not needed.")
+        return redirect("core:task-detail", pk=task.pk)
+    try:
+        services.plan_task_skip(actor=request.user, task=task, reason=form.cleaned_data["reason"])
+    except NotPermitted as refusal:
+        raise PermissionDenied(refusal.message) from None
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"{task.number} is skipped; the plan goes on.")
+    return redirect("core:task-detail", pk=task.pk)
