@@ -90,11 +90,8 @@ def request_list(*, viewer) -> QuerySet:
 
 
 def item_list(*, viewer) -> QuerySet:
-    return (
-        _visible("request_item", viewer)
-        .select_related(
-            "request", "catalog_item", "caller", "requested_for", "assignment_group", "assignee"
-        )
+    return _visible("request_item", viewer).select_related(
+        "request", "catalog_item", "caller", "requested_for", "assignment_group", "assignee"
     )
 
 
