@@ -61,6 +61,11 @@ def _register_ticket_types():
         )
     )
     register_states(record_type="request_item", choices=ITEM_WORKFLOW.states.items())
+    # Request-item policies may name the catalog item or its category (see clocks.py).
+    from opsdesk.sla.models.policies import register_condition
+
+    register_condition("catalog_item", str)
+    register_condition("category", str)
 
 
 def _add_panels():

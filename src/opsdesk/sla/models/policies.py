@@ -15,6 +15,11 @@ CONDITION_TYPES = {
 }
 
 
+def register_condition(name: str, kind: type) -> None:
+    """A record type's own attribute policies may match on (a request item's catalog item)."""
+    CONDITION_TYPES.setdefault(name, kind)
+
+
 def default_thresholds():
     return [50, 75, 90]
 
