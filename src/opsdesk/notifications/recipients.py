@@ -40,9 +40,18 @@ OTHER_EVENTS = {
 MAJOR_EVENTS = frozenset({Event.MAJOR_DECLARED, Event.STAKEHOLDER_UPDATE})
 
 
+def events_of(ticket_type: TicketType) -> dict[str, str]:
+    """Topic suffix -> event for one record type: the shared meanings, then what the type
+    declares itself (``notification_events``; an empty event silences a suffix, as a request
+    item's "opened" is silent because its request already says it)."""
+    declared = ticket_type.notification_events
+    events = {**TICKET_EVENTS, **declared}
+    return {suffix: event for suffix, event in events.items() if event}
+
+
 def topics_of(ticket_type: TicketType) -> list[str]:
     """The ticket topics of one record type that may become notifications."""
-    return [ticket_type.topic(suffix) for suffix in TICKET_EVENTS]
+    return [ticket_type.topic(suffix) for suffix in events_of(ticket_type)]
 
 
 def event_for(topic: str) -> str | None:
@@ -50,9 +59,8 @@ def event_for(topic: str) -> str | None:
     if topic in OTHER_EVENTS:
         return OTHER_EVENTS[topic]
     key, _, suffix = topic.partition(".")
-    if suffix in TICKET_EVENTS and _type(key) is not None:
-        return TICKET_EVENTS[suffix]
-    return None
+    kind = _type(key)
+    return events_of(kind).get(suffix) if kind is not None else None
 
 
 @dataclass
@@ -159,7 +167,14 @@ def fact_for(event: OutboxEvent) -> Fact | None:
         return None
     ticket_kind, incident = found
     hold_reason = getattr(incident, "hold_reason", "")
-    if kind == Event.WAITING_FOR_YOU and hold_reason not in ticket_kind.caller_hold_reasons:
+    # A ticket put on hold waits for the caller only for the reasons its type names; a move
+    # that asks the requester outright (a request item's "info_needed") always does.
+    held = event.topic.endswith(".held")
+    if (
+        kind == Event.WAITING_FOR_YOU
+        and held
+        and hold_reason not in ticket_kind.caller_hold_reasons
+    ):
         return None
     fact = Fact(event=kind, record=incident, ticket_type=ticket_kind, actor_id=_actor_id(event))
     if kind == Event.COMMENTED:

@@ -53,6 +53,13 @@ def _register_ticket_types():
             prefix=RequestItem.NUMBER_PREFIX,
             workflow=ITEM_WORKFLOW,
             url=lambda record: reverse("service_requests:item-detail", args=[record.number]),
+            # The request's own "opened" mail confirms the order; an item tells what needs the
+            # requester and when it is delivered.
+            notification_events={
+                "opened": "",
+                "info_needed": "waiting_for_you",
+                "fulfilled": "resolved",
+            },
             portal_url=lambda record: reverse(
                 "service_requests:portal-request", args=[record.request.number]
             ),

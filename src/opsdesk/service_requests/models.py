@@ -210,6 +210,11 @@ class RequestItem(Ticket):
     def is_open(self) -> bool:
         return self.state in ITEM_OPEN_STATES
 
+    @property
+    def resolution_notes(self) -> str:
+        """What the "delivered" mail says, as an incident's resolution notes do."""
+        return f"{self.catalog_item.name} is delivered. Tell us if anything is missing."
+
 
 class AutomationState(models.TextChoices):
     NONE = "", "Manual"
