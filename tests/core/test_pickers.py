@@ -163,3 +163,16 @@ def test_team_lead_user_manager_and_service_owner_are_pickers_that_refuse_strang
     assert 'role="combobox"' in str(CIForm()["service_owner"])
     user = UserForm(instance=lead, data={"username": lead.username, "manager": lead.email})
     assert "their own manager" in " ".join(user.errors["manager"])
+
+
+def test_a_requester_finds_a_colleague_to_order_for(client, db):
+    from opsdesk.core.testing.factories import requester
+
+    requester(username="nina", display_name="Nina Novak", email="nina@example.com")
+    client.force_login(requester(username="riley"))
+    page = client.get("/people/pick/?scope=colleagues&q=Nina").content.decode()
+    assert "Nina Novak" in page and "nina@example.com" in page
+    # A letter or two lists nobody; the other scopes stay the desk's.
+    assert "Nina" not in client.get("/people/pick/?scope=colleagues&q=Ni").content.decode()
+    assert client.get("/people/pick/?scope=people&q=Nina").status_code == 403
+    assert client.get("/teams/pick/?q=Desk").status_code == 403

@@ -21,6 +21,8 @@ PICK_LIMIT = 10
 # Who a person picker offers: everyone who can sign in, or only those who work tickets.
 PERSON_SCOPES = {
     "people": lambda: User.objects.filter(is_active=True),
+    # What anyone signed in may search, by a few letters at least (ordering for a colleague).
+    "colleagues": lambda: User.objects.filter(is_active=True),
     "agents": lambda: User.objects.filter(
         is_active=True, groups__name__in=[str(r) for r in AGENT_ROLES]
     ).distinct(),

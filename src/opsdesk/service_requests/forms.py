@@ -26,6 +26,7 @@ class OrderForm(forms.Form):
     """Who it is for and how many; the item's own questions come from its form schema."""
 
     requested_for = PersonField(
+        scope="colleagues",
         label="Who is it for?",
         required=False,
         help_text="Leave empty for yourself, or type a colleague's name and pick them.",

@@ -1,11 +1,16 @@
 """The option lists behind the people and team pickers (see ``opsdesk.core.pickers``).
 
-Only people who work tickets may ask: a requester must not be able to list everyone.
+Only people who work tickets may list people and teams: a requester must not be able to list
+everyone. A requester who orders for a colleague finds them in the "colleagues" scope, by at
+least ``COLLEAGUE_MIN_TYPED`` characters of their name, username or e-mail.
 """
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from opsdesk.core import pickers
+from opsdesk.core.roles import is_agent
 from opsdesk.core.views.generic import agent_required
 
 MAX_QUERY = 100
@@ -29,10 +34,19 @@ def _options(request, *, found, noun: str, to_options):
     return render(request, "core/pickers/_options.html", context)
 
 
-@agent_required
+COLLEAGUE_MIN_TYPED = 3
+
+
+@login_required
 def person_pick(request):
     query = _query(request)
     scope = request.GET.get("scope", "people")
+    if scope == "colleagues":
+        enough = len(query) >= COLLEAGUE_MIN_TYPED
+        found = pickers.search_people(query, scope=scope) if enough else []
+        return _options(request, found=found, noun="people", to_options=pickers.person_options)
+    if not is_agent(request.user):
+        raise PermissionDenied
     found = pickers.search_people(query, scope=scope) if query else []
     return _options(request, found=found, noun="people", to_options=pickers.person_options)
 

@@ -1,0 +1,115 @@
+"""In a real browser: a requester finds a monitor by typing, orders it for a colleague and
+follows it; the desk's fulfiller completes the plan's task; the requester confirms. A catalog
+manager adds an item and the step of its plan. Everything by visible labels."""
+
+import pytest
+
+from opsdesk.core.roles import Role
+from opsdesk.core.testing.factories import TeamFactory, UserFactory, agent, requester
+from opsdesk.service_requests.testing import CatalogItemFactory, CategoryFactory, PlanStepFactory
+from tests.e2e.screens import (
+    assert_no_internal_values,
+    confirmed,
+    open_menu,
+    pick,
+    section,
+    sign_in,
+)
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+def test_order_a_monitor_for_a_colleague_and_follow_it(
+    django_db_serialized_rollback, transactional_db, live_server, new_page
+):
+    desk = TeamFactory(name="Service Desk")
+    dana = agent(username="dana", display_name="Dana Dubois")
+    desk.members.add(dana)
+    riley = requester(username="riley", display_name="Riley Reed")
+    requester(username="nina", display_name="Nina Novak", email="nina@example.com")
+    hardware = CategoryFactory(name="Hardware", slug="hardware", icon="💻")
+    monitor = CatalogItemFactory(
+        category=hardware,
+        name="Monitor",
+        slug="monitor",
+        short_description="A 27-inch screen for your desk.",
+        keywords="screen display",
+        owner_team=desk,
+        standard=True,
+    )
+    PlanStepFactory(item=monitor, name="Deliver the monitor", team=desk)
+    CatalogItemFactory(
+        category=hardware,
+        name="Headset",
+        slug="headset",
+        short_description="For calls.",
+        owner_team=desk,
+    )
+
+    page = sign_in(new_page(), live_server.url, riley)
+    page.get_by_role("navigation", name="Portal").get_by_role(
+        "link", name="Request something"
+    ).click()
+    page.get_by_label("What do you need?").press_sequentially("screen")
+    results = page.locator("#catalog-results")
+    expect(results).not_to_contain_text("Headset")
+    results.get_by_role("link", name="Monitor").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Monitor")
+    pick(page, "Who is it for?", "Nina", "Nina Novak")
+    page.get_by_label("How many").fill("1")
+    page.get_by_role("button", name="Order").click()
+    confirmed(page, "is submitted")
+    expect(page.get_by_test_id("item-story")).to_contain_text("Service Desk is working on it.")
+    expect(page.get_by_test_id("step-state")).to_have_text("Waiting to be picked up")
+    number = page.get_by_role("heading", level=1).inner_text().split(" ")[0]
+    assert_no_internal_values(page)
+
+    desk_page = sign_in(new_page(), live_server.url, dana)
+    open_menu(desk_page, "Service desk", "Requests")
+    expect(desk_page.get_by_role("table")).to_contain_text("Nina Novak")
+    open_menu(desk_page, "Service desk", "Tasks")
+    desk_page.get_by_role("table").get_by_role("link").first.click()
+    expect(desk_page.get_by_test_id("plan-panel")).to_contain_text("Monitor for Nina Novak")
+    desk_page.get_by_role("button", name="Start work").click()
+    confirmed(desk_page, "is in progress.")
+    done = section(desk_page, "Close complete")
+    done.get_by_label("What was done, or why not").fill("On her desk, 4.12.")
+    done.get_by_role("button", name="Close complete").click()
+    confirmed(desk_page, "is closed complete.")
+
+    page.reload()
+    expect(page.get_by_test_id("request-state")).to_have_text("Fulfilled")
+    expect(page.get_by_test_id("step-state")).to_have_text("Done")
+    page.get_by_role("button", name="I have it, thank you").click()
+    confirmed(page, "is closed")
+    expect(page.get_by_test_id("request-state")).to_have_text("Closed")
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="My requests").click()
+    expect(page.get_by_role("list").filter(has_text=number)).to_contain_text("Closed")
+    assert_no_internal_values(page)
+
+
+def test_a_catalog_manager_adds_an_item_and_its_plan(
+    django_db_serialized_rollback, transactional_db, live_server, new_page
+):
+    TeamFactory(name="Service Desk")
+    CategoryFactory(name="Hardware", slug="hardware")
+    casey = UserFactory(
+        username="casey", display_name="Casey Catalog", roles=[Role.AGENT, Role.CATALOG_MANAGER]
+    )
+    page = sign_in(new_page(), live_server.url, casey)
+    open_menu(page, "Service desk", "Service catalog")
+    page.get_by_role("link", name="Add an item").click()
+    page.get_by_label("Name").fill("Webcam")
+    page.get_by_label("Address").fill("webcam")
+    page.get_by_label("Category").select_option(label="Hardware")
+    page.get_by_label("Short description").fill("A 1080p webcam for calls.")
+    page.get_by_label("Owner team").select_option(label="Service Desk")
+    page.get_by_role("button", name="Save").click()
+    confirmed(page, "Webcam is saved.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Fulfilment plan of Webcam")
+    page.get_by_label("Name").fill("Send the webcam")
+    page.get_by_label("Team:", exact=True).select_option(label="Service Desk")
+    page.get_by_role("button", name="Save the step").click()
+    confirmed(page, "is saved.")
+    expect(page.get_by_role("region", name="Steps")).to_contain_text("Send the webcam")
+    assert_no_internal_values(page)
