@@ -42,8 +42,9 @@ def requester_with_manager(db, boss):
 @pytest.fixture
 def approvers(db):
     return [
-        UserFactory(username=f"approver{i}", email=f"approver{i}@example.com",
-                    roles=[Role.APPROVER])
+        UserFactory(
+            username=f"approver{i}", email=f"approver{i}@example.com", roles=[Role.APPROVER]
+        )
         for i in range(1, 6)
     ]
 

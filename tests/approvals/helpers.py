@@ -11,7 +11,10 @@ def pending_for(approval, user):
 
 def decide(approval, user, decision, comment="", via="inbox"):
     return approval_decide(
-        request=pending_for(approval, user), decision=decision, comment=comment, actor=user,
+        request=pending_for(approval, user),
+        decision=decision,
+        comment=comment,
+        actor=user,
         via=via,
     )
 

@@ -55,7 +55,10 @@ def test_a_stage_whose_condition_fails_is_skipped_and_recorded(order, desk_agent
         {"name": "Manager", "from_users": [manager]},
     )
     approval = approval_start(
-        subject=order, scheme=scheme, answers={"amount": 400}, requested_for=None,
+        subject=order,
+        scheme=scheme,
+        answers={"amount": 400},
+        requested_for=None,
         actor=desk_agent,
     )
     runs = list(approval.runs.order_by("position"))
@@ -73,7 +76,10 @@ def test_a_stage_whose_condition_fails_is_skipped_and_recorded(order, desk_agent
 def test_every_stage_skipped_approves_at_once(order, desk_agent, approvers):
     scheme = make_scheme({"condition": "amount > 1000", "from_users": approvers[:1]})
     approval = approval_start(
-        subject=order, scheme=scheme, answers={"amount": 10}, requested_for=None,
+        subject=order,
+        scheme=scheme,
+        answers={"amount": 10},
+        requested_for=None,
         actor=desk_agent,
     )
     assert approval.state == "approved"

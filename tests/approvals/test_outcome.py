@@ -31,8 +31,13 @@ def heard():
 
 
 def start(order, actor, people):
-    return approval_start(subject=order, scheme=make_scheme({"from_users": people}),
-                          answers={"amount": 900}, requested_for=None, actor=actor)
+    return approval_start(
+        subject=order,
+        scheme=make_scheme({"from_users": people}),
+        answers={"amount": 900},
+        requested_for=None,
+        actor=actor,
+    )
 
 
 def test_the_ticket_hears_approval_with_the_actor(order, desk_agent, approvers, heard):
@@ -43,8 +48,7 @@ def test_the_ticket_hears_approval_with_the_actor(order, desk_agent, approvers, 
     assert facts("approval.approved")[0].payload["approval_id"] == approval.pk
 
 
-def test_the_ticket_hears_rejection_with_the_comment_as_reason(order, desk_agent, approvers,
-                                                               heard):
+def test_the_ticket_hears_rejection_with_the_comment_as_reason(order, desk_agent, approvers, heard):
     approval = start(order, desk_agent, approvers[:1])
     decide(approval, approvers[0], "reject", comment="Over the quarterly budget")
     assert heard == [(order.number, "rejected", "Over the quarterly budget", approvers[0])]
@@ -106,12 +110,20 @@ def test_bad_input_is_refused_with_field_messages(order, desk_agent, approvers):
     from opsdesk.approvals.services import approval_decide
 
     with pytest.raises(ValidationFailed) as refused:
-        approval_start(subject=order, scheme=ApprovalScheme.objects.create(name="Empty"),
-                       answers={}, actor=desk_agent)
+        approval_start(
+            subject=order,
+            scheme=ApprovalScheme.objects.create(name="Empty"),
+            answers={},
+            actor=desk_agent,
+        )
     assert "scheme" in refused.value.fields
     with pytest.raises(ValidationFailed) as refused:
-        approval_start(subject=order, scheme=make_scheme({"from_users": approvers[:1]}),
-                       answers=["not", "a", "mapping"], actor=desk_agent)
+        approval_start(
+            subject=order,
+            scheme=make_scheme({"from_users": approvers[:1]}),
+            answers=["not", "a", "mapping"],
+            actor=desk_agent,
+        )
     assert "answers" in refused.value.fields
     approval = Approval.objects.none()
     approval = start(order, desk_agent, approvers[:1])

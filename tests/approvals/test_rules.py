@@ -84,8 +84,12 @@ def test_stage_outcome_table(order, desk_agent, approvers, rule, count, percent,
     )
     by_letter = dict(zip("ABCDE", people, strict=False))
     for step in steps.split():
-        decide(approval, by_letter[step[0]], "approve" if step[1] == "+" else "reject",
-               comment="not this quarter" if step[1] == "-" else "")
+        decide(
+            approval,
+            by_letter[step[0]],
+            "approve" if step[1] == "+" else "reject",
+            comment="not this quarter" if step[1] == "-" else "",
+        )
     approval.refresh_from_db()
     run = ApprovalStageRun.objects.get(approval=approval)
     assert run.state == expected
@@ -108,8 +112,9 @@ def test_a_count_larger_than_the_approvers_refuses_the_stage_with_a_reason(
 
 def test_stages_run_one_after_another(order, desk_agent, approvers):
     first, second = approvers[0], approvers[1]
-    scheme = make_scheme({"name": "Manager", "from_users": [first]},
-                         {"name": "Finance", "from_users": [second]})
+    scheme = make_scheme(
+        {"name": "Manager", "from_users": [first]}, {"name": "Finance", "from_users": [second]}
+    )
     approval = approval_start(
         subject=order, scheme=scheme, answers={}, requested_for=None, actor=desk_agent
     )

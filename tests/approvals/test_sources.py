@@ -40,16 +40,16 @@ def test_the_manager_of_the_person_it_is_for(order, desk_agent, boss):
 def test_the_manager_of_requested_for_not_of_the_caller(order, desk_agent):
     other_boss = UserFactory(username="other-boss")
     newcomer = UserFactory(username="newcomer", manager=other_boss)
-    approval = start(order, desk_agent, make_scheme({"from_manager": True}),
-                     requested_for=newcomer)
+    approval = start(order, desk_agent, make_scheme({"from_manager": True}), requested_for=newcomer)
     assert asked(approval) == ["other-boss"]
 
 
 def test_team_members_and_named_people_once_each(order, desk_agent, approvers):
     team = TeamFactory(name="Finance approvers")
     team.members.add(approvers[0], approvers[1])
-    scheme = make_scheme({"rule": "all", "from_team": team,
-                          "from_users": [approvers[1], approvers[2]]})
+    scheme = make_scheme(
+        {"rule": "all", "from_team": team, "from_users": [approvers[1], approvers[2]]}
+    )
     approval = start(order, desk_agent, scheme)
     assert asked(approval) == ["approver1", "approver2", "approver3"]
 
@@ -104,7 +104,8 @@ def test_nobody_decides_someone_elses_request(order, desk_agent, approvers):
     request = ApprovalRequest.objects.get(run__approval=approval)
     before = OutboxEvent.objects.count()
     with pytest.raises(NotPermitted):
-        approval_decide(request=request, decision="approve", comment="", actor=approvers[1],
-                        via="inbox")
+        approval_decide(
+            request=request, decision="approve", comment="", actor=approvers[1], via="inbox"
+        )
     request.refresh_from_db()
     assert request.state == "pending" and OutboxEvent.objects.count() == before

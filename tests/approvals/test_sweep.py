@@ -14,8 +14,14 @@ pytestmark = pytest.mark.django_db
 
 
 def start(order, actor, privileged=False, **stage):
-    return approval_start(subject=order, scheme=make_scheme(stage), answers={},
-                          requested_for=None, actor=actor, privileged=privileged)
+    return approval_start(
+        subject=order,
+        scheme=make_scheme(stage),
+        answers={},
+        requested_for=None,
+        actor=actor,
+        privileged=privileged,
+    )
 
 
 def later(hours):
@@ -30,10 +36,14 @@ def requests_of(approval):
 
 
 def test_nothing_happens_before_the_timeout(order, desk_agent, approvers):
-    approval = start(order, desk_agent, from_users=[approvers[0]], timeout_hours=24,
-                     timeout_action="reject")
+    approval = start(
+        order, desk_agent, from_users=[approvers[0]], timeout_hours=24, timeout_action="reject"
+    )
     assert approval_sweep(now=timezone.now() + timedelta(hours=23)) == {
-        "reminders": 0, "escalated": 0, "approved": 0, "rejected": 0
+        "reminders": 0,
+        "escalated": 0,
+        "approved": 0,
+        "rejected": 0,
     }
     approval.refresh_from_db()
     assert approval.state == "pending"
@@ -41,8 +51,15 @@ def test_nothing_happens_before_the_timeout(order, desk_agent, approvers):
 
 def test_escalation_hands_the_stage_to_the_fallback_approver(order, desk_agent, approvers):
     first, second, fallback = approvers[0], approvers[1], approvers[4]
-    approval = start(order, desk_agent, rule="all", from_users=[first, second],
-                     fallback_approver=fallback, timeout_hours=8, timeout_action="escalate")
+    approval = start(
+        order,
+        desk_agent,
+        rule="all",
+        from_users=[first, second],
+        fallback_approver=fallback,
+        timeout_hours=8,
+        timeout_action="escalate",
+    )
     decide(approval, first, "approve")
     assert approval_sweep(now=later(8))["escalated"] == 1
     assert requests_of(approval) == {
@@ -68,10 +85,17 @@ AUTO = [
 
 
 @pytest.mark.parametrize("action,privileged,state,request_end", AUTO)
-def test_automatic_decisions_at_timeout(order, desk_agent, approvers, action, privileged, state,
-                                        request_end):
-    approval = start(order, desk_agent, privileged=privileged, from_users=[approvers[0]],
-                     timeout_hours=48, timeout_action=action)
+def test_automatic_decisions_at_timeout(
+    order, desk_agent, approvers, action, privileged, state, request_end
+):
+    approval = start(
+        order,
+        desk_agent,
+        privileged=privileged,
+        from_users=[approvers[0]],
+        timeout_hours=48,
+        timeout_action=action,
+    )
     approval_sweep(now=later(48))
     approval.refresh_from_db()
     assert approval.state == state
@@ -81,8 +105,15 @@ def test_automatic_decisions_at_timeout(order, desk_agent, approvers, action, pr
 
 
 def test_privileged_auto_approve_escalates_to_the_fallback_instead(order, desk_agent, approvers):
-    approval = start(order, desk_agent, privileged=True, from_users=[approvers[0]],
-                     fallback_approver=approvers[4], timeout_hours=4, timeout_action="approve")
+    approval = start(
+        order,
+        desk_agent,
+        privileged=True,
+        from_users=[approvers[0]],
+        fallback_approver=approvers[4],
+        timeout_hours=4,
+        timeout_action="approve",
+    )
     assert approval_sweep(now=later(4))["escalated"] == 1
     approval.refresh_from_db()
     assert approval.state == "pending"

@@ -667,11 +667,15 @@ def _claim(qs):
 
 def _remind_due(now) -> int:
     sent = 0
-    candidates = ApprovalRequest.objects.filter(
-        state=RequestState.PENDING,
-        run__state=StageRunState.PENDING,
-        run__stage__reminder_hours__isnull=False,
-    ).select_related("run__stage").order_by("id")
+    candidates = (
+        ApprovalRequest.objects.filter(
+            state=RequestState.PENDING,
+            run__state=StageRunState.PENDING,
+            run__stage__reminder_hours__isnull=False,
+        )
+        .select_related("run__stage")
+        .order_by("id")
+    )
     for row in candidates:
         hours = row.run.stage.reminder_hours or 0
         last = row.reminder_sent_at or row.created_at
