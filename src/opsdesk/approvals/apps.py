@@ -5,7 +5,7 @@ class ApprovalsConfig(AppConfig):
     name = "opsdesk.approvals"
     label = "approvals"
     verbose_name = "Approvals"
-    nav_items = [("My approvals", "approvals:inbox", "agent")]
+    nav_items = [("My approvals", "approvals:inbox", "approver")]
 
     def ready(self):
         # Imported for its side effect: the periodic sweep registers with the worker.

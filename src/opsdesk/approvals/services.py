@@ -17,6 +17,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
@@ -79,7 +80,7 @@ def _subject_label(subject: models.Model) -> str:
 
 
 def _fact(approval: Approval, **extra) -> dict:
-    subject = approval.subject
+    subject: Any = approval.subject
     return {
         "approval_id": approval.pk,
         "subject_type": _subject_key(subject),
@@ -93,8 +94,9 @@ def _fact(approval: Approval, **extra) -> dict:
 
 
 def _note(approval: Approval, body: str, *, actor, data: dict | None = None) -> None:
+    subject: Any = approval.subject
     timeline_add(
-        record=approval.subject,
+        record=subject,
         kind=TimelineKind.SYSTEM,
         author=actor,
         body=body,
@@ -137,7 +139,10 @@ def _person_from_answer(value) -> User | None:
 def stage_approvers(*, stage: ApprovalStage, approval: Approval) -> list[User]:
     """Everyone the stage's sources name, once each, in the order the sources are listed."""
     subject = approval.subject
-    people: list[User] = []
+    people: list[Any] = []
+    team: Any = stage.from_team
+    ci: Any = approval.ci
+    service: Any = approval.service
     if stage.from_manager:
         person = (
             approval.requested_for
@@ -146,13 +151,13 @@ def stage_approvers(*, stage: ApprovalStage, approval: Approval) -> list[User]:
         )
         if person is not None and person.manager_id:
             people.append(person.manager)
-    if stage.from_team_id:
-        people.extend(stage.from_team.members.filter(is_active=True).order_by("pk"))
+    if team is not None:
+        people.extend(team.members.filter(is_active=True).order_by("pk"))
     people.extend(stage.from_users.filter(is_active=True).order_by("pk"))
-    if stage.from_ci_owner and approval.ci_id and approval.ci.service_owner_id:
-        people.append(approval.ci.service_owner)
-    if stage.from_service_owner and approval.service_id and approval.service.service_owner_id:
-        people.append(approval.service.service_owner)
+    if stage.from_ci_owner and ci is not None and ci.service_owner_id:
+        people.append(ci.service_owner)
+    if stage.from_service_owner and service is not None and service.service_owner_id:
+        people.append(service.service_owner)
     if stage.from_answer:
         named = _person_from_answer((approval.answers or {}).get(stage.from_answer))
         if named is not None:
@@ -376,8 +381,9 @@ def _finish(approval: Approval, *, outcome: str, actor, now, reason: str) -> Non
         topic=f"approval.{outcome}",
         payload=_fact(approval, reason=reason, actor_id=getattr(actor, "pk", None)),
     )
-    for callback in hooks.callbacks_for(approval.subject):
-        callback(subject=approval.subject, approval=approval, outcome=outcome, actor=actor)
+    subject: Any = approval.subject
+    for callback in hooks.callbacks_for(subject):
+        callback(subject=subject, approval=approval, outcome=outcome, actor=actor)
 
 
 # --- the public services ------------------------------------------------------------------------
@@ -940,7 +946,7 @@ def scheme_update(
     scheme = ApprovalScheme.objects.select_for_update().get(pk=scheme.pk)
     if expected_version is not None and expected_version != scheme.version:
         raise StaleVersion("Someone changed this scheme meanwhile; reload and try again.")
-    changes = {}
+    changes: dict[str, Any] = {}
     for name in ("name", "description", "active"):
         if name in data and data[name] != getattr(scheme, name):
             changes[name] = {"from": getattr(scheme, name), "to": data[name]}
