@@ -93,7 +93,6 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     list_display = ["pk", "approver", "state", "decided_via", "created_at", "decided_at"]
     list_filter = ["state", "decided_via"]
     search_fields = ["approver__username"]
-    exclude = []
 
     def has_change_permission(self, request, obj=None):
         return False

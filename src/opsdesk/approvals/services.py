@@ -13,6 +13,7 @@ When an approval ends, the callbacks registered with ``hooks.on_outcome`` for it
 in the same transaction, so the ticket moves with the decision or not at all.
 """
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -410,6 +411,11 @@ def approval_start(
         fields["subject"] = ["Save the ticket before starting its approval."]
     if answers is not None and not isinstance(answers, dict):
         fields["answers"] = ["Answers are a mapping of field keys to values."]
+    elif answers:
+        try:
+            json.dumps(answers)
+        except (TypeError, ValueError):
+            fields["answers"] = ["Answers hold text, numbers, true/false, lists and mappings."]
     if scheme is None or not scheme.active:
         fields["scheme"] = ["Choose an active approval scheme."]
     elif not scheme.stages.exists():
