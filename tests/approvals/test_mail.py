@@ -135,6 +135,9 @@ def test_a_forged_token_or_a_wrong_sender_decides_nothing(server, imap_mailbox, 
     request.refresh_from_db()
     assert request.state == "pending"
     reasons = sorted(UnprocessedMail.objects.values_list("reason", flat=True))
+    # Nobody is answered: a forged or foreign reply must not draw mail to anyone.
+    outbox_deliver_due()
+    assert not Delivery.objects.filter(event="approval_reply_refused").exists()
     assert reasons == sorted(
         [
             "Approval reply not applied: The approval token in the subject is not known.",
@@ -169,7 +172,7 @@ def test_an_active_delegate_decides_by_mail(mailbox_plain, asked, approvers):
     )
 
 
-def test_a_reply_without_a_decision_word_is_kept(mailbox_plain, asked, approvers):
+def test_a_reply_without_a_decision_word_is_kept_and_answered(mailbox_plain, asked, approvers):
     request, mail = asked
     result = mail_ingest(
         raw=raw(reply(mail, sender=approvers[0].email, body="What is this?")), mailbox=mailbox_plain
@@ -177,6 +180,10 @@ def test_a_reply_without_a_decision_word_is_kept(mailbox_plain, asked, approvers
     assert result.outcome == "unprocessed" and "approve or reject" in result.reason
     request.refresh_from_db()
     assert request.state == "pending"
+    outbox_deliver_due()
+    answer = Delivery.objects.get(event="approval_reply_refused")
+    assert answer.address == approvers[0].email
+    assert "must start with the word approve or reject" in answer.body_text
 
 
 # reply text -> (decision, comment)

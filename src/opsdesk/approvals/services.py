@@ -8,6 +8,7 @@ and its outbox facts:
 - ``approval.reminder``: an approver is reminded of a pending request.
 - ``approval.approved`` / ``approval.rejected``: the approval ended (with its ``reason``).
 - ``approval.cancelled``: the ticket withdrew it.
+- ``approval.reply_refused``: an approver's mail reply decided nothing (``user_id``, ``reason``).
 
 When an approval ends, the callbacks registered with ``hooks.on_outcome`` for its ticket run
 in the same transaction, so the ticket moves with the decision or not at all.
@@ -640,10 +641,13 @@ def read_mail_decision(text: str) -> tuple[str, str]:
     return decision, (words[1].strip() if len(words) > 1 else "")
 
 
+@transaction.atomic
 def approval_decide_by_mail(*, token: str, sender: str, text: str) -> MailDecision:
     """Decide from a reply to an approval mail. The token in its subject names the request;
     the sender must be its approver or their active delegate. Anything else decides nothing
-    and says why (the caller keeps the message with that reason)."""
+    and says why (the caller keeps the message with that reason). The approver is answered
+    (``approval.reply_refused``) when their own reply decided nothing; a stranger or a forged
+    token is not, so a spoofed sender never draws mail to someone else."""
     request = request_for_token(token=token, kind=TokenKind.MAIL)
     if request is None:
         log.warning("approval reply from %s with an unknown token", sender)
@@ -659,14 +663,28 @@ def approval_decide_by_mail(*, token: str, sender: str, text: str) -> MailDecisi
             False, f"{sender or 'The sender'} is not the approver of this request.", request
         )
     decision, comment = read_mail_decision(text)
+    reason = ""
     if not decision:
-        return MailDecision(False, "The reply must start with the word approve or reject.", request)
-    try:
-        approval_decide(
-            request=request, decision=decision, comment=comment, actor=actor, via=DecidedVia.MAIL
+        reason = "The reply must start with the word approve or reject."
+    else:
+        try:
+            approval_decide(
+                request=request,
+                decision=decision,
+                comment=comment,
+                actor=actor,
+                via=DecidedVia.MAIL,
+            )
+        except DomainError as refusal:
+            reason = refusal.message
+    if reason:
+        outbox_publish(
+            topic="approval.reply_refused",
+            payload=_fact(
+                request.run.approval, request_id=request.pk, user_id=actor.pk, reason=reason
+            ),
         )
-    except DomainError as refusal:
-        return MailDecision(False, refusal.message, request)
+        return MailDecision(False, reason, request)
     return MailDecision(True, f"{actor} {decision}d by mail.", request)
 
 

@@ -197,7 +197,8 @@ ALERT_TEMPLATES = {
 # finds its request. Templates see recipient, number, short_description, requester,
 # requested_for, scheme, stage, answers (a list; each has label and value), decide_url,
 # inbox_url and url. ``approval_rejected`` tells the requester: recipient, number,
-# short_description, reason, url.
+# short_description, reason, url. ``approval_reply_refused`` answers an approver whose mail
+# reply decided nothing: recipient, number, short_description, reason, inbox_url.
 APPROVAL_DECIDE_TEXT = (
     "{{ recipient }}, your approval is needed.\n\n"
     "{{ number }}: {{ short_description }}\n"
@@ -239,6 +240,17 @@ APPROVAL_TEMPLATES = {
         "<p>{{ recipient }}, your request <b>{{ number }}</b> ({{ short_description }}) was "
         "not approved.</p><p>Reason: {{ reason }}</p>"
         '<p><a href="{{ url }}">{{ number }}</a></p>',
+    ),
+    "approval_reply_refused": (
+        "Your reply decided nothing: {{ number }} {{ short_description }}",
+        "{{ recipient }}, your reply about {{ number }} ({{ short_description }}) did not "
+        "record a decision.\n\n{{ reason }}\n\n"
+        "Reply to the approval mail with approve or reject as the first word, or decide on "
+        "your approvals page: {{ inbox_url }}\n",
+        "<p>{{ recipient }}, your reply about <b>{{ number }}</b> ({{ short_description }}) "
+        "did not record a decision.</p><p>{{ reason }}</p>"
+        "<p>Reply to the approval mail with <b>approve</b> or <b>reject</b> as the first word, "
+        'or decide on <a href="{{ inbox_url }}">your approvals page</a>.</p>',
     ),
 }
 

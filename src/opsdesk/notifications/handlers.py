@@ -37,6 +37,7 @@ def alert_fired(*, event_id: int, topic: str, payload: dict) -> None:
 @outbox_handler("approval.requested")
 @outbox_handler("approval.reminder")
 @outbox_handler("approval.rejected")
+@outbox_handler("approval.reply_refused")
 def approval_mail(*, event_id: int, topic: str, payload: dict) -> None:
     notify_approval(event=OutboxEvent.objects.get(pk=event_id))
 

@@ -32,6 +32,7 @@ class Event(models.TextChoices):
     APPROVAL_REQUESTED = "approval_requested", "Approval requested from you"
     APPROVAL_REMINDER = "approval_reminder", "Approval reminder"
     APPROVAL_REJECTED = "approval_rejected", "Your request was rejected"
+    APPROVAL_REPLY_REFUSED = "approval_reply_refused", "Your approval reply decided nothing"
 
 
 # Being paged is part of being on call; nobody may switch it off.
@@ -46,6 +47,7 @@ URGENT_EVENTS = frozenset(
         Event.ALERT_FIRED,
         Event.APPROVAL_REQUESTED,
         Event.APPROVAL_REMINDER,
+        Event.APPROVAL_REPLY_REFUSED,
     }
 )
 # Announcements to many people; replying to one is not joining the incident's conversation.

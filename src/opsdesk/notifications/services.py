@@ -411,15 +411,46 @@ def _approval_rejected(event: OutboxEvent) -> int:
     return queued
 
 
+def _approval_reply_refused(event: OutboxEvent) -> int:
+    template = NotificationTemplate.objects.filter(event=Event.APPROVAL_REPLY_REFUSED).first()
+    approval = Approval.objects.filter(pk=event.payload.get("approval_id")).first()
+    person = User.objects.filter(pk=event.payload.get("user_id"), is_active=True).first()
+    if template is None or approval is None or person is None or not person.email:
+        return 0
+    if person.pk in opted_out([person.pk], Event.APPROVAL_REPLY_REFUSED, Channel.EMAIL):
+        return 0
+    summary = approval_selectors.subject_summary(approval)
+    context = {
+        "event": Event.APPROVAL_REPLY_REFUSED.label,
+        "recipient": str(person),
+        "number": summary["number"],
+        "short_description": summary["short_description"],
+        "reason": event.payload.get("reason", ""),
+        "inbox_url": settings.BASE_URL + reverse("approvals:inbox"),
+        "url": settings.BASE_URL + reverse("approvals:inbox"),
+    }
+    return _queue_approval_mail(
+        event=event,
+        kind=Event.APPROVAL_REPLY_REFUSED,
+        template=template,
+        user=person,
+        context=context,
+        subject=approval.subject,
+    )
+
+
 def notify_approval(*, event: OutboxEvent) -> int:
     """Mail for an approval fact: each asked (or reminded) approver gets their own link and
-    reply token; a rejection reaches the requester with its reason."""
+    reply token; a rejection reaches the requester with its reason; an approver whose mail
+    reply decided nothing is told why."""
     if event.topic == "approval.requested":
         queued = _approval_requested(event, Event.APPROVAL_REQUESTED)
     elif event.topic == "approval.reminder":
         queued = _approval_requested(event, Event.APPROVAL_REMINDER)
     elif event.topic == "approval.rejected":
         queued = _approval_rejected(event)
+    elif event.topic == "approval.reply_refused":
+        queued = _approval_reply_refused(event)
     else:
         return 0
     if queued:
