@@ -25,6 +25,7 @@ OPSDESK_APPS = [
     "opsdesk.cmdb",
     "opsdesk.sla",
     "opsdesk.oncall",
+    "opsdesk.approvals",
     "opsdesk.events",
     "opsdesk.service_requests",
     "opsdesk.incidents",

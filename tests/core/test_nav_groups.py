@@ -54,7 +54,9 @@ def test_every_entry_stays_reachable_exactly_once():
     html = browser_for(admin(is_staff=True)).get(reverse("core:home")).content.decode()
     offered = [href for hrefs in menus(html).values() for href in hrefs]
     assert len(offered) == len(set(offered))
-    assert set(offered) == every_entry({"agent", "all", "admin"}) | {reverse("admin:index")}
+    assert set(offered) == every_entry({"agent", "approver", "all", "admin"}) | {
+        reverse("admin:index")
+    }
 
 
 def test_the_menus_open_from_the_keyboard_without_scripts():
@@ -113,3 +115,14 @@ def test_an_app_left_out_of_the_menus_lands_under_more(monkeypatch):
     found = menus(browser_for(agent()).get(reverse("core:home")).content.decode())
     assert found["More"] == [reverse("oncall:index")]
     assert reverse("oncall:index") not in found["Operations"]
+
+
+def test_approver_entries_reach_approvers_without_the_agent_menus():
+    from opsdesk.core.roles import Role
+    from opsdesk.core.testing.factories import UserFactory
+
+    approver = UserFactory(roles=[Role.REQUESTER, Role.APPROVER])
+    html = browser_for(approver).get(reverse("servicedesk:home")).content.decode()
+    assert reverse("approvals:inbox") in main_nav(html)
+    plain = browser_for(requester()).get(reverse("servicedesk:home")).content.decode()
+    assert reverse("approvals:inbox") not in main_nav(plain)

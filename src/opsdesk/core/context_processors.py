@@ -2,7 +2,7 @@ from django.apps import apps
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.roles import Role, has_role, is_admin, is_agent
 from opsdesk.core.views.theme import THEME_COOKIE
 
 # The menus of the top navigation, in the service desk's own words. Each app still declares
@@ -10,7 +10,7 @@ from opsdesk.core.views.theme import THEME_COOKIE
 # under which menu an app's entries appear, in which order, so the grouping reads in one
 # place. Entries of an app missing here land in "More": nothing becomes unreachable.
 NAV_MENUS = (
-    ("service-desk", "Service desk", ("incidents", "service_requests", "servicedesk")),
+    ("service-desk", "Service desk", ("incidents", "service_requests", "servicedesk", "approvals")),
     ("operations", "Operations", ("events", "oncall")),
     ("configuration", "Configuration", ("cmdb", "sla", "core", "notifications")),
 )
@@ -27,11 +27,13 @@ def _entries(user, agent: bool) -> list[dict]:
         app_label = label.rsplit(".", 1)[-1]
         config = apps.get_app_config(app_label)
         for title, url_name, audience in getattr(config, "nav_items", []):
-            # "admin" entries are configuration only administrators may open.
+            # "admin" entries are configuration only administrators may open; "approver"
+            # entries are for agents and for holders of the Approver role (managers).
             if (
                 audience == "all"
                 or (audience == "agent" and agent)
                 or (audience == "admin" and admin)
+                or (audience == "approver" and (agent or has_role(user, Role.APPROVER)))
             ):
                 entries.append(_entry(title, url_name, app_label))
     if user.is_staff:

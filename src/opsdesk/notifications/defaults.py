@@ -192,6 +192,68 @@ ALERT_TEMPLATES = {
     ),
 }
 
+# Approval mail (``approval_requested``, ``approval_reminder``) goes to each approver with
+# their own one-time link; opsdesk puts ``[APR:<token>]`` before the subject, so a reply
+# finds its request. Templates see recipient, number, short_description, requester,
+# requested_for, scheme, stage, answers (a list; each has label and value), decide_url,
+# inbox_url and url. ``approval_rejected`` tells the requester: recipient, number,
+# short_description, reason, url. ``approval_reply_refused`` answers an approver whose mail
+# reply decided nothing: recipient, number, short_description, reason, inbox_url.
+APPROVAL_DECIDE_TEXT = (
+    "{{ recipient }}, your approval is needed.\n\n"
+    "{{ number }}: {{ short_description }}\n"
+    "Requested by: {{ requester }}\n"
+    "{% if requested_for %}For: {{ requested_for }}\n{% endif %}"
+    "Stage: {{ stage }} ({{ scheme }})\n"
+    "{% for answer in answers %}{{ answer.label }}: {{ answer.value }}\n{% endfor %}"
+    "\nApprove or reject: {{ decide_url }}\n\n"
+    "Or reply to this mail with the word approve or reject as its first word; the rest of "
+    "your reply is your comment. Keep the [APR:...] code in the subject.\n"
+    "All your approvals: {{ inbox_url }}\n"
+)
+APPROVAL_DECIDE_HTML = (
+    "<p>{{ recipient }}, your approval is needed.</p>"
+    "<p><b>{{ number }}</b>: {{ short_description }}<br>Requested by: {{ requester }}"
+    "{% if requested_for %}<br>For: {{ requested_for }}{% endif %}"
+    "<br>Stage: {{ stage }} ({{ scheme }})</p>"
+    "{% if answers %}<p>{% for answer in answers %}{{ answer.label }}: {{ answer.value }}<br>"
+    "{% endfor %}</p>{% endif %}"
+    '<p><a href="{{ decide_url }}">Approve or reject</a></p>'
+    "<p>Or reply with <b>approve</b> or <b>reject</b> as the first word; the rest is your "
+    'comment. <a href="{{ inbox_url }}">All your approvals</a></p>'
+)
+APPROVAL_TEMPLATES = {
+    "approval_requested": (
+        "Approval needed: {{ number }} {{ short_description }}",
+        APPROVAL_DECIDE_TEXT,
+        APPROVAL_DECIDE_HTML,
+    ),
+    "approval_reminder": (
+        "Reminder, approval needed: {{ number }} {{ short_description }}",
+        APPROVAL_DECIDE_TEXT,
+        APPROVAL_DECIDE_HTML,
+    ),
+    "approval_rejected": (
+        "[{{ number }}] Your request was rejected: {{ short_description }}",
+        "{{ recipient }}, your request {{ number }} ({{ short_description }}) was not "
+        "approved.\n\nReason: {{ reason }}\n\n{{ url }}\n",
+        "<p>{{ recipient }}, your request <b>{{ number }}</b> ({{ short_description }}) was "
+        "not approved.</p><p>Reason: {{ reason }}</p>"
+        '<p><a href="{{ url }}">{{ number }}</a></p>',
+    ),
+    "approval_reply_refused": (
+        "Your reply decided nothing: {{ number }} {{ short_description }}",
+        "{{ recipient }}, your reply about {{ number }} ({{ short_description }}) did not "
+        "record a decision.\n\n{{ reason }}\n\n"
+        "Reply to the approval mail with approve or reject as the first word, or decide on "
+        "your approvals page: {{ inbox_url }}\n",
+        "<p>{{ recipient }}, your reply about <b>{{ number }}</b> ({{ short_description }}) "
+        "did not record a decision.</p><p>{{ reason }}</p>"
+        "<p>Reply to the approval mail with <b>approve</b> or <b>reject</b> as the first word, "
+        'or decide on <a href="{{ inbox_url }}">your approvals page</a>.</p>',
+    ),
+}
+
 
 def seed(apps) -> None:
     """Add the default rules and templates that are missing; never overwrite an admin's edits."""
@@ -219,7 +281,7 @@ def seed(apps) -> None:
                 "body_html": html + BROADCAST_HTML_FOOTER,
             },
         )
-    for event, (subject, text, html) in ALERT_TEMPLATES.items():
+    for event, (subject, text, html) in [*ALERT_TEMPLATES.items(), *APPROVAL_TEMPLATES.items()]:
         template_model.objects.get_or_create(
             event=event, defaults={"subject": subject, "body_text": text, "body_html": html}
         )

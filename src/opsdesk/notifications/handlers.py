@@ -8,7 +8,7 @@ from opsdesk.core.models import OutboxEvent
 from opsdesk.core.outbox import outbox_handler
 from opsdesk.core.tickets.registry import on_register
 from opsdesk.notifications.recipients import OTHER_EVENTS, topics_of
-from opsdesk.notifications.services import notify_alerts_fired, notify_fact
+from opsdesk.notifications.services import notify_alerts_fired, notify_approval, notify_fact
 from opsdesk.notifications.webhooks import webhook_fan_out
 
 
@@ -32,6 +32,14 @@ on_register(_listen_to)
 @outbox_handler("alert.opened")
 def alert_fired(*, event_id: int, topic: str, payload: dict) -> None:
     notify_alerts_fired(event=OutboxEvent.objects.get(pk=event_id))
+
+
+@outbox_handler("approval.requested")
+@outbox_handler("approval.reminder")
+@outbox_handler("approval.rejected")
+@outbox_handler("approval.reply_refused")
+def approval_mail(*, event_id: int, topic: str, payload: dict) -> None:
+    notify_approval(event=OutboxEvent.objects.get(pk=event_id))
 
 
 @outbox_handler("*")

@@ -29,13 +29,26 @@ class Event(models.TextChoices):
     STAKEHOLDER_UPDATE = "stakeholder_update", "Major incident update"
     ALERT_FIRED = "alert_fired", "Alert fired"
     MAJOR_DECLARED = "major_declared", "Major incident declared"
+    APPROVAL_REQUESTED = "approval_requested", "Approval requested from you"
+    APPROVAL_REMINDER = "approval_reminder", "Approval reminder"
+    APPROVAL_REJECTED = "approval_rejected", "Your request was rejected"
+    APPROVAL_REPLY_REFUSED = "approval_reply_refused", "Your approval reply decided nothing"
 
 
 # Being paged is part of being on call; nobody may switch it off.
 MANDATORY_EVENTS = frozenset({Event.PAGE})
 # Mail that must leave at once instead of waiting to be folded into a digest.
+# Approval mail also leaves alone: its subject carries the request's own reply token.
 URGENT_EVENTS = frozenset(
-    {Event.PAGE, Event.ESCALATION_NOTICE, Event.SLA_BREACHED, Event.ALERT_FIRED}
+    {
+        Event.PAGE,
+        Event.ESCALATION_NOTICE,
+        Event.SLA_BREACHED,
+        Event.ALERT_FIRED,
+        Event.APPROVAL_REQUESTED,
+        Event.APPROVAL_REMINDER,
+        Event.APPROVAL_REPLY_REFUSED,
+    }
 )
 # Announcements to many people; replying to one is not joining the incident's conversation.
 BROADCAST_EVENTS = frozenset({Event.STAKEHOLDER_UPDATE, Event.MAJOR_DECLARED})

@@ -11,8 +11,13 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from opsdesk.approvals import selectors as approval_selectors
+from opsdesk.approvals.mailtoken import mail_subject_tag
+from opsdesk.approvals.models import Approval, ApprovalRequest, RequestState
+from opsdesk.approvals.services import approval_request_issue_tokens
 from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import OutboxEvent, User
@@ -287,6 +292,167 @@ def notify_alerts_fired(*, event: OutboxEvent) -> int:
                 defaults={**record, "title": mail.subject, "body": mail.body_text[:2000]},
             )
             queued += int(created)
+    if queued:
+        wake_after_commit()
+    return queued
+
+
+# --- approvals: the approver's mail with its link, the requester's rejection ---------------
+def _subject_url(subject, user: User | None) -> str:
+    try:
+        return record_url(subject, agent=user is not None and is_agent(user))
+    except LookupError:
+        return ""
+
+
+def _queue_approval_mail(
+    *, event, kind: str, template, user: User, context: dict, subject, subject_line: str = ""
+) -> int:
+    mail = render_mail(template, context)
+    _, created = Delivery.objects.get_or_create(
+        source_event_id=event.pk,
+        address=user.email,
+        defaults={
+            "content_type": ContentType.objects.get_for_model(subject),
+            "object_id": str(subject.pk),
+            "record_number": getattr(subject, "number", ""),
+            "url": context.get("url", ""),
+            "event": kind,
+            "recipient": user,
+            "subject": (f"{subject_line} {mail.subject}" if subject_line else mail.subject)[:255],
+            "body_text": mail.body_text,
+            "body_html": mail.body_html,
+            "message_id": make_msgid(domain=message_id_domain()),
+            "next_attempt_at": timezone.now(),
+        },
+    )
+    return int(created)
+
+
+def _approval_requested(event: OutboxEvent, kind: str) -> int:
+    template = NotificationTemplate.objects.filter(event=kind).first()
+    if template is None:
+        return 0
+    rows = ApprovalRequest.objects.filter(
+        pk__in=event.payload.get("request_ids") or [], state=RequestState.PENDING
+    ).select_related("approver", "run__stage", "run__approval__scheme")
+    muted = opted_out([r.approver_id for r in rows], kind, Channel.EMAIL)
+    queued = 0
+    for row in rows:
+        approver = row.approver
+        if not approver.email or approver.pk in muted:
+            continue
+        if Delivery.objects.filter(source_event_id=event.pk, address=approver.email).exists():
+            continue  # handled before: the tokens of that mail stand
+        # Fresh tokens for this mail: only their hashes are kept, the mail holds the tokens.
+        tokens = approval_request_issue_tokens(request=row)
+        approval = row.run.approval
+        summary = approval_selectors.subject_summary(approval)
+        context = {
+            "event": Event(kind).label,
+            "recipient": str(approver),
+            "number": summary["number"],
+            "short_description": summary["short_description"],
+            "requester": summary["requester"],
+            "requested_for": summary["requested_for"],
+            "scheme": approval.scheme.name,
+            "stage": row.run.stage.name,
+            "answers": [
+                {"label": label, "value": value}
+                for label, value in approval_selectors.answer_rows(approval)
+            ],
+            "decide_url": settings.BASE_URL
+            + reverse("approvals:link", kwargs={"token": tokens.link}),
+            "inbox_url": settings.BASE_URL + reverse("approvals:inbox"),
+            "url": _subject_url(approval.subject, approver),
+        }
+        queued += _queue_approval_mail(
+            event=event,
+            kind=kind,
+            template=template,
+            user=approver,
+            context=context,
+            subject=approval.subject,
+            subject_line=mail_subject_tag(tokens.mail),
+        )
+    return queued
+
+
+def _approval_rejected(event: OutboxEvent) -> int:
+    template = NotificationTemplate.objects.filter(event=Event.APPROVAL_REJECTED).first()
+    approval = Approval.objects.filter(pk=event.payload.get("approval_id")).first()
+    if template is None or approval is None or approval.subject is None:
+        return 0
+    subject = approval.subject
+    ids = [i for i in (approval.requested_for_id, getattr(subject, "caller_id", None)) if i]
+    people = list(User.objects.filter(pk__in=ids, is_active=True).exclude(email=""))
+    muted = opted_out([p.pk for p in people], Event.APPROVAL_REJECTED, Channel.EMAIL)
+    summary = approval_selectors.subject_summary(approval)
+    queued = 0
+    for person in people:
+        if person.pk in muted:
+            continue
+        context = {
+            "event": Event.APPROVAL_REJECTED.label,
+            "recipient": str(person),
+            "number": summary["number"],
+            "short_description": summary["short_description"],
+            "reason": approval.reason,
+            "url": _subject_url(subject, person),
+        }
+        queued += _queue_approval_mail(
+            event=event,
+            kind=Event.APPROVAL_REJECTED,
+            template=template,
+            user=person,
+            context=context,
+            subject=subject,
+        )
+    return queued
+
+
+def _approval_reply_refused(event: OutboxEvent) -> int:
+    template = NotificationTemplate.objects.filter(event=Event.APPROVAL_REPLY_REFUSED).first()
+    approval = Approval.objects.filter(pk=event.payload.get("approval_id")).first()
+    person = User.objects.filter(pk=event.payload.get("user_id"), is_active=True).first()
+    if template is None or approval is None or person is None or not person.email:
+        return 0
+    if person.pk in opted_out([person.pk], Event.APPROVAL_REPLY_REFUSED, Channel.EMAIL):
+        return 0
+    summary = approval_selectors.subject_summary(approval)
+    context = {
+        "event": Event.APPROVAL_REPLY_REFUSED.label,
+        "recipient": str(person),
+        "number": summary["number"],
+        "short_description": summary["short_description"],
+        "reason": event.payload.get("reason", ""),
+        "inbox_url": settings.BASE_URL + reverse("approvals:inbox"),
+        "url": settings.BASE_URL + reverse("approvals:inbox"),
+    }
+    return _queue_approval_mail(
+        event=event,
+        kind=Event.APPROVAL_REPLY_REFUSED,
+        template=template,
+        user=person,
+        context=context,
+        subject=approval.subject,
+    )
+
+
+def notify_approval(*, event: OutboxEvent) -> int:
+    """Mail for an approval fact: each asked (or reminded) approver gets their own link and
+    reply token; a rejection reaches the requester with its reason; an approver whose mail
+    reply decided nothing is told why."""
+    if event.topic == "approval.requested":
+        queued = _approval_requested(event, Event.APPROVAL_REQUESTED)
+    elif event.topic == "approval.reminder":
+        queued = _approval_requested(event, Event.APPROVAL_REMINDER)
+    elif event.topic == "approval.rejected":
+        queued = _approval_rejected(event)
+    elif event.topic == "approval.reply_refused":
+        queued = _approval_reply_refused(event)
+    else:
+        return 0
     if queued:
         wake_after_commit()
     return queued

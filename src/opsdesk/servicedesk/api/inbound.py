@@ -75,7 +75,14 @@ _ERROR = inline_serializer(
             "InboundEmailResult",
             {
                 "outcome": serializers.ChoiceField(
-                    choices=["created", "commented", "duplicate", "ignored", "unprocessed"]
+                    choices=[
+                        "created",
+                        "commented",
+                        "approval",
+                        "duplicate",
+                        "ignored",
+                        "unprocessed",
+                    ]
                 ),
                 "reason": serializers.CharField(allow_blank=True),
                 "incident_id": serializers.IntegerField(required=False),

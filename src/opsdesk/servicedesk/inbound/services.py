@@ -16,6 +16,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from opsdesk.approvals.mailtoken import mail_subject_token
+from opsdesk.approvals.services import approval_decide_by_mail
 from opsdesk.core.attachments import ORIGINAL_MAIL_TYPE, attachment_store
 from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import DomainError, NotPermitted
@@ -52,7 +54,8 @@ def max_message_bytes() -> int:
 
 @dataclass
 class Ingested:
-    """What happened to one message: created, commented, ignored, duplicate or unprocessed."""
+    """What happened to one message: created, commented, approval (it decided an approval
+    request), ignored, duplicate or unprocessed."""
 
     outcome: str
     incident: object | None = None  # the ticket, of whichever record type
@@ -247,6 +250,23 @@ def _process(parsed: ParsedMail, *, raw: bytes, mailbox) -> Ingested:
     return Ingested(outcome=outcome, incident=incident)
 
 
+def _approval_reply(parsed: ParsedMail, *, token: str, raw: bytes, mailbox) -> Ingested:
+    """A reply to an approval mail (``[APR:<token>]`` in the subject) decides that request and
+    nothing else: it never becomes a ticket or a comment. A reply that decides nothing (an
+    unknown or spent token, a sender who is not the approver, no approve/reject word) is kept
+    as unprocessed mail with the reason, for an administrator to see."""
+    with transaction.atomic():
+        result = approval_decide_by_mail(token=token, sender=parsed.sender, text=parsed.text)
+        if result.decided:
+            mail_remember(message_id=parsed.message_id, direction="in", subject=parsed.subject)
+    if result.decided:
+        return Ingested("approval", reason=result.message)
+    reason = f"Approval reply not applied: {result.message}"
+    log.warning("%s (from %s)", reason, parsed.sender)
+    kept = mail_keep_unprocessed(raw=raw, reason=reason, mailbox=mailbox, parsed=parsed)
+    return Ingested("unprocessed", unprocessed=kept, reason=reason)
+
+
 def mail_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> Ingested:
     """Process one raw message; never loses it (unreadable mail is kept as unprocessed)."""
     if len(raw) > max_message_bytes():
@@ -271,6 +291,9 @@ def mail_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> Ingested:
             with transaction.atomic():
                 mail_remember(message_id=parsed.message_id, direction="in", subject=parsed.subject)
             return Ingested("ignored", reason=reason)
+        approval_token = mail_subject_token(parsed.subject)
+        if approval_token:
+            return _approval_reply(parsed, token=approval_token, raw=raw, mailbox=mailbox)
         with transaction.atomic():
             return _process(parsed, raw=raw, mailbox=mailbox)
     except (_Duplicate, IntegrityError):
@@ -288,7 +311,7 @@ def mail_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> Ingested:
 def unprocessed_retry(*, item: UnprocessedMail) -> Ingested:
     """Run a kept message again (after fixing the mailbox or adding the sender)."""
     result = mail_ingest(raw=bytes(item.raw), mailbox=item.mailbox)
-    if result.outcome in ("created", "commented", "duplicate", "ignored"):
+    if result.outcome in ("created", "commented", "approval", "duplicate", "ignored"):
         UnprocessedMail.objects.filter(pk=item.pk).update(status="processed")
     elif result.unprocessed is not None:
         # The new copy replaces the old one; keep only one entry per message.

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from opsdesk.approvals import views
+
+app_name = "approvals"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("requests/<int:pk>/decide/", views.decide, name="decide"),
+    path("decide/<str:token>/", views.link_decide, name="link"),
+]

@@ -1,0 +1,100 @@
+"""Pages: "My approvals" (the approver's inbox) and the one-time link from the approval mail."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from opsdesk.approvals import selectors, services
+from opsdesk.approvals.forms import DecisionForm
+from opsdesk.approvals.models import DecidedVia, RequestState, TokenKind
+from opsdesk.core.errors import DomainError
+
+PAGE_SIZE = 20
+
+
+def _row(request_row):
+    approval = request_row.run.approval
+    return {
+        "ask": request_row,
+        "approval": approval,
+        "subject": selectors.subject_summary(approval),
+        "answers": selectors.answer_rows(approval),
+        "pending": request_row.state == RequestState.PENDING,
+    }
+
+
+@login_required
+def inbox(request):
+    if not selectors.may_open_inbox(viewer=request.user):
+        raise PermissionDenied
+    rows = selectors.approval_requests_for(viewer=request.user)
+    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "approvals/inbox.html",
+        {
+            "page_obj": page_obj,
+            "rows": [_row(r) for r in page_obj.object_list],
+            "pending_count": rows.filter(state=RequestState.PENDING).count(),
+            "form": DecisionForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def decide(request, pk: int):
+    found = selectors.approval_requests_for(viewer=request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such approval for you.")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approve or reject; a comment is at most 4000 characters.")
+        return redirect("approvals:inbox")
+    try:
+        services.approval_decide(
+            request=found,
+            decision=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"],
+            actor=request.user,
+            via=DecidedVia.INBOX,
+        )
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("approvals:inbox")
+    number = selectors.subject_summary(found.run.approval)["number"]
+    verb = "approved" if form.cleaned_data["decision"] == "approve" else "rejected"
+    messages.success(request, f"You {verb} {number}.")
+    return redirect("approvals:inbox")
+
+
+def link_decide(request, token: str):
+    """GET only shows the decision; POST decides. The link dies once its request is decided."""
+    found = selectors.request_for_token(token=token, kind=TokenKind.LINK)
+    if found is None:
+        raise Http404("This approval link is not valid.")
+    context = _row(found)
+    if found.state != RequestState.PENDING or found.run.approval.state != "pending":
+        return render(request, "approvals/link_used.html", context, status=410)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.approval_decide_by_link(
+                token=token,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except services.AlreadyDecided:
+            return render(request, "approvals/link_used.html", context, status=410)
+        except DomainError as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            found.refresh_from_db()
+            return render(request, "approvals/link_done.html", _row(found))
+    return render(
+        request, "approvals/link.html", {**context, "form": form, "link_url": request.path}
+    )
