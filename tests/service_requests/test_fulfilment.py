@@ -10,7 +10,12 @@ from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.task import tasks_of
 from opsdesk.service_requests import services
 from opsdesk.service_requests.models import ItemTask, RequestItem, ServiceRequest
-from opsdesk.service_requests.testing import CatalogItemFactory, PlanStepFactory
+from opsdesk.service_requests.testing import (
+    CatalogItemFactory,
+    PlanStepFactory,
+    decide,
+    manager_approval,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,12 +110,16 @@ def test_an_item_without_a_plan_waits_for_its_team(caller, teams):
 def test_an_item_needing_approval_waits_without_a_clock(caller, teams):
     from opsdesk.sla.models import SlaTimer
 
-    laptop = CatalogItemFactory(needs_approval=True, owner_team=teams["Desk"])
+    caller.manager = UserFactory(display_name="Jordan Head")
+    caller.save()
+    laptop = CatalogItemFactory(
+        needs_approval=True, approval_scheme=manager_approval(), owner_team=teams["Desk"]
+    )
     item = services.request_submit(actor=caller, lines=[(laptop, {}, 1)]).items.get()
     assert item.state == "awaiting_approval"
     assert ServiceRequest.objects.get(pk=item.request_id).state == "awaiting_approval"
     assert not SlaTimer.objects.filter(record_type="request_item").exists()
-    services.item_approval_outcome(item=item, approved=False, reason="Over budget this quarter")
+    decide(item, "reject", "Over budget this quarter")
     item.refresh_from_db()
     assert item.state == "rejected" and item.close_reason == "Over budget this quarter"
     assert ServiceRequest.objects.get(pk=item.request_id).state == "rejected"
@@ -132,11 +141,17 @@ def test_the_fulfilment_clock_starts_at_approval_and_pauses_for_the_requester(ca
         resolution_target=timedelta(days=3),
         pause_states=["info_needed"],
     )
+    caller.manager = UserFactory(display_name="Jordan Head")
+    caller.save()
     monitor = CatalogItemFactory(
-        name="Monitor", slug="monitor", needs_approval=True, owner_team=teams["Desk"]
+        name="Monitor",
+        slug="monitor",
+        needs_approval=True,
+        approval_scheme=manager_approval(),
+        owner_team=teams["Desk"],
     )
     item = services.request_submit(actor=caller, lines=[(monitor, {}, 1)]).items.get()
-    services.item_approval_outcome(item=item, approved=True)
+    decide(item, "approve")
     timer = SlaTimer.objects.get(record_type="request_item", kind="resolution")
     assert timer.state == "running"
     agent = UserFactory(roles=["agent"])

@@ -20,6 +20,7 @@ class ServiceRequestsConfig(AppConfig):
 
         _register_ticket_types()
         _add_panels()
+        _hear_approvals()
 
 
 def _register_ticket_types():
@@ -81,3 +82,11 @@ def _add_panels():
     add_panel("request_item", slot="after_details", template="core/tasks/_panel.html", order=10)
     # A plan task shows the item it fulfils and the answers it works from.
     add_panel("task", slot="details", template="service_requests/_task_item_panel.html", order=20)
+
+
+def _hear_approvals():
+    """An item's approval ends in the approvers' transaction: approved or rejected, at once."""
+    from opsdesk.approvals.hooks import on_outcome
+    from opsdesk.service_requests.services import approval_outcome
+
+    on_outcome("request_item", approval_outcome)

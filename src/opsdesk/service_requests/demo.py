@@ -15,6 +15,9 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 
+from opsdesk.approvals.models import ApprovalRequest, ApprovalScheme
+from opsdesk.approvals.services import approval_decide, scheme_create
+from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.core.demo import DEMO_PASSWORD, DEPARTMENTS
 from opsdesk.core.models import Team, User
 from opsdesk.core.roles import Role
@@ -250,6 +253,20 @@ ITEMS = {
         [("Add to the Service Desk", SD, [], "add_to_team", 1)],
     ),
 }
+# Who approves what: the approval engine's demo gives "Hardware" and "Privileged access"; the
+# catalog adds the line manager's and the licence owner's.
+APPROVALS = {
+    "new-laptop": "Hardware",
+    "mobile-phone": "Hardware",
+    "software-install": "Licence owner",
+    "design-software": "Licence owner",
+    "shared-mailbox": "Line manager",
+    "vpn-access": "Line manager",
+    "shared-drive": "Line manager",
+    "erp-access": "Privileged access",
+    "new-starter": "Line manager",
+}
+SERVICES = {"erp-access": "ERP – Finance & Logistics", "vpn-access": "Remote access (VPN)"}
 # The demo's password reset calls the identity team's automation here; until it answers, the
 # task falls back to the team after a few tries, with the reason on it.
 RESET_HOOK = "http://127.0.0.1:8089/password-reset"
@@ -309,6 +326,51 @@ def _groups(*roles):
     return [Group.objects.get_or_create(name=str(r))[0] for r in roles]
 
 
+def _schemes(teams) -> dict[str, ApprovalScheme]:
+    admin = User.objects.filter(groups__name=str(Role.ADMINISTRATOR), is_active=True).first()
+    schemes = {s.name: s for s in ApprovalScheme.objects.all()}
+    if admin is None:
+        return schemes
+    wanted = [
+        (
+            "Line manager",
+            "The manager of the person it is for; the CIO when there is none.",
+            [
+                {
+                    "name": "Line manager",
+                    "rule": "any",
+                    "from_manager": True,
+                    "fallback_approver": admin,
+                    "timeout_hours": 72,
+                    "timeout_action": "escalate",
+                    "reminder_hours": 24,
+                }
+            ],
+        ),
+        (
+            "Licence owner",
+            "Collaboration Apps' lead keeps the licence count.",
+            [
+                {
+                    "name": "Licence owner",
+                    "rule": "any",
+                    "from_users": [teams[COLLAB].lead] if teams[COLLAB].lead else [],
+                    "fallback_approver": admin,
+                    "timeout_hours": 48,
+                    "timeout_action": "escalate",
+                    "reminder_hours": 24,
+                }
+            ],
+        ),
+    ]
+    for name, description, stages in wanted:
+        if name not in schemes:
+            schemes[name] = scheme_create(
+                actor=admin, name=name, description=description, stages=stages
+            )
+    return schemes
+
+
 def _catalog(teams) -> dict[str, CatalogItem]:
     categories = {c.slug: c for c in CatalogCategory.objects.all()}
     for order, (name, slug, icon, description) in enumerate(CATEGORIES, start=1):
@@ -316,6 +378,10 @@ def _catalog(teams) -> dict[str, CatalogItem]:
             categories[slug] = services.category_save(
                 actor=None, name=name, slug=slug, icon=icon, description=description, order=order
             )
+    schemes = _schemes(teams)
+    services_by_name = {
+        ci.name: ci for ci in ConfigurationItem.objects.filter(name__in=SERVICES.values())
+    }
     items = {i.slug: i for i in CatalogItem.objects.all()}
     for slug, spec in ITEMS.items():
         if slug in items:
@@ -329,7 +395,10 @@ def _catalog(teams) -> dict[str, CatalogItem]:
             short_description=summary,
             owner_team=teams[owner],
             cost=cost,
-            needs_approval=approval,
+            needs_approval=approval and APPROVALS.get(slug) in schemes,
+            approval_scheme=schemes.get(APPROVALS.get(slug, "")),
+            service=services_by_name.get(SERVICES.get(slug, "")),
+            privileged=slug == "erp-access",
             standard=standard,
             keywords=keywords,
             audience_roles=[str(Role.AGENT)] if slug == "support-group" else [],
@@ -407,7 +476,7 @@ def _orders(items, users) -> int:
         actor=manager, lines=[(items["new-starter"], {}, 1)], requested_for=staff["Logistics"][1]
     )
     item = starter.items.get()
-    services.item_approval_outcome(item=item, approved=True)
+    _decide(item, "approve", "Welcome aboard.")
     first = tasks_of(item).get()
     tickets.ticket_transition(
         actor=worker[IAM], record=first, action="complete", reason="Account and email created."
@@ -417,7 +486,7 @@ def _orders(items, users) -> int:
     carer = staff["Customer Care"][0]
     mailbox = services.request_submit(actor=carer, lines=[(items["shared-mailbox"], {}, 1)])
     item = mailbox.items.get()
-    services.item_approval_outcome(item=item, approved=True)
+    _decide(item, "approve", "Yes, for the returns team.")
     services.item_transition(
         actor=worker[COLLAB],
         item=RequestItem.objects.get(pk=item.pk),
@@ -427,14 +496,38 @@ def _orders(items, users) -> int:
     # Marketing's design-software licence was refused this quarter.
     designer = staff["Marketing"][0]
     refused = services.request_submit(actor=designer, lines=[(items["design-software"], {}, 1)])
-    services.item_approval_outcome(
-        item=refused.items.get(),
-        approved=False,
-        reason="No licences left this quarter; the shared design laptop has the suite.",
+    _decide(
+        refused.items.get(),
+        "reject",
+        "No licences left this quarter; the shared design laptop has the suite.",
     )
     # Headsets need nothing but the desk.
     services.request_submit(actor=staff["Sales"][1], lines=[(items["headset"], {}, 2)])
     return 6
+
+
+def _decide(item, decision: str, comment: str) -> None:
+    """Each pending approver of the item decides, as they would from their inbox."""
+    from django.contrib.contenttypes.models import ContentType
+
+    kind = ContentType.objects.get_for_model(item)
+    for _ in range(10):
+        pending = (
+            ApprovalRequest.objects.filter(
+                run__approval__subject_type=kind, run__approval__subject_id=item.pk, state="pending"
+            )
+            .select_related("approver")
+            .first()
+        )
+        if pending is None:
+            return
+        approval_decide(
+            request=pending,
+            decision=decision,
+            comment=comment,
+            actor=pending.approver,
+            via="inbox",
+        )
 
 
 def load(*, progress) -> None:

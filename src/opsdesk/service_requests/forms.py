@@ -86,6 +86,8 @@ class CatalogItemForm(VersionedForm):
             "owner_team",
             "cost",
             "needs_approval",
+            "approval_scheme",
+            "service",
             "standard",
             "privileged",
             "active",

@@ -53,6 +53,22 @@ class CatalogItem(TimestampedModel, VersionedModel):
         max_digits=10, decimal_places=2, null=True, blank=True, help_text="Shown on the form."
     )
     needs_approval = models.BooleanField(default=False)
+    approval_scheme = models.ForeignKey(
+        "approvals.ApprovalScheme",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who approves it, stage by stage.",
+    )
+    service = models.ForeignKey(
+        "cmdb.ConfigurationItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The service it gives access to or belongs to; its owner may approve.",
+    )
     # A standard request is pre-approved: its steps may run by themselves.
     standard = models.BooleanField(default=False)
     privileged = models.BooleanField(

@@ -114,7 +114,7 @@ def request_submit(*, actor, lines, requested_for=None, channel_label: str = "")
         for catalog_item, cleaned, quantity in checked
     ]
     for item in items:
-        _item_begin(item)
+        _item_begin(item, actor)
     request_follow_items(request)
     return request
 
@@ -141,11 +141,11 @@ def _item_create(actor, request, catalog_item, cleaned, quantity, requested_for,
     return item
 
 
-def _item_begin(item: RequestItem) -> None:
+def _item_begin(item: RequestItem, actor) -> None:
     """Ask for approval, or approve at once and start the plan: the system's steps."""
     if item.catalog_item.needs_approval and not item.catalog_item.standard:
         item = _system_move(item, "request_approval")
-        approval_begin(item)
+        approval_begin(item, actor=actor)
     else:
         item_approval_outcome(item=item, approved=True, reason="")
 
@@ -166,9 +166,35 @@ def answers_keep(record, catalog_item: CatalogItem, cleaned: dict, *, actor) -> 
     return None
 
 
-def approval_begin(item: RequestItem) -> None:
-    """Start the item's approval; its outcome comes back through ``item_approval_outcome``."""
-    return None
+def approval_answers(item: RequestItem) -> dict:
+    """What stage conditions read: the form's answers, the quantity and the total cost."""
+    from opsdesk.service_requests.selectors import answer_values
+
+    catalog_item = item.catalog_item
+    cost = float(catalog_item.cost or 0) * item.quantity
+    return {**answer_values(item), "quantity": item.quantity, "cost": cost}
+
+
+def approval_begin(item: RequestItem, *, actor) -> None:
+    """Start the item's approval; the outcome comes back through ``approval_outcome`` (the
+    approval engine calls it in the deciding transaction)."""
+    from opsdesk.approvals.services import approval_start
+
+    catalog_item = item.catalog_item
+    approval_start(
+        subject=item,
+        scheme=catalog_item.approval_scheme,
+        answers=approval_answers(item),
+        requested_for=item.requested_for or item.caller,
+        actor=actor,
+        privileged=catalog_item.privileged,
+        service=catalog_item.service,
+    )
+
+
+def approval_outcome(*, subject, approval, outcome: str, actor) -> None:
+    """The approval engine's answer for a request item: approved or rejected, with reason."""
+    item_approval_outcome(item=subject, approved=outcome == "approved", reason=approval.reason)
 
 
 # --- approval outcome -------------------------------------------------------------------------
@@ -432,6 +458,13 @@ def catalog_item_save(*, actor, item: CatalogItem | None = None, **values) -> Ca
         raise ValidationFailed(
             "Privileged access is never a standard request.",
             fields={"standard": ["Privileged items need an approval."]},
+        )
+    needs = values.get("needs_approval", item.needs_approval if item else False)
+    scheme = values.get("approval_scheme", item.approval_scheme if item else None)
+    if needs and scheme is None:
+        raise ValidationFailed(
+            "Say who approves it.",
+            fields={"approval_scheme": ["Pick the approval scheme for an item that needs one."]},
         )
     if item is None:
         return record_create(CatalogItem, values=values, actor=actor)

@@ -40,3 +40,31 @@ class PlanStepFactory(factory.django.DjangoModelFactory):
     def after(self, create, extracted, **kwargs):
         if create and extracted:
             self.after.set(extracted)
+
+
+def manager_approval(name: str = "Line manager", **stage):
+    """An approval scheme of one stage: the manager of the person the item is for."""
+    from opsdesk.approvals.models import ApprovalScheme, ApprovalStage
+
+    scheme = ApprovalScheme.objects.create(name=name)
+    ApprovalStage.objects.create(
+        scheme=scheme, position=1, name=name, rule="any", from_manager=True, **stage
+    )
+    return scheme
+
+
+def decide(item, decision: str, comment: str = "", *, via: str = "inbox"):
+    """The item's pending approver decides, as from their inbox."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from opsdesk.approvals.models import ApprovalRequest
+    from opsdesk.approvals.services import approval_decide
+
+    pending = ApprovalRequest.objects.get(
+        run__approval__subject_type=ContentType.objects.get_for_model(item),
+        run__approval__subject_id=item.pk,
+        state="pending",
+    )
+    return approval_decide(
+        request=pending, decision=decision, comment=comment, actor=pending.approver, via=via
+    )
