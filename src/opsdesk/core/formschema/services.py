@@ -20,7 +20,8 @@ from opsdesk.core.formschema.schemas import fields_of, include_errors, included_
 from opsdesk.core.models import FormAnswer, FormSchema
 from opsdesk.core.records import record_create, record_update
 
-FORM_SETTINGS = ("name", "slug", "description", "is_field_set", "fields", "includes")
+# Addresses of the form pages themselves (/forms/new/, ...): no form may take them.
+RESERVED_SLUGS = frozenset({"new", "preview", "pick"})
 
 
 class SchemaInvalid(ValidationFailed):
@@ -74,6 +75,12 @@ def form_schema_save(
         raise NotPermitted("Only catalog managers and administrators design forms.")
     includes = list(includes or [])
     slug = schema.slug if schema is not None else slug
+    if slug in RESERVED_SLUGS:
+        raise SchemaInvalid(
+            f"'{slug}' is taken by the form pages.",
+            fields={"slug": [f"'{slug}' is taken by the form pages; choose another."]},
+            positions={},
+        )
     errors, positions = definition_problems(slug=slug, fields=fields, includes=includes)
     if errors:
         first = next(iter(errors.values()))[0]
