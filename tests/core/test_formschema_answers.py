@@ -9,7 +9,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from opsdesk.core.tickets import services as tickets
 from opsdesk.core.errors import NotPermitted, StaleVersion
 from opsdesk.core.formschema import (
     SchemaInvalid,
@@ -22,19 +21,35 @@ from opsdesk.core.formschema import (
 )
 from opsdesk.core.models import Attachment, AuditEntry, FormAnswer, FormSchema
 from opsdesk.core.testing.factories import UserFactory, admin, agent, requester
+from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.registry import ticket_type
 from tests.cmdb.factories import CIFactory, business_service
 
 pytestmark = pytest.mark.django_db
 
 LAPTOP_FORM = [
-    {"key": "category", "label": "What do you need?", "type": "single_choice", "required": True,
-     "choices": [{"value": "laptop", "label": "A laptop"}, {"value": "phone", "label": "A phone"}]},
+    {
+        "key": "category",
+        "label": "What do you need?",
+        "type": "single_choice",
+        "required": True,
+        "choices": [
+            {"value": "laptop", "label": "A laptop"},
+            {"value": "phone", "label": "A phone"},
+        ],
+    },
     {"key": "model", "label": "Model", "type": "text", "visible_if": "category == 'laptop'"},
     {"key": "cost", "label": "Cost", "type": "number"},
     {"key": "needed_by", "label": "Needed by", "type": "date"},
-    {"key": "extras", "label": "Extras", "type": "multiple_choice",
-     "choices": [{"value": "bag", "label": "Carry bag"}, {"value": "dock", "label": "Docking station"}]},
+    {
+        "key": "extras",
+        "label": "Extras",
+        "type": "multiple_choice",
+        "choices": [
+            {"value": "bag", "label": "Carry bag"},
+            {"value": "dock", "label": "Docking station"},
+        ],
+    },
     {"key": "urgent", "label": "Urgent", "type": "checkbox"},
     {"key": "manager", "label": "Approving manager", "type": "person"},
     {"key": "server", "label": "Server", "type": "ci"},
@@ -115,10 +130,18 @@ def test_saving_again_replaces_the_answers():
     schema = save_form(boss)
     order = work_order(boss)
     with transaction.atomic():
-        answers_save(record=order, schema=schema,
-                     cleaned=validate(schema, {"category": "laptop", "model": "X1"})[0], actor=boss)
-        answers_save(record=order, schema=schema,
-                     cleaned=validate(schema, {"category": "phone", "model": "X1"})[0], actor=boss)
+        answers_save(
+            record=order,
+            schema=schema,
+            cleaned=validate(schema, {"category": "laptop", "model": "X1"})[0],
+            actor=boss,
+        )
+        answers_save(
+            record=order,
+            schema=schema,
+            cleaned=validate(schema, {"category": "phone", "model": "X1"})[0],
+            actor=boss,
+        )
     assert answer_values(order) == {"category": "phone", "urgent": False}
 
 
@@ -167,14 +190,27 @@ def test_a_form_save_is_audited_and_versioned():
     boss = admin()
     schema = save_form(boss)
     assert schema.version == 1
-    changed = form_schema_save(actor=boss, schema=schema, expected_version=1, name="Laptops",
-                               slug="ignored", fields=LAPTOP_FORM[:2])
+    changed = form_schema_save(
+        actor=boss,
+        schema=schema,
+        expected_version=1,
+        name="Laptops",
+        slug="ignored",
+        fields=LAPTOP_FORM[:2],
+    )
     assert (changed.version, changed.slug, len(changed.fields)) == (2, "laptop", 2)
-    assert list(AuditEntry.objects.filter(object_type="core.formschema")
-                .values_list("action", flat=True)) == ["form_schema.created", "form_schema.updated"]
+    assert list(
+        AuditEntry.objects.filter(object_type="core.formschema").values_list("action", flat=True)
+    ) == ["form_schema.created", "form_schema.updated"]
     with pytest.raises(StaleVersion):
-        form_schema_save(actor=boss, schema=changed, expected_version=1, name="Old",
-                         slug="laptop", fields=LAPTOP_FORM)
+        form_schema_save(
+            actor=boss,
+            schema=changed,
+            expected_version=1,
+            name="Old",
+            slug="laptop",
+            fields=LAPTOP_FORM,
+        )
 
 
 def test_a_bad_definition_is_refused_and_nothing_is_written():
@@ -182,7 +218,9 @@ def test_a_bad_definition_is_refused_and_nothing_is_written():
     with pytest.raises(SchemaInvalid) as refused:
         save_form(boss, fields=[*LAPTOP_FORM, {"key": "model", "label": "Again", "type": "text"}])
     assert refused.value.positions == {"10": ["Another field already has the key 'model'."]}
-    assert refused.value.fields == {"fields": ["Field 11: Another field already has the key 'model'."]}
+    assert refused.value.fields == {
+        "fields": ["Field 11: Another field already has the key 'model'."]
+    }
     assert not FormSchema.objects.exists()
     assert not AuditEntry.objects.filter(object_type="core.formschema").exists()
 
@@ -196,23 +234,41 @@ def test_only_catalog_managers_and_admins_design_forms(make):
 
 def test_field_sets_come_first_and_may_not_include_each_other_in_a_circle():
     boss = admin()
-    contact = form_schema_save(actor=boss, name="Contact", slug="contact", is_field_set=True,
-                               fields=[{"key": "phone", "label": "Phone", "type": "text"}])
-    desk = form_schema_save(actor=boss, name="Desk", slug="desk", is_field_set=True,
-                            includes=["contact"],
-                            fields=[{"key": "desk", "label": "Desk", "type": "text",
-                                     "visible_if": "not empty(phone)"}])
+    contact = form_schema_save(
+        actor=boss,
+        name="Contact",
+        slug="contact",
+        is_field_set=True,
+        fields=[{"key": "phone", "label": "Phone", "type": "text"}],
+    )
+    desk = form_schema_save(
+        actor=boss,
+        name="Desk",
+        slug="desk",
+        is_field_set=True,
+        includes=["contact"],
+        fields=[{"key": "desk", "label": "Desk", "type": "text", "visible_if": "not empty(phone)"}],
+    )
     laptop = save_form(boss, includes=["desk"])
     assert [f["key"] for f in schema_fields(laptop)][:3] == ["phone", "desk", "category"]
     with pytest.raises(SchemaInvalid) as circle:
-        form_schema_save(actor=boss, schema=contact, name="Contact", slug="contact",
-                         is_field_set=True, includes=["desk"], fields=contact.fields)
+        form_schema_save(
+            actor=boss,
+            schema=contact,
+            name="Contact",
+            slug="contact",
+            is_field_set=True,
+            includes=["desk"],
+            fields=contact.fields,
+        )
     assert circle.value.fields == {
         "includes": ["Field sets include each other in a circle: contact → desk → contact."]
     }
     with pytest.raises(SchemaInvalid) as not_a_set:
         save_form(boss, slug="other", includes=["laptop"])
-    assert not_a_set.value.fields == {"includes": ["'Laptop request' is a form, not a reusable field set."]}
+    assert not_a_set.value.fields == {
+        "includes": ["'Laptop request' is a form, not a reusable field set."]
+    }
     assert desk.version == 1
 
 

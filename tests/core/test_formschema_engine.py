@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.http import QueryDict
+from django.utils import timezone
 
 from opsdesk.core.formschema import (
     ExpressionError,
@@ -118,7 +119,9 @@ TYPE_CASES = [
 @pytest.mark.parametrize(("kind", "extra", "raw", "value", "error"), TYPE_CASES)
 def test_each_type_is_typed_and_checked(kind, extra, raw, value, error):
     fields = [{"key": "answer", "label": "Answer", "type": kind, **extra}]
-    cleaned, errors = validate(fields, {"answer": raw})
+    # A date and time without a zone is read in the zone of the person filling in.
+    with timezone.override("UTC"):
+        cleaned, errors = validate(fields, {"answer": raw})
     if error:
         assert errors == {"answer": [error]}
         assert "answer" not in cleaned
@@ -130,8 +133,13 @@ def test_each_type_is_typed_and_checked(kind, extra, raw, value, error):
 
 def test_a_query_dict_is_read_like_the_rendered_form_sends_it():
     fields = [
-        {"key": "access", "label": "Access", "type": "multiple_choice", "choices": CHOICES,
-         "default": ["a"]},
+        {
+            "key": "access",
+            "label": "Access",
+            "type": "multiple_choice",
+            "choices": CHOICES,
+            "default": ["a"],
+        },
         {"key": "agree", "label": "Agree", "type": "checkbox", "default": True},
     ]
     # The form sends an empty marker before each checkbox group: nothing ticked is an answer.
@@ -161,30 +169,68 @@ def text(key, **settings):
     [
         ([text("a"), text("a")], "1", "Another field already has the key 'a'."),
         ([{"key": "a", "label": "A", "type": "money"}], "0", "'money' is not a field type."),
-        ([{"key": "a", "label": "A", "type": "single_choice"}], "0",
-         "A choice field needs at least one choice."),
-        ([{"key": "a", "label": "A", "type": "multiple_choice", "choices": []}], "0",
-         "A choice field needs at least one choice."),
-        ([text("a", visible_if="b ==")], "0",
-         "Show when: Expected a value, found the end at character 5."),
-        ([text("a", required_if="ghost == 1")], "0",
-         "Required when: there is no field called ghost."),
-        ([text("a", set_value={"when": "x > 1", "value": 1})], "0",
-         "Set value when: there is no field called x."),
-        ([text("Bad Key")], "0",
-         "The key is lower-case letters, digits and underscores, starting with a letter."),
+        (
+            [{"key": "a", "label": "A", "type": "single_choice"}],
+            "0",
+            "A choice field needs at least one choice.",
+        ),
+        (
+            [{"key": "a", "label": "A", "type": "multiple_choice", "choices": []}],
+            "0",
+            "A choice field needs at least one choice.",
+        ),
+        (
+            [text("a", visible_if="b ==")],
+            "0",
+            "Show when: Expected a value, found the end at character 5.",
+        ),
+        (
+            [text("a", required_if="ghost == 1")],
+            "0",
+            "Required when: there is no field called ghost.",
+        ),
+        (
+            [text("a", set_value={"when": "x > 1", "value": 1})],
+            "0",
+            "Set value when: there is no field called x.",
+        ),
+        (
+            [text("Bad Key")],
+            "0",
+            "The key is lower-case letters, digits and underscores, starting with a letter.",
+        ),
         ([text("and")], "0", "'and' is a word of the condition language; choose another key."),
         ([{"key": "a", "type": "text"}], "0", "Give the field a label."),
         ([text("a", pattern="([")], "0", "The pattern is not a regular expression"),
         ([text("a", colour="red")], "0", "Unknown setting colour."),
-        ([{"key": "n", "label": "N", "type": "number", "min": 5, "max": 1}], "0",
-         "The minimum is above the maximum."),
-        ([{"key": "d", "label": "D", "type": "date", "min": "soon"}], "0",
-         "Min must be a date written YYYY-MM-DD."),
-        ([{"key": "c", "label": "C", "type": "single_choice", "choices": CHOICES,
-           "default": "z"}], "0", "The default 'z' is not one of the choices."),
-        ([text("a", visible_if="not empty(b)"), text("b", visible_if="not empty(a)")],
-         "__all__", "These fields decide each other's values in a circle: a → b → a."),
+        (
+            [{"key": "n", "label": "N", "type": "number", "min": 5, "max": 1}],
+            "0",
+            "The minimum is above the maximum.",
+        ),
+        (
+            [{"key": "d", "label": "D", "type": "date", "min": "soon"}],
+            "0",
+            "Min must be a date written YYYY-MM-DD.",
+        ),
+        (
+            [
+                {
+                    "key": "c",
+                    "label": "C",
+                    "type": "single_choice",
+                    "choices": CHOICES,
+                    "default": "z",
+                }
+            ],
+            "0",
+            "The default 'z' is not one of the choices.",
+        ),
+        (
+            [text("a", visible_if="not empty(b)"), text("b", visible_if="not empty(a)")],
+            "__all__",
+            "These fields decide each other's values in a circle: a → b → a.",
+        ),
         ("not a list", "__all__", "The fields are a list."),
     ],
 )

@@ -12,15 +12,41 @@ from tests.cmdb.factories import CIFactory, business_service
 pytestmark = pytest.mark.django_db
 
 FIELDS = [
-    {"key": "category", "label": "What do you need?", "type": "single_choice", "required": True,
-     "choices": [{"value": "laptop", "label": "A laptop"}, {"value": "phone", "label": "A phone"}]},
-    {"key": "model", "label": "Laptop model", "type": "text", "visible_if": "category == 'laptop'",
-     "required": True, "help": "As printed under the keyboard."},
-    {"key": "delivery", "label": "Delivery", "type": "single_choice", "default": "post",
-     "readonly_if": "category == 'phone'",
-     "choices": [{"value": "post", "label": "By post"}, {"value": "desk", "label": "To the desk"}]},
-    {"key": "extras", "label": "Extras", "type": "multiple_choice",
-     "choices": [{"value": "bag", "label": "Carry bag"}]},
+    {
+        "key": "category",
+        "label": "What do you need?",
+        "type": "single_choice",
+        "required": True,
+        "choices": [
+            {"value": "laptop", "label": "A laptop"},
+            {"value": "phone", "label": "A phone"},
+        ],
+    },
+    {
+        "key": "model",
+        "label": "Laptop model",
+        "type": "text",
+        "visible_if": "category == 'laptop'",
+        "required": True,
+        "help": "As printed under the keyboard.",
+    },
+    {
+        "key": "delivery",
+        "label": "Delivery",
+        "type": "single_choice",
+        "default": "post",
+        "readonly_if": "category == 'phone'",
+        "choices": [
+            {"value": "post", "label": "By post"},
+            {"value": "desk", "label": "To the desk"},
+        ],
+    },
+    {
+        "key": "extras",
+        "label": "Extras",
+        "type": "multiple_choice",
+        "choices": [{"value": "bag", "label": "Carry bag"}],
+    },
     {"key": "urgent", "label": "Urgent", "type": "checkbox"},
     {"key": "server", "label": "Server", "type": "ci"},
 ]
@@ -139,24 +165,43 @@ def test_an_admin_lists_creates_and_edits_a_form(client, laptop_form):
     # Rows are kept in the order of their positions.
     assert schema.fields == [
         {"key": "number", "label": "Keep my number", "type": "checkbox"},
-        {"key": "model", "label": "Phone model", "type": "single_choice", "required": True,
-         "choices": [{"value": "iphone", "label": "iPhone"},
-                     {"value": "fairphone", "label": "Fairphone 5"}]},
+        {
+            "key": "model",
+            "label": "Phone model",
+            "type": "single_choice",
+            "required": True,
+            "choices": [
+                {"value": "iphone", "label": "iPhone"},
+                {"value": "fairphone", "label": "Fairphone 5"},
+            ],
+        },
     ]
     page = client.get(reverse("core:formschema-edit", args=["phone"])).content.decode()
     assert 'value="Phone model"' in page and "iPhone\nfairphone | Fairphone 5" in page
     assert "Preview" in page and "Keep my number" in page
 
-    edit = designer_post(**{"version": "1", "fields-INITIAL_FORMS": "2", "fields-1-DELETE": "on",
-                            "fields-0-help": "The one on the box."})
+    edit = designer_post(
+        **{
+            "version": "1",
+            "fields-INITIAL_FORMS": "2",
+            "fields-1-DELETE": "on",
+            "fields-0-help": "The one on the box.",
+        }
+    )
     response = client.post(reverse("core:formschema-edit", args=["phone"]), edit, follow=True)
     assert "is saved (version 2)" in response.content.decode()
     schema.refresh_from_db()
     assert [f["key"] for f in schema.fields] == ["model"]
     assert schema.fields[0]["help"] == "The one on the box."
     # A condition naming the removed field is refused, and the form stays as it was.
-    again = designer_post(**{"version": "2", "fields-INITIAL_FORMS": "1", "fields-TOTAL_FORMS": "1",
-                             "fields-0-visible_if": "number"})
+    again = designer_post(
+        **{
+            "version": "2",
+            "fields-INITIAL_FORMS": "1",
+            "fields-TOTAL_FORMS": "1",
+            "fields-0-visible_if": "number",
+        }
+    )
     response = client.post(reverse("core:formschema-edit", args=["phone"]), again)
     assert response.status_code == 400
     assert "Show when: there is no field called number." in response.content.decode()
@@ -194,8 +239,9 @@ def test_the_preview_follows_the_rows_being_edited(client):
     definition = html.split('name="_definition" value="')[1].split('"')[0]
     import html as html_lib
 
-    answered = client.post(url, {"_definition": html_lib.unescape(definition),
-                                 "preview-number": "on"}).content.decode()
+    answered = client.post(
+        url, {"_definition": html_lib.unescape(definition), "preview-number": "on"}
+    ).content.decode()
     assert ">Phone model:</label>" in answered
     broken = client.post(url, designer_post(**{"fields-0-visible_if": "ghost"})).content.decode()
     assert "there is no field called ghost" in broken
