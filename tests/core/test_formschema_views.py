@@ -226,6 +226,7 @@ def test_adding_a_field_redraws_the_page_with_an_empty_row(client):
     response = client.post(reverse("core:formschema-create"), designer_post(add_field="1"))
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="field-row"') == 3
+    assert "This field is required." not in response.content.decode()
     assert not FormSchema.objects.exists()
 
 
@@ -246,3 +247,27 @@ def test_the_preview_follows_the_rows_being_edited(client):
     broken = client.post(url, designer_post(**{"fields-0-visible_if": "ghost"})).content.decode()
     assert "there is no field called ghost" in broken
     assert client.post(url, {"_definition": "{not json"}).status_code == 400
+
+
+def test_a_template_shows_a_form_with_the_tag(rf, laptop_form):
+    from django.template import Context, Template
+
+    from opsdesk.core.formschema import evaluate
+
+    request = rf.get("/")
+    request.user = requester()
+    template = Template(
+        "{% load formschema %}<form>{% form_section schema answers errors prefix='item' %}</form>"
+    )
+    html = template.render(
+        Context(
+            {
+                "request": request,
+                "schema": laptop_form,
+                "answers": {"item-category": "laptop"},
+                "errors": {"model": ["This field is required."]},
+            }
+        )
+    )
+    assert 'name="item-model"' in html and "This field is required." in html
+    assert evaluate(laptop_form, {"category": "phone"})["model"].visible is False

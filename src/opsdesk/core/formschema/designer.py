@@ -49,6 +49,12 @@ class FormSettingsForm(forms.Form):
             self.fields["slug"].disabled = True
             self.fields["slug"].help_text = "The form's name in addresses; it does not change."
         self.fields["includes"].choices = [(s.slug, s.name) for s in sets]
+        if not self.fields["includes"].choices:
+            self.fields[
+                "includes"
+            ].help_text = (
+                "No reusable field sets yet: tick “Reusable field set” on a form to make one."
+            )
 
 
 class FieldRowForm(forms.Form):

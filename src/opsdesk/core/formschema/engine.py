@@ -254,9 +254,14 @@ def run(fields: list[dict], answers: Mapping | None, *, prefix: str = "") -> tup
     return states, chosen_raws
 
 
-def evaluate(fields: list[dict], answers: Mapping | None = None, *, prefix: str = "") -> dict:
+def evaluate(fields, answers: Mapping | None = None, *, prefix: str = "") -> dict:
     """Per field key, its ``FieldState`` (visible, required, readonly, value) for ``answers``
-    (a dict or QueryDict; None for a form not yet filled in, where defaults apply)."""
+    (a dict or QueryDict; None for a form not yet filled in, where defaults apply).
+    ``fields`` is a list of definitions or a FormSchema (with its field sets)."""
+    if not isinstance(fields, list | tuple):
+        from opsdesk.core.formschema.schemas import fields_of
+
+        fields = fields_of(fields)
     return run(list(fields), answers, prefix=prefix)[0]
 
 

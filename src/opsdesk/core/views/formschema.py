@@ -74,6 +74,7 @@ def _formset(request, schema):
             total = int(data.get("fields-TOTAL_FORMS") or 0)
             data["fields-TOTAL_FORMS"] = str(total + 1)
             data[f"fields-{total}-ORDER"] = str(total + 1)
+            data[f"fields-{total}-type"] = "text"
         return designer.FieldRowFormSet(data, prefix="fields")
     fields = schema.fields if schema is not None else []
     initial = [designer.definition_initial(f, i) for i, f in enumerate(fields)]
