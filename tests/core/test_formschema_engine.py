@@ -231,6 +231,7 @@ def text(key, **settings):
             "__all__",
             "These fields decide each other's values in a circle: a → b → a.",
         ),
+        ([text("a", set_value={"when": "true"})], "0", "Set value: say which value to set."),
         ("not a list", "__all__", "The fields are a list."),
     ],
 )
@@ -256,3 +257,35 @@ def test_conditions_may_name_fields_of_included_sets():
     assert schema_errors([text("department")], included=included) == {
         "0": ["Another field already has the key 'department'."]
     }
+
+
+def test_a_designer_row_becomes_a_definition_and_back():
+    from opsdesk.core.formschema.designer import definition_initial, row_definition
+
+    row = {
+        "key": "",
+        "label": "Laptop model",
+        "type": "single_choice",
+        "required": True,
+        "choices": "ThinkPad X1\nmac | MacBook Air",
+        "visible_if": "category == 'laptop'",
+        "default": "mac",
+        "set_when": "",
+        "set_to": "",
+    }
+    field = row_definition(row)
+    assert field == {
+        "key": "laptop_model",
+        "label": "Laptop model",
+        "type": "single_choice",
+        "required": True,
+        "visible_if": "category == 'laptop'",
+        "choices": [
+            {"value": "thinkpad_x1", "label": "ThinkPad X1"},
+            {"value": "mac", "label": "MacBook Air"},
+        ],
+        "default": "mac",
+    }
+    again = definition_initial(field, 0)
+    assert row_definition(again) == field
+    assert again["choices"] == "ThinkPad X1\nmac | MacBook Air"

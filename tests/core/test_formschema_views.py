@@ -271,3 +271,12 @@ def test_a_template_shows_a_form_with_the_tag(rf, laptop_form):
     )
     assert 'name="item-model"' in html and "This field is required." in html
     assert evaluate(laptop_form, {"category": "phone"})["model"].visible is False
+
+
+@pytest.mark.parametrize("extra", [{}, {"add_field": "1"}])
+def test_a_tampered_designer_post_is_a_form_error_not_a_server_error(client, extra):
+    login(client, admin())
+    data = {"name": "X", "slug": "x", "fields-TOTAL_FORMS": "lots", **extra}
+    response = client.post(reverse("core:formschema-create"), data)
+    assert response.status_code in (200, 400)
+    assert not FormSchema.objects.exists()

@@ -61,7 +61,7 @@ class FieldRowForm(forms.Form):
     key = forms.CharField(
         max_length=64,
         required=False,
-        help_text="Lower-case letters, digits and underscores; conditions use it.",
+        help_text="Conditions name the field by it; left empty, it is made from the label.",
     )
     label = forms.CharField(max_length=200, required=False)
     type = forms.ChoiceField(choices=list(FIELD_TYPES.items()), initial="text")
@@ -179,8 +179,10 @@ def _text_of(value) -> str:
 def row_definition(data: dict) -> dict:
     """A field definition from one designer row's cleaned data (empty settings left out)."""
     kind = data.get("type") or "text"
+    label = (data.get("label") or "").strip()
     field: dict = {
-        "key": (data.get("key") or "").strip(),
+        # Left empty, the key is made from the label ("Laptop model" -> laptop_model).
+        "key": (data.get("key") or "").strip() or _value_for(label)[:63],
         "label": (data.get("label") or "").strip(),
         "type": kind,
     }
@@ -248,13 +250,14 @@ def definition_initial(field: dict, position: int) -> dict:
 
 
 def rows_in_order(formset) -> list:
-    """The kept rows, by their position (ties in page order); blank new rows are skipped."""
+    """The kept rows, by their position (ties in page order); blank rows are skipped."""
     rows = []
     for index, row in enumerate(formset.forms):
         data = row.cleaned_data if hasattr(row, "cleaned_data") else {}
         if not data or data.get("DELETE"):
             continue
-        if index >= formset.initial_form_count() and not row.has_changed():
+        # A row with neither label nor key is one nobody filled in: not a field.
+        if not (data.get("label") or "").strip() and not (data.get("key") or "").strip():
             continue
         order = data.get("ORDER")
         rows.append(((order if order is not None else index + 1, index), row))

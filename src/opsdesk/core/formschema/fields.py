@@ -164,6 +164,8 @@ def _condition_errors(field: dict, known: set[str]) -> list[str]:
                 message = _expression_error(rule["when"], known=known, what="Set value when")
                 if message:
                     errors.append(message)
+        elif isinstance(rule, dict) and "value" not in rule:
+            errors.append("Set value: say which value to set.")
         else:
             errors.append('Set value is an expression or {"when": condition, "value": value}.')
     return errors

@@ -71,17 +71,17 @@ def _formset(request, schema):
     if request.method == "POST":
         data = request.POST.copy()
         if "add_field" in data:
-            total = int(data.get("fields-TOTAL_FORMS") or 0)
+            count = data.get("fields-TOTAL_FORMS", "")
+            total = int(count) if count.isdigit() else 0
             data["fields-TOTAL_FORMS"] = str(total + 1)
             data[f"fields-{total}-ORDER"] = str(total + 1)
             data[f"fields-{total}-type"] = "text"
         return designer.FieldRowFormSet(data, prefix="fields")
-    fields = schema.fields if schema is not None else []
-    initial = [designer.definition_initial(f, i) for i, f in enumerate(fields)]
-    formset = designer.FieldRowFormSet(initial=initial, prefix="fields")
     if schema is None:
-        formset = designer.FieldRowFormSet(initial=[{"type": "text", "ORDER": 1}], prefix="fields")
-    return formset
+        # A new form starts with one empty row to fill in.
+        return designer.FieldRowFormSet(initial=[{"type": "text", "ORDER": 1}], prefix="fields")
+    initial = [designer.definition_initial(f, i) for i, f in enumerate(schema.fields)]
+    return designer.FieldRowFormSet(initial=initial, prefix="fields")
 
 
 def _definition(formset) -> tuple[list[dict], list]:
