@@ -34,13 +34,15 @@ def test_a_visible_if_field_appears_after_choosing_the_option(
     second = page.get_by_test_id("field-row").nth(1)
     second.get_by_label(re.compile(r"^Label")).fill("Laptop model")
     second.get_by_label("Key").fill("model")
+    second.get_by_label("Key").press("Tab")
+    # Each change redraws the preview: first the new field, always shown ...
+    preview = page.get_by_role("complementary").filter(has_text="Preview")
+    expect(preview.get_by_label("Laptop model")).to_be_visible()
     second.get_by_label("Show when").fill("category == 'laptop'")
     second.get_by_label("Show when").press("Tab")
-
-    preview = page.get_by_role("complementary").filter(has_text="Preview")
-    question = preview.get_by_label("What do you need?")
-    expect(question).to_be_visible()
+    # ... then shown only for laptops, and nothing is chosen yet.
     expect(preview.get_by_label("Laptop model")).to_have_count(0)
+    question = preview.get_by_label("What do you need?")
     question.select_option(label="Laptop")
     expect(preview.get_by_label("Laptop model")).to_be_visible()
     question.select_option(label="Phone")
