@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.http import QueryDict
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opsdesk.core.formschema import (
     ExpressionError,
@@ -289,3 +291,55 @@ def test_a_designer_row_becomes_a_definition_and_back():
     again = definition_initial(field, 0)
     assert row_definition(again) == field
     assert again["choices"] == "ThinkPad X1\nmac | MacBook Air"
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "error"),
+    [
+        ("number", "1e25", "Enter a smaller number."),
+        ("number", "0.00000000001", "Use at most 10 decimal places."),
+        ("text", "bad\x00byte", "Remove the invisible control characters."),
+        ("text", {"nested": "object"}, "Enter text."),
+    ],
+)
+def test_values_no_column_could_keep_are_refused(kind, raw, error):
+    fields = [{"key": "answer", "label": "Answer", "type": kind}]
+    assert validate(fields, {"answer": raw})[1] == {"answer": [error]}
+
+
+ANYTHING = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+PLAIN_TYPES = [
+    "text",
+    "long_text",
+    "number",
+    "date",
+    "datetime",
+    "single_choice",
+    "multiple_choice",
+    "checkbox",
+    "email",
+    "attachment",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(PLAIN_TYPES), raw=ANYTHING)
+def test_whatever_is_sent_gives_a_value_or_a_message_never_an_exception(kind, raw):
+    field = {
+        "key": "answer",
+        "label": "Answer",
+        "type": kind,
+        "choices": CHOICES,
+        "visible_if": "not empty(answer) or true",
+    }
+    if kind not in ("single_choice", "multiple_choice"):
+        del field["choices"]
+    cleaned, errors = validate([field], {"answer": raw})
+    assert ("answer" in cleaned) != ("answer" in errors)
+    assert all(isinstance(m, str) for m in errors.get("answer", []))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -20,6 +21,9 @@ from opsdesk.core.formschema.expressions import ExpressionError, parse_expressio
 from opsdesk.core.formschema.fields import choice_values
 
 MISSING = object()
+# What FormAnswer.value_number keeps: 20 digits before the point, 10 after.
+MAX_DIGITS = 20
+MAX_PLACES = 10
 TRUE_WORDS = frozenset({"true", "on", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "off", "0", "no", ""})
 
@@ -69,6 +73,9 @@ def _text(raw) -> str | None:
     if isinstance(raw, list | tuple | dict):
         raise Invalid("Enter text.")
     text = str(raw).strip()
+    if "\x00" in text:
+        # No database keeps a NUL in text, and no person types one.
+        raise Invalid("Remove the invisible control characters.")
     return text or None
 
 
@@ -116,6 +123,10 @@ def coerce(field: dict, raw):
                 raise Invalid("Enter a number.") from None
         if not number.is_finite():
             raise Invalid("Enter a number.")
+        if number.adjusted() >= MAX_DIGITS:
+            raise Invalid("Enter a smaller number.")
+        if number.as_tuple().exponent < -MAX_PLACES:  # type: ignore[operator]
+            raise Invalid(f"Use at most {MAX_PLACES} decimal places.")
         return number
     if kind == "date":
         if isinstance(raw, datetime):
@@ -153,10 +164,12 @@ def coerce(field: dict, raw):
     if kind == "attachment":
         return None if raw in (None, "") else raw
     if kind in ("person", "ci", "service"):
+        if isinstance(raw, Model):
+            return raw  # already a row (a default or set value given as one)
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
-        if raw is not None and not isinstance(raw, str | int):
-            return raw  # a resolved row
+        if raw is not None and not isinstance(raw, str):
+            raise Invalid("Type a name and pick from the list.")
         return _text(raw)
     return _text(raw)
 

@@ -91,7 +91,7 @@ def _resolve(field: dict, value, *, user):
         from opsdesk.core.pickers import PersonField
 
         if not isinstance(value, str | int):
-            return value
+            return value  # a User given as the default or set value
         try:
             return PersonField(required=False).clean(str(value))
         except forms.ValidationError as error:
