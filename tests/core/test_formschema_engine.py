@@ -234,6 +234,19 @@ def text(key, **settings):
             "These fields decide each other's values in a circle: a → b → a.",
         ),
         ([text("a", set_value={"when": "true"})], "0", "Set value: say which value to set."),
+        (
+            [
+                {
+                    "key": "c",
+                    "label": "C",
+                    "type": "single_choice",
+                    "choices": CHOICES,
+                    "set_value": {"value": "gold"},
+                }
+            ],
+            "0",
+            "The value to set 'gold' is not one of the choices.",
+        ),
         ("not a list", "__all__", "The fields are a list."),
     ],
 )

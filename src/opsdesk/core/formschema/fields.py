@@ -171,24 +171,33 @@ def _condition_errors(field: dict, known: set[str]) -> list[str]:
     return errors
 
 
-def _default_errors(field: dict) -> list[str]:
-    default, kind = field.get("default"), field.get("type")
-    if default in (None, "", []):
+def _literal_errors(field: dict, value, what: str) -> list[str]:
+    """What is wrong with a value the form itself gives the field (its default, a set value)."""
+    kind = field.get("type")
+    if value in (None, "", []):
         return []
-    if kind == "single_choice" and str(default) not in choice_values(field):
-        return [f"The default '{default}' is not one of the choices."]
+    if kind == "single_choice" and str(value) not in choice_values(field):
+        return [f"{what} '{value}' is not one of the choices."]
     if kind == "multiple_choice":
-        chosen = default if isinstance(default, list) else [default]
+        chosen = value if isinstance(value, list) else [value]
         missing = [str(v) for v in chosen if str(v) not in choice_values(field)]
         if missing:
-            return [f"The default {', '.join(missing)} is not one of the choices."]
-    if kind == "number" and not _is_number(default):
-        return ["The default must be a number."]
-    if kind in DATE_TYPES and not _is_iso_date(default):
-        return ["The default must be a date written YYYY-MM-DD."]
+            return [f"{what} {', '.join(missing)} is not one of the choices."]
+    if kind == "number" and not _is_number(value):
+        return [f"{what} must be a number."]
+    if kind in DATE_TYPES and not _is_iso_date(value):
+        return [f"{what} must be a date written YYYY-MM-DD."]
     if kind == "attachment":
-        return ["An attachment field has no default."]
+        return [f"An attachment field has no {what.lower().removeprefix('the ')}."]
     return []
+
+
+def _default_errors(field: dict) -> list[str]:
+    errors = _literal_errors(field, field.get("default"), "The default")
+    rule = field.get("set_value")
+    if isinstance(rule, dict) and "value" in rule:
+        errors += _literal_errors(field, rule["value"], "The value to set")
+    return errors
 
 
 def field_errors(field, *, known: set[str]) -> list[str]:
