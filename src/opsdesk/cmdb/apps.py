@@ -10,6 +10,7 @@ class CmdbConfig(AppConfig):
 
     def ready(self):
         _register_search()
+        _register_form_references()
 
 
 def _register_search():
@@ -32,4 +33,31 @@ def _register_search():
             title=lambda record: record.name,
             state_label=lambda record: record.get_status_display(),
         )
+    )
+
+
+def _register_form_references():
+    """Form fields of type "ci" and "service" choose from the CMDB, as the viewer may see it."""
+    from opsdesk.cmdb.models import BUSINESS_SERVICE, ConfigurationItem
+    from opsdesk.cmdb.selectors import ci_list
+    from opsdesk.core.formschema import register_reference
+
+    def cis(viewer):
+        if viewer is None:  # the system, resolving a stored answer
+            return ConfigurationItem.objects.select_related("ci_class")
+        return ci_list(viewer=viewer)
+
+    register_reference(
+        "ci",
+        queryset=cis,
+        label=lambda ci: ci.name,
+        search_fields=("name", "description"),
+        noun="configuration items",
+    )
+    register_reference(
+        "service",
+        queryset=lambda viewer: cis(viewer).filter(ci_class__key=BUSINESS_SERVICE),
+        label=lambda ci: ci.name,
+        search_fields=("name", "description"),
+        noun="services",
     )

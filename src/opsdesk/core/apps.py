@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     nav_items = [
         ("People", "core:user-list", "agent"),
         ("Teams", "core:team-list", "agent"),
+        ("Forms", "core:formschema-list", "admin"),
         ("Style guide", "core:styleguide", "admin"),
     ]
 

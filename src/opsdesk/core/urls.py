@@ -3,6 +3,7 @@ from django.urls import path
 
 from opsdesk.core.views import (
     attachments,
+    formschema,
     pages,
     people,
     pickers,
@@ -45,6 +46,12 @@ urlpatterns = [
     path("teams/<int:pk>/", teams.team_detail, name="team-detail"),
     path("teams/<int:pk>/edit/", teams.team_edit, name="team-edit"),
     path("attachments/<int:pk>/", attachments.attachment_download, name="attachment-download"),
+    path("forms/", formschema.schema_list, name="formschema-list"),
+    path("forms/new/", formschema.schema_create, name="formschema-create"),
+    path("forms/preview/", formschema.schema_preview, name="formschema-preview"),
+    path("forms/pick/", formschema.reference_pick, name="formschema-pick"),
+    path("forms/<slug:slug>/", formschema.schema_edit, name="formschema-edit"),
+    path("forms/<slug:slug>/render/", formschema.form_render, name="formschema-render"),
     path("tasks/", tasks.task_queue, name="task-list"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task-detail"),
     path("tasks/<int:pk>/<slug:name>/", tasks.task_action, name="task-action"),

@@ -3,6 +3,7 @@
 from opsdesk.core.models.attachments import Attachment
 from opsdesk.core.models.audit import AuditEntry
 from opsdesk.core.models.base import NumberedModel, TimestampedModel, VersionedModel
+from opsdesk.core.models.forms import FormAnswer, FormSchema
 from opsdesk.core.models.links import RecordLink
 from opsdesk.core.models.mail import MailDirection, MailMessageRecord
 from opsdesk.core.models.numbering import NumberSequence
@@ -23,6 +24,8 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEntry",
+    "FormAnswer",
+    "FormSchema",
     "HistoryChange",
     "MailDirection",
     "MailMessageRecord",
