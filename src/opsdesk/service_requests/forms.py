@@ -3,8 +3,10 @@ catalog manager's pages. They only check and shape input; services write."""
 
 from django import forms
 
+from opsdesk.approvals.models import ApprovalScheme
+from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.core.forms import VersionedForm
-from opsdesk.core.models import Team
+from opsdesk.core.models import FormSchema, Team
 from opsdesk.core.pickers import PersonField
 from opsdesk.core.roles import Role
 from opsdesk.service_requests.models import CatalogCategory, CatalogItem, PlanStep
@@ -84,6 +86,7 @@ class CatalogItemForm(VersionedForm):
             "icon",
             "keywords",
             "owner_team",
+            "form",
             "cost",
             "needs_approval",
             "approval_scheme",
@@ -109,6 +112,14 @@ class CatalogItemForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = CatalogCategory.objects.order_by("order", "name")
         self.fields["owner_team"].queryset = Team.objects.order_by("name")
+        self.fields["form"].queryset = FormSchema.objects.filter(is_field_set=False).order_by(
+            "name"
+        )
+        self.fields["form"].help_text = "The questions it asks; design them under Forms."
+        self.fields["approval_scheme"].queryset = ApprovalScheme.objects.filter(active=True)
+        self.fields["service"].queryset = ConfigurationItem.objects.filter(
+            ci_class__key__in=["business_service", "technical_service"]
+        ).order_by("name")
         if self.instance.pk:
             self.initial["audience_departments"] = ", ".join(self.instance.audience_departments)
             self.initial["audience_roles"] = self.instance.audience_roles

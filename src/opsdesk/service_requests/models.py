@@ -49,6 +49,14 @@ class CatalogItem(TimestampedModel, VersionedModel):
         related_name="catalog_items_owned",
         help_text="The team that answers for the item and gets its requests.",
     )
+    form = models.ForeignKey(
+        "core.FormSchema",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The questions the item asks when ordered.",
+    )
     cost = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True, help_text="Shown on the form."
     )

@@ -135,12 +135,16 @@ def is_staff(user) -> bool:
 
 def answer_values(item: RequestItem) -> dict:
     """The item's answers by field key: conditions and task variables read them."""
-    return {}
+    from opsdesk.core.formschema import answer_values as values_of
+
+    return values_of(item)
 
 
 def answers_shown(item: RequestItem) -> list[tuple[str, str]]:
     """(label, value as shown) for each answer, in the form's order."""
-    return []
+    from opsdesk.core.formschema import answers_of
+
+    return answers_of(item)
 
 
 def pending_question(item: RequestItem) -> str:

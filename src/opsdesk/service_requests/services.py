@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from opsdesk.core.errors import NotPermitted, ValidationFailed
+from opsdesk.core.formschema import answers_save, validate
 from opsdesk.core.models import Task, TaskState, User
 from opsdesk.core.records import record_create, record_update
 from opsdesk.core.tickets import services as tickets
@@ -41,7 +42,7 @@ TASK_DONE = frozenset({TaskState.CLOSED_COMPLETE, TaskState.CLOSED_INCOMPLETE, T
 
 
 # --- ordering ---------------------------------------------------------------------------------
-def _checked_lines(actor, lines) -> list[tuple[CatalogItem, dict, int]]:
+def _checked_lines(actor, lines, answers_prefix: str = "") -> list[tuple[CatalogItem, dict, int]]:
     """Each (item, raw answers, quantity) line checked, or every problem at once."""
     if not lines:
         raise ValidationFailed("Pick something to order.", fields={"items": ["Nothing ordered."]})
@@ -62,7 +63,7 @@ def _checked_lines(actor, lines) -> list[tuple[CatalogItem, dict, int]]:
             quantity = 0
         if not 1 <= quantity <= MAX_QUANTITY:
             problems[f"{prefix}quantity"] = [f"Order between 1 and {MAX_QUANTITY}."]
-        cleaned, errors = answers_clean(item, raw or {}, user=actor)
+        cleaned, errors = answers_clean(item, raw or {}, user=actor, prefix=answers_prefix)
         for key, messages in errors.items():
             problems[f"{prefix}{key}"] = messages
         checked.append((item, cleaned, quantity))
@@ -83,15 +84,19 @@ def _checked_requested_for(actor, requested_for) -> User:
 
 
 @transaction.atomic
-def request_submit(*, actor, lines, requested_for=None, channel_label: str = "") -> ServiceRequest:
+def request_submit(
+    *, actor, lines, requested_for=None, channel_label: str = "", answers_prefix: str = ""
+) -> ServiceRequest:
     """Order ``lines`` of (catalog item, raw answers, quantity) for ``requested_for``.
+
+    ``answers_prefix`` is the prefix of the answers' names in a posted form (``item-model``).
 
     One request (REQ) with an item (RITM) per line; each item then asks for its approval or,
     needing none, is approved and its plan starts, as the system.
     """
     if actor is None or not actor.is_authenticated:
         raise NotPermitted("Sign in to order.")
-    checked = _checked_lines(actor, lines)
+    checked = _checked_lines(actor, lines, answers_prefix)
     requested_for = _checked_requested_for(actor, requested_for)
     first = checked[0][0]
     summary = first.name if len(checked) == 1 else f"{first.name} and {len(checked) - 1} more"
@@ -156,14 +161,18 @@ def _system_move(item, action: str, **kwargs):
 
 
 # --- the seams to the form engine and the approval engine -------------------------------------
-def answers_clean(item: CatalogItem, raw: dict, *, user) -> tuple[dict, dict]:
-    """The item's form answers checked on the server: (cleaned values, field messages)."""
-    return {}, {}
+def answers_clean(item: CatalogItem, raw, *, user, prefix: str = "") -> tuple[dict, dict]:
+    """The item's form answers checked on the server, whatever the browser did: (cleaned
+    values, field messages by field key)."""
+    if item.form_id is None:
+        return {}, {}
+    return validate(item.form, raw, user=user, prefix=prefix)
 
 
 def answers_keep(record, catalog_item: CatalogItem, cleaned: dict, *, actor) -> None:
-    """Keep the cleaned answers with the item, typed and queryable."""
-    return None
+    """Keep the cleaned answers with the item, typed and queryable (``core.FormAnswer``)."""
+    if catalog_item.form_id is not None:
+        answers_save(record=record, schema=catalog_item.form, cleaned=cleaned, actor=actor)
 
 
 def approval_answers(item: RequestItem) -> dict:

@@ -20,10 +20,10 @@ from opsdesk.core.formschema.rendering import render_section
 from opsdesk.core.formschema.selectors import form_schema_list
 from opsdesk.core.formschema.services import SchemaInvalid, definition_problems, form_schema_save
 from opsdesk.core.models import FormSchema
-from opsdesk.core.views.generic import _role_gate, apply_domain_error, list_page
+from opsdesk.core.views.generic import apply_domain_error, list_page, role_required
 from opsdesk.core.views.pickers import _options, _query
 
-designer_required = _role_gate(may_design_forms)
+designer_required = role_required(may_design_forms)
 PREFIX_MAX = 40
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError, NotPermitted
+from opsdesk.core.formschema import render_section
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import apply_domain_error
 from opsdesk.service_requests import selectors, services
@@ -21,10 +22,16 @@ from opsdesk.service_requests.forms import (
 from opsdesk.service_requests.models import CatalogCategory, ItemState
 from opsdesk.service_requests.plain_words import item_story, plan_story
 
+ANSWERS_PREFIX = "item"
 
-def answers_section(item, data, errors):
-    """The item's own questions, rendered on the server (None: the item asks nothing)."""
-    return None
+
+def answers_section(request, item, data, errors):
+    """The item's own questions, rendered (and re-rendered on each change) by the server."""
+    if item.form_id is None:
+        return None
+    return render_section(
+        item.form, answers=data, errors=errors, prefix=ANSWERS_PREFIX, request=request
+    )
 
 
 @login_required
@@ -63,6 +70,7 @@ def catalog_item(request, slug):
                 lines=[(item, request.POST, form.cleaned_data["quantity"])],
                 requested_for=form.cleaned_data["requested_for"],
                 channel_label="the portal",
+                answers_prefix=ANSWERS_PREFIX,
             )
         except NotPermitted as refusal:
             raise PermissionDenied(refusal.message) from None
@@ -82,7 +90,7 @@ def catalog_item(request, slug):
             "item": item,
             "form": form,
             "answer_errors": answer_errors,
-            "answers_section": answers_section(item, request.POST or None, answer_errors),
+            "answers_section": answers_section(request, item, request.POST or None, answer_errors),
         },
     )
 
