@@ -385,6 +385,7 @@ def item_transition(
         current, action, actor=actor, now=timezone.now(), reason=reason
     )
     if action == "cancel":
+        _cancel_approval(updated, actor=actor, reason=reason)
         for row in ItemTask.objects.filter(item=updated).select_related("task"):
             if row.task.state not in TASK_DONE:
                 task = tickets.locked(row.task)
@@ -395,6 +396,16 @@ def item_transition(
         _plan_advance(updated)
     request_follow_items(updated.request)
     return updated
+
+
+def _cancel_approval(item: RequestItem, *, actor, reason: str) -> None:
+    """A cancelled item asks nobody any more: its pending approval is withdrawn."""
+    from opsdesk.approvals.models import ApprovalState
+    from opsdesk.approvals.selectors import approvals_for_subject
+    from opsdesk.approvals.services import approval_cancel
+
+    for approval in approvals_for_subject(subject=item).filter(state=ApprovalState.PENDING):
+        approval_cancel(approval=approval, actor=actor, reason=reason)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from opsdesk.core.views.generic import agent_required, list_page
 from opsdesk.service_requests import selectors, services
 from opsdesk.service_requests.forms import SkipForm
 from opsdesk.service_requests.models import ITEM_OPEN_STATES, ItemState
-from opsdesk.service_requests.plain_words import plan_story
+from opsdesk.service_requests.plain_words import approval_story, plan_story
 
 QUEUES = {
     "groups": "My teams' open items",
@@ -79,6 +79,7 @@ def item_detail(request, number):
             "moves": [(n, label) for n, label in moves if n not in WITH_REASON],
             "reason_moves": [(n, label, WITH_REASON[n]) for n, label in moves if n in WITH_REASON],
             "steps": plan_story(item),
+            "approvals": approval_story(item),
             "answers": selectors.answers_shown(item),
             "assign_form": TaskAssignForm(
                 initial={"assignment_group": item.assignment_group, "assignee": item.assignee}

@@ -20,7 +20,7 @@ from opsdesk.service_requests.forms import (
     ReasonForm,
 )
 from opsdesk.service_requests.models import CatalogCategory, ItemState
-from opsdesk.service_requests.plain_words import item_story, plan_story
+from opsdesk.service_requests.plain_words import approval_story, item_story, plan_story
 
 ANSWERS_PREFIX = "item"
 
@@ -128,6 +128,7 @@ def portal_request(request, number):
                 "item": item,
                 "story": item_story(item),
                 "steps": plan_story(item),
+                "approvals": approval_story(item),
                 "answers": selectors.answers_shown(item),
                 "timeline": timeline_for(record=item, public_only=True),
                 "asks": item.state == ItemState.INFO_NEEDED,
