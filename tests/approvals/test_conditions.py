@@ -8,7 +8,8 @@ from opsdesk.approvals.services import approval_start
 from opsdesk.core.timeline import timeline_for
 from tests.approvals.conftest import make_scheme
 
-ANSWERS = {"amount": "1500", "department": "Finance", "laptop": "pro", "count": 3}
+# Numbers as the form engine keeps them (numbers, not text): conditions are in its language.
+ANSWERS = {"amount": 1500, "department": "Finance", "laptop": "pro", "count": 3}
 
 # expression -> holds for ANSWERS
 TABLE = [
@@ -22,7 +23,10 @@ TABLE = [
     ('department == "Sales"', False),
     ("laptop != 'basic'", True),
     ("amount > 1000 and department == 'Finance'", True),
-    ("amount > 1000 AND laptop == 'basic'", False),
+    ("amount > 1000 and laptop == 'basic'", False),
+    ("amount > 2000 or laptop == 'pro'", True),
+    ("laptop in ['pro', 'max']", True),
+    ("not (department == 'Finance')", False),
     ("missing == 'x'", False),
     ("department > 5", False),  # a number compared with text: false, never an error
 ]
@@ -33,7 +37,9 @@ def test_condition_table(expr, holds):
     assert condition_holds(expr, ANSWERS) is holds
 
 
-@pytest.mark.parametrize("expr", ["amount >", "amount ~ 3", "amount > 1000 or x == 'y'", "x == y"])
+@pytest.mark.parametrize(
+    "expr", ["amount >", "amount ~ 3", "amount > 1000 AND x == 'y'", "x == 'y", "(amount > 3"]
+)
 def test_expressions_outside_the_syntax_are_named(expr):
     assert condition_errors(expr)
 

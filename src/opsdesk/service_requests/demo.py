@@ -19,7 +19,8 @@ from opsdesk.approvals.models import ApprovalRequest, ApprovalScheme
 from opsdesk.approvals.services import approval_decide, scheme_create
 from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.core.demo import DEMO_PASSWORD, DEPARTMENTS
-from opsdesk.core.models import Team, User
+from opsdesk.core.formschema import form_schema_save
+from opsdesk.core.models import FormSchema, Team, User
 from opsdesk.core.roles import Role
 from opsdesk.core.services import user_create
 from opsdesk.core.tickets import services as tickets
@@ -267,6 +268,117 @@ APPROVALS = {
     "new-starter": "Line manager",
 }
 SERVICES = {"erp-access": "ERP – Finance & Logistics", "vpn-access": "Remote access (VPN)"}
+
+
+def _choices(*pairs):
+    return [{"value": v, "label": label} for v, label in pairs]
+
+
+# Each item's questions (a form-schema field list); items not named here ask nothing.
+FORMS = {
+    "new-laptop": [
+        {
+            "key": "model",
+            "label": "Which laptop",
+            "type": "single_choice",
+            "required": True,
+            "default": "standard",
+            "choices": _choices(
+                ("standard", "Standard 14-inch (most people)"),
+                ("developer", "Developer 16-inch, 32 GB"),
+            ),
+        },
+        {
+            "key": "justification",
+            "label": "Why the developer laptop",
+            "type": "long_text",
+            "visible_if": "model == 'developer'",
+            "required_if": "model == 'developer'",
+        },
+        {"key": "needed_by", "label": "Needed by", "type": "date"},
+        {
+            "key": "replaces",
+            "label": "It replaces an old laptop",
+            "type": "checkbox",
+            "help": "Tick it and we collect the old one when we deliver.",
+        },
+    ],
+    "software-install": [
+        {
+            "key": "software",
+            "label": "Software",
+            "type": "single_choice",
+            "required": True,
+            "choices": _choices(
+                ("visio", "Visio"),
+                ("project", "Project"),
+                ("tableau", "Tableau Desktop"),
+                ("other", "Something else"),
+            ),
+        },
+        {
+            "key": "other",
+            "label": "Which software",
+            "type": "text",
+            "visible_if": "software == 'other'",
+            "required_if": "software == 'other'",
+        },
+    ],
+    "shared-mailbox": [
+        {
+            "key": "address",
+            "label": "Address",
+            "type": "email",
+            "required": True,
+            "placeholder": "returns@larkfield.example",
+        },
+        {
+            "key": "members",
+            "label": "Who should have it",
+            "type": "long_text",
+            "required": True,
+            "help": "Names or e-mail addresses, one per line.",
+        },
+    ],
+    "vpn-access": [
+        {"key": "reason", "label": "What you need it for", "type": "text", "required": True},
+        {"key": "until", "label": "Until (leave empty if it stays)", "type": "date"},
+    ],
+    "shared-drive": [
+        {
+            "key": "folder",
+            "label": "Folder",
+            "type": "text",
+            "required": True,
+            "placeholder": r"\\files\\finance\\month-end",
+        },
+        {
+            "key": "access",
+            "label": "Access",
+            "type": "single_choice",
+            "required": True,
+            "default": "read",
+            "choices": _choices(("read", "Read only"), ("write", "Read and write")),
+        },
+    ],
+    "new-starter": [
+        {"key": "start_date", "label": "First day", "type": "date", "required": True},
+        {"key": "job_title", "label": "Job title", "type": "text", "required": True},
+        {
+            "key": "needs_erp",
+            "label": "Works in the ERP (finance or logistics)",
+            "type": "checkbox",
+        },
+        {
+            "key": "erp_role",
+            "label": "ERP role",
+            "type": "single_choice",
+            "visible_if": "needs_erp == true",
+            "required_if": "needs_erp == true",
+            "choices": _choices(("ap_clerk", "Accounts payable"), ("warehouse", "Warehouse clerk")),
+        },
+    ],
+}
 # The demo's password reset calls the identity team's automation here; until it answers, the
 # task falls back to the team after a few tries, with the reason on it.
 RESET_HOOK = "http://127.0.0.1:8089/password-reset"
@@ -371,6 +483,16 @@ def _schemes(teams) -> dict[str, ApprovalScheme]:
     return schemes
 
 
+def _forms() -> dict[str, FormSchema]:
+    admin = User.objects.filter(groups__name=str(Role.ADMINISTRATOR), is_active=True).first()
+    forms = {f.slug: f for f in FormSchema.objects.all()}
+    for slug, fields in FORMS.items():
+        if slug not in forms and admin is not None:
+            name = ITEMS[slug][1]
+            forms[slug] = form_schema_save(actor=admin, name=name, slug=slug, fields=fields)
+    return forms
+
+
 def _catalog(teams) -> dict[str, CatalogItem]:
     categories = {c.slug: c for c in CatalogCategory.objects.all()}
     for order, (name, slug, icon, description) in enumerate(CATEGORIES, start=1):
@@ -379,6 +501,7 @@ def _catalog(teams) -> dict[str, CatalogItem]:
                 actor=None, name=name, slug=slug, icon=icon, description=description, order=order
             )
     schemes = _schemes(teams)
+    forms = _forms()
     services_by_name = {
         ci.name: ci for ci in ConfigurationItem.objects.filter(name__in=SERVICES.values())
     }
@@ -397,6 +520,7 @@ def _catalog(teams) -> dict[str, CatalogItem]:
             cost=cost,
             needs_approval=approval and APPROVALS.get(slug) in schemes,
             approval_scheme=schemes.get(APPROVALS.get(slug, "")),
+            form=forms.get(slug),
             service=services_by_name.get(SERVICES.get(slug, "")),
             privileged=slug == "erp-access",
             standard=standard,
@@ -459,7 +583,10 @@ def _orders(items, users) -> int:
     }
     worker = {t.name: t.members.order_by("pk").first() for t in Team.objects.all()}
     # Riley's new laptop waits for Jordan's approval.
-    services.request_submit(actor=riley, lines=[(items["new-laptop"], {}, 1)])
+    services.request_submit(
+        actor=riley,
+        lines=[(items["new-laptop"], {"model": "standard", "replaces": "on"}, 1)],
+    )
     # A monitor for Sales, delivered and confirmed.
     seller = staff["Sales"][0]
     monitor = services.request_submit(actor=seller, lines=[(items["monitor"], {}, 1)])
@@ -473,7 +600,20 @@ def _orders(items, users) -> int:
     # A new starter in Logistics: accounts are done, four teams work at once.
     manager = staff["Logistics"][0]
     starter = services.request_submit(
-        actor=manager, lines=[(items["new-starter"], {}, 1)], requested_for=staff["Logistics"][1]
+        actor=manager,
+        lines=[
+            (
+                items["new-starter"],
+                {
+                    "start_date": "2026-12-07",
+                    "job_title": "Warehouse team lead",
+                    "needs_erp": "on",
+                    "erp_role": "warehouse",
+                },
+                1,
+            )
+        ],
+        requested_for=staff["Logistics"][1],
     )
     item = starter.items.get()
     _decide(item, "approve", "Welcome aboard.")
@@ -484,7 +624,16 @@ def _orders(items, users) -> int:
     services.plan_task_closed(task=first)
     # Customer Care asked for a shared mailbox; the desk asks which address.
     carer = staff["Customer Care"][0]
-    mailbox = services.request_submit(actor=carer, lines=[(items["shared-mailbox"], {}, 1)])
+    mailbox = services.request_submit(
+        actor=carer,
+        lines=[
+            (
+                items["shared-mailbox"],
+                {"address": "returns@larkfield.example", "members": "The returns team"},
+                1,
+            )
+        ],
+    )
     item = mailbox.items.get()
     _decide(item, "approve", "Yes, for the returns team.")
     services.item_transition(

@@ -181,7 +181,22 @@ def approval_answers(item: RequestItem) -> dict:
 
     catalog_item = item.catalog_item
     cost = float(catalog_item.cost or 0) * item.quantity
-    return {**answer_values(item), "quantity": item.quantity, "cost": cost}
+    answers = {key: _plain(value) for key, value in answer_values(item).items()}
+    return {**answers, "quantity": item.quantity, "cost": cost}
+
+
+def _plain(value):
+    """An answer as the approval keeps it: numbers as numbers, dates as ISO text."""
+    from datetime import date
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def approval_begin(item: RequestItem, *, actor) -> None:

@@ -97,7 +97,7 @@ def _django_field(field: dict, state: FieldState) -> forms.Field:
     if kind == "checkbox":
         return forms.BooleanField(widget=MarkedCheckbox(attrs=attrs), **common)
     if kind == "person":
-        person = PersonField(**common)
+        person = PersonField(scope="colleagues", **common)
         person.widget.attrs.update(attrs)
         return person
     if kind in ("ci", "service"):
