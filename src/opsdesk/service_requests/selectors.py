@@ -65,8 +65,13 @@ def catalog_item_for(*, viewer, slug: str) -> CatalogItem | None:
 
 
 def popular_items(*, viewer, limit: int = 6):
-    items = [i for i in catalog_items(viewer=viewer) if i.order_count]
-    return sorted(items, key=lambda i: (-i.order_count, i.name))[:limit]
+    return popular_among(catalog_items(viewer=viewer), limit=limit)
+
+
+def popular_among(items, *, limit: int = 6):
+    """The most ordered of ``items`` (what a person may order), most ordered first."""
+    ordered = [i for i in items if i.order_count]
+    return sorted(ordered, key=lambda i: (-i.order_count, i.name))[:limit]
 
 
 def catalog_categories():

@@ -152,7 +152,7 @@ def _item_begin(item: RequestItem, actor) -> None:
         item = _system_move(item, "request_approval")
         approval_begin(item, actor=actor)
     else:
-        item_approval_outcome(item=item, approved=True, reason="")
+        _approval_outcome(item, approved=True, reason="")
 
 
 def _system_move(item, action: str, **kwargs):
@@ -225,13 +225,16 @@ def approval_outcome(*, subject, approval, outcome: str, actor) -> None:
 @transaction.atomic
 def item_approval_outcome(*, item: RequestItem, approved: bool, reason: str = "") -> RequestItem:
     """The approvers decided (or nobody needed to): approve and start the plan, or reject."""
-    if approved:
-        item = _system_move(item, "approve")
-        item = plan_start(item)
-    else:
-        item = _system_move(item, "reject", reason=reason or "Rejected.")
+    item = _approval_outcome(item, approved=approved, reason=reason)
     request_follow_items(item.request)
     return item
+
+
+def _approval_outcome(item: RequestItem, *, approved: bool, reason: str) -> RequestItem:
+    if approved:
+        item = _system_move(item, "approve")
+        return plan_start(item)
+    return _system_move(item, "reject", reason=reason or "Rejected.")
 
 
 # --- the request follows its items ------------------------------------------------------------
@@ -247,20 +250,6 @@ def request_follow_items(request: ServiceRequest) -> ServiceRequest:
 
 
 # --- fulfilment plan --------------------------------------------------------------------------
-def _ready_steps(item: RequestItem) -> list[PlanStep]:
-    """Steps without a task yet whose predecessors' tasks have all closed."""
-    steps = list(item.catalog_item.steps.prefetch_related("after").order_by("order", "pk"))
-    made = {
-        row.step_id: row.task.state
-        for row in ItemTask.objects.filter(item=item).select_related("task")
-    }
-    return [
-        step
-        for step in steps
-        if step.pk not in made and all(made.get(p.pk) in TASK_DONE for p in step.after.all())
-    ]
-
-
 def plan_start(item: RequestItem) -> RequestItem:
     """Begin fulfilment as the system: the steps without predecessors get their tasks."""
     item = _system_move(item, "start")
@@ -271,13 +260,21 @@ def plan_start(item: RequestItem) -> RequestItem:
 def _plan_advance(item: RequestItem) -> None:
     if item.state != ItemState.IN_FULFILMENT:
         return
-    for step in _ready_steps(item):
-        _step_task(item, step)
-    steps = item.catalog_item.steps.count()
+    steps = list(item.catalog_item.steps.prefetch_related("after").order_by("order", "pk"))
     if not steps:
         return  # fulfilled by hand by the owner team
-    tasks = ItemTask.objects.filter(item=item).select_related("task")
-    if len(tasks) == steps and all(row.task.state in TASK_DONE for row in tasks):
+    made = {
+        row.step_id: row.task.state
+        for row in ItemTask.objects.filter(item=item).select_related("task")
+    }
+    ready = [
+        step
+        for step in steps
+        if step.pk not in made and all(made.get(p.pk) in TASK_DONE for p in step.after.all())
+    ]
+    for step in ready:
+        made[step.pk] = _step_task(item, step).task.state
+    if len(made) == len(steps) and all(state in TASK_DONE for state in made.values()):
         current = tickets.locked(item)
         if current.state == ItemState.IN_FULFILMENT:
             tickets.ticket_transition_step(

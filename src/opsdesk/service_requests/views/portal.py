@@ -23,6 +23,7 @@ from opsdesk.service_requests.models import CatalogCategory, ItemState
 from opsdesk.service_requests.plain_words import approval_story, item_story, plan_story
 
 ANSWERS_PREFIX = "item"
+CATALOG_PAGE = 24
 
 
 def answers_section(request, item, data, errors):
@@ -42,13 +43,16 @@ def catalog(request):
     if request.GET.get("category"):
         category = CatalogCategory.objects.filter(slug=request.GET["category"], active=True).first()
     items = selectors.catalog_items(viewer=request.user, query=query, category=category)
+    page_obj = Paginator(items, CATALOG_PAGE).get_page(request.GET.get("page"))
+    first_page = page_obj.number == 1 and not (query or category)
     context = {
         "form": form,
         "query": query,
         "category": category,
         "categories": selectors.catalog_categories(),
-        "items": items,
-        "popular": [] if query or category else selectors.popular_items(viewer=request.user),
+        "items": page_obj.object_list,
+        "page_obj": page_obj,
+        "popular": selectors.popular_among(items) if first_page else [],
     }
     htmx = getattr(request, "htmx", None)
     if htmx and htmx.target == "catalog-results":
