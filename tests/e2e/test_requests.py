@@ -113,3 +113,124 @@ def test_a_catalog_manager_adds_an_item_and_its_plan(
     confirmed(page, "is saved.")
     expect(page.get_by_role("region", name="Steps")).to_contain_text("Send the webcam")
     assert_no_internal_values(page)
+
+
+def test_a_laptop_for_a_new_colleague_from_order_to_delivery(
+    django_db_serialized_rollback, transactional_db, live_server, new_page
+):
+    """Requester orders (answering the item's form) for a new colleague; the colleague's
+    manager approves from My approvals; three teams complete their parallel tasks; the
+    requester follows every step and confirms."""
+    from decimal import Decimal
+
+    from opsdesk.core.formschema import form_schema_save
+    from opsdesk.core.testing.factories import admin
+    from opsdesk.service_requests.testing import manager_approval
+
+    teams = {n: TeamFactory(name=n) for n in ("Service Desk", "Identity & Access", "Network")}
+    workers = {}
+    for name, team in teams.items():
+        workers[name] = agent(username=name.split()[0].lower(), display_name=f"{name} Agent")
+        team.members.add(workers[name])
+    jordan = UserFactory(username="jordan", display_name="Jordan Head", roles=[Role.APPROVER])
+    riley = requester(username="riley", display_name="Riley Reed", manager=jordan)
+    requester(username="nina", display_name="Nina Novak", manager=jordan)
+    form = form_schema_save(
+        actor=admin(),
+        name="Laptop",
+        slug="laptop",
+        fields=[
+            {
+                "key": "model",
+                "label": "Which laptop",
+                "type": "single_choice",
+                "required": True,
+                "choices": [
+                    {"value": "standard", "label": "Standard 14-inch"},
+                    {"value": "developer", "label": "Developer 16-inch"},
+                ],
+            },
+            {
+                "key": "justification",
+                "label": "Why the developer laptop",
+                "type": "text",
+                "visible_if": "model == 'developer'",
+                "required_if": "model == 'developer'",
+            },
+        ],
+    )
+    laptop = CatalogItemFactory(
+        category=CategoryFactory(name="Hardware", slug="hardware"),
+        name="New laptop",
+        slug="new-laptop",
+        short_description="A laptop with your software installed.",
+        owner_team=teams["Service Desk"],
+        form=form,
+        needs_approval=True,
+        approval_scheme=manager_approval(),
+        cost=Decimal("1250"),
+    )
+    accounts = PlanStepFactory(
+        item=laptop, name="Create the accounts", team=teams["Identity & Access"]
+    )
+    for name, team in (
+        ("Build the laptop", "Service Desk"),
+        ("Patch the network port", "Network"),
+        ("Set up the VPN profile", "Identity & Access"),
+    ):
+        PlanStepFactory(item=laptop, name=name, team=teams[team], order=20, after=[accounts])
+
+    page = sign_in(new_page(), live_server.url, riley)
+    page.get_by_role("navigation", name="Portal").get_by_role(
+        "link", name="Request something"
+    ).click()
+    page.get_by_role("link", name="New laptop").first.click()
+    expect(page.get_by_label("Why the developer laptop")).to_have_count(0)
+    page.get_by_label("Which laptop").select_option(label="Developer 16-inch")
+    page.get_by_label("Why the developer laptop").fill("Builds the store's images")
+    pick(page, "Who is it for?", "Nina", "Nina Novak")
+    page.get_by_role("button", name="Order").click()
+    confirmed(page, "is submitted")
+    expect(page.get_by_test_id("item-story")).to_contain_text("Waiting for approval")
+    expect(page.get_by_test_id("approvals")).to_contain_text("Jordan Head: waiting")
+
+    approver = sign_in(new_page(), live_server.url, jordan)
+    approver.get_by_role("link", name="My approvals").click()
+    row = approver.get_by_test_id("approval-row")
+    expect(row).to_contain_text("Nina Novak")
+    row.get_by_label("Comment").fill("Welcome, Nina.")
+    row.get_by_role("button", name="Approve").click()
+    confirmed(approver, "You approved")
+
+    page.reload()
+    expect(page.get_by_test_id("approvals")).to_contain_text("Jordan Head: approved")
+    expect(page.get_by_test_id("step-state").first).to_have_text("Waiting to be picked up")
+
+    def complete(who: str, step: str):
+        desk = sign_in(new_page(), live_server.url, workers[who])
+        desk.get_by_role("navigation", name="Main").get_by_text("Service desk", exact=True).click()
+        desk.get_by_role("navigation", name="Main").get_by_role(
+            "link", name="Tasks", exact=True
+        ).click()
+        desk.get_by_role("row").filter(has_text=step).get_by_role("link").first.click()
+        expect(desk.get_by_test_id("plan-panel")).to_contain_text("Why the developer laptop")
+        done = section(desk, "Close complete")
+        done.get_by_label("What was done, or why not").fill("Done.")
+        done.get_by_role("button", name="Close complete").click()
+        confirmed(desk, "is closed complete.")
+        desk.close()
+
+    complete("Identity & Access", "Create the accounts")
+    complete("Service Desk", "Build the laptop")
+    complete("Network", "Patch the network port")
+    complete("Identity & Access", "Set up the VPN profile")
+
+    page.reload()
+    expect(page.get_by_test_id("request-state")).to_have_text("Fulfilled")
+    states = page.get_by_test_id("step-state")
+    expect(states).to_have_count(4)
+    for n in range(4):
+        expect(states.nth(n)).to_have_text("Done")
+    page.get_by_role("button", name="I have it, thank you").click()
+    confirmed(page, "is closed")
+    assert_no_internal_values(page)
