@@ -127,3 +127,16 @@ def test_the_api_orders_with_answers_and_names_bad_ones(caller, laptop):
         format="json",
     )
     assert good.status_code == 201
+
+
+def test_the_api_gives_an_items_questions(caller, laptop):
+    from opsdesk.core.testing.api import client_for
+
+    body = client_for(caller).get("/api/requests/catalog/new-laptop/").json()
+    assert body["form"] == "laptop"
+    assert [f["key"] for f in body["form_fields"]] == [
+        "model",
+        "justification",
+        "needed_by",
+        "ram_gb",
+    ]

@@ -224,3 +224,23 @@ def test_a_catalog_manager_adds_an_item_and_its_plan(desk):
     assert list(PlanStep.objects.filter(item=item).values_list("name", flat=True)) == [
         "Unbox and deliver"
     ]
+
+
+def test_the_fulfiller_records_the_laptop_delivered(caller, laptop, desk):
+    from tests.cmdb.factories import CIFactory
+
+    machine = CIFactory(name="LT-0042 ThinkPad")
+    item = services.request_submit(actor=caller, lines=[(laptop, {}, 1)]).items.get()
+    agent = UserFactory(roles=[Role.AGENT])
+    desk.members.add(agent)
+    client = signed_in(agent)
+    page = client.post(
+        f"/requests/items/{item.number}/deliver/", {"ci": "LT-0042 ThinkPad"}, follow=True
+    ).content.decode()
+    assert "LT-0042 ThinkPad is recorded as delivered." in page
+    item.refresh_from_db()
+    machine.refresh_from_db()
+    assert item.delivered_ci == machine
+    assert machine.attributes["assigned_to"] == caller.username
+    bad = client.post(f"/requests/items/{item.number}/deliver/", {"ci": "nothing"}, follow=True)
+    assert "Not recorded" in bad.content.decode()

@@ -7,7 +7,7 @@ from opsdesk.approvals.models import ApprovalScheme
 from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.core.forms import VersionedForm
 from opsdesk.core.models import FormSchema, Team
-from opsdesk.core.pickers import PersonField
+from opsdesk.core.pickers import PersonField, PickerInput
 from opsdesk.core.roles import Role
 from opsdesk.service_requests.models import CatalogCategory, CatalogItem, PlanStep
 from opsdesk.service_requests.services import MAX_QUANTITY
@@ -193,3 +193,25 @@ class PlanStepForm(forms.ModelForm):
 
     def _post_clean(self):
         pass  # the service validates and saves
+
+
+class DeliveryForm(forms.Form):
+    """What was handed over: the CI (a laptop) that now belongs to the person it is for."""
+
+    ci = forms.CharField(
+        label="Configuration item delivered",
+        help_text="Type its name and pick it, e.g. the laptop's asset tag.",
+        widget=PickerInput(source=("core:formschema-pick", {"type": "ci"}), noun="items"),
+    )
+
+    def __init__(self, *args, viewer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    def clean_ci(self):
+        from opsdesk.core.formschema.references import reference_for
+
+        reference = reference_for("ci")
+        if reference is None:
+            raise forms.ValidationError("The CMDB is not available.")
+        return reference.resolve(self.cleaned_data["ci"], viewer=self.viewer)

@@ -458,7 +458,9 @@ def item_record_delivery(*, actor, item: RequestItem, ci) -> RequestItem:
     tickets.require_visible(actor, current)
     person = current.requested_for or current.caller
     attributes = {**(ci.attributes or {}), "assigned_to": person.username}
-    ci_update(actor=actor, ci=ci, attributes=attributes)
+    # The CMDB records the new owner as the delivery's consequence: the fulfiller may hand a
+    # laptop over without being a CMDB editor; the item's audit entry names them.
+    ci_update(actor=None, ci=ci, attributes=attributes)
     updated = record_update(
         current, values={"delivered_ci": ci}, actor=actor, action="request_item.delivered"
     )

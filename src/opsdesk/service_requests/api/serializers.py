@@ -2,9 +2,10 @@
 
 from rest_framework import serializers
 
+from opsdesk.approvals.models import ApprovalScheme
 from opsdesk.core.api.base import VersionedSerializer
 from opsdesk.core.api.serializers import UserBriefSerializer
-from opsdesk.core.models import Team, User
+from opsdesk.core.models import FormSchema, Team, User
 from opsdesk.service_requests.models import (
     CatalogCategory,
     CatalogItem,
@@ -25,6 +26,22 @@ class CatalogItemSerializer(VersionedSerializer):
         slug_field="slug", queryset=CatalogCategory.objects.all()
     )
     owner_team = serializers.SlugRelatedField(slug_field="name", queryset=Team.objects.all())
+    form = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=FormSchema.objects.filter(is_field_set=False),
+        required=False,
+        allow_null=True,
+        help_text="The slug of the form it asks; its fields are in form_fields.",
+    )
+    form_fields = serializers.SerializerMethodField(
+        help_text="The questions the item asks, as form-schema field definitions."
+    )
+    approval_scheme = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=ApprovalScheme.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+    )
 
     class Meta:
         model = CatalogItem
@@ -40,6 +57,9 @@ class CatalogItemSerializer(VersionedSerializer):
             "owner_team",
             "cost",
             "needs_approval",
+            "approval_scheme",
+            "form",
+            "form_fields",
             "standard",
             "privileged",
             "active",
@@ -51,6 +71,11 @@ class CatalogItemSerializer(VersionedSerializer):
             "version",
         ]
         read_only_fields = ["order_count"]
+
+    def get_form_fields(self, item) -> list[dict]:
+        from opsdesk.core.formschema import schema_fields
+
+        return schema_fields(item.form) if item.form_id else []
 
 
 class OrderLineSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from opsdesk.core.tickets.task import task_list
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import agent_required, list_page
 from opsdesk.service_requests import selectors, services
-from opsdesk.service_requests.forms import SkipForm
+from opsdesk.service_requests.forms import DeliveryForm, SkipForm
 from opsdesk.service_requests.models import ITEM_OPEN_STATES, ItemState
 from opsdesk.service_requests.plain_words import approval_story, plan_story
 
@@ -87,6 +87,7 @@ def item_detail(request, number):
             "timeline": timeline_for(record=item),
             "panels": panels_for("request_item"),
             "siblings": selectors.items_of(item.request).exclude(pk=item.pk),
+            "delivery_form": DeliveryForm(viewer=request.user),
         },
     )
 
@@ -120,6 +121,14 @@ def item_action(request, number, name):
             messages.success(
                 request, "Your work note is added." if internal else "Your reply is sent."
             )
+        elif name == "deliver":
+            form = DeliveryForm(request.POST, viewer=request.user)
+            if not form.is_valid():
+                errors = "; ".join(m for msgs in form.errors.values() for m in msgs)
+                messages.error(request, f"Not recorded: {errors}")
+                return redirect("service_requests:item-detail", number=item.number)
+            services.item_record_delivery(actor=request.user, item=item, ci=form.cleaned_data["ci"])
+            messages.success(request, f"{form.cleaned_data['ci'].name} is recorded as delivered.")
         elif name in DESK_MOVES:
             moved = services.item_transition(
                 actor=request.user, item=item, action=name, reason=request.POST.get("reason", "")
