@@ -35,6 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import incidents as bench  # noqa: E402
+import seed  # noqa: E402
+
+# This file is named like the HTTP library; once its neighbours are imported, take bench/ off
+# the path again so that ``import requests`` anywhere in opsdesk finds the library, not this.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 bench.BENCH_DB = "opsdesk_bench_requests"
 say, summary = bench.say, bench.summary
@@ -284,8 +289,6 @@ def main() -> None:
     args = parser.parse_args()
 
     backend, cleanup = bench.prepare_database(keep=False, data_dir=args.data_dir)
-    import seed
-
     seed.setup()
     server = None
     try:

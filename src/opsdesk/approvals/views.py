@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -33,6 +34,10 @@ def inbox(request):
         raise PermissionDenied
     rows = selectors.approval_requests_for(viewer=request.user)
     page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # One query per kind of ticket for the page's subjects and their callers, not one per row.
+    prefetch_related_objects(
+        [r.run.approval for r in page_obj.object_list], "subject", "subject__caller"
+    )
     return render(
         request,
         "approvals/inbox.html",

@@ -51,7 +51,17 @@ def catalog_items(*, viewer, query: str = "", category: CatalogCategory | None =
             | Q(keywords__icontains=word)
             | Q(category__name__icontains=word)
         )
-    return [item for item in qs if item_in_audience(item, viewer)]
+    # Most items are for everyone: the database keeps those; the few with an audience are
+    # checked here, so the page asks for one page of rows, not the whole catalog.
+    everyone = Q(audience_departments=[], audience_roles=[])
+    restricted = [
+        item.pk
+        for item in qs.exclude(everyone)
+        .select_related(None)
+        .only("pk", "audience_departments", "audience_roles")
+        if item_in_audience(item, viewer)
+    ]
+    return qs.filter(everyone | Q(pk__in=restricted)).order_by("category__order", "name")
 
 
 def catalog_item_for(*, viewer, slug: str) -> CatalogItem | None:
@@ -70,8 +80,7 @@ def popular_items(*, viewer, limit: int = 6):
 
 def popular_among(items, *, limit: int = 6):
     """The most ordered of ``items`` (what a person may order), most ordered first."""
-    ordered = [i for i in items if i.order_count]
-    return sorted(ordered, key=lambda i: (-i.order_count, i.name))[:limit]
+    return list(items.filter(order_count__gt=0).order_by("-order_count", "name")[:limit])
 
 
 def catalog_categories():

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from opsdesk.approvals.models import ApprovalScheme
-from opsdesk.core.api.base import VersionedSerializer
+from opsdesk.core.api.base import FieldsBuiltOnce, VersionedSerializer
 from opsdesk.core.api.serializers import UserBriefSerializer
 from opsdesk.core.models import FormSchema, Team, User
 from opsdesk.service_requests.models import (
@@ -15,7 +15,7 @@ from opsdesk.service_requests.models import (
 from opsdesk.service_requests.services import MAX_LINES, MAX_QUANTITY
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = CatalogCategory
         fields = ["id", "name", "slug", "description", "icon", "order"]
@@ -106,7 +106,7 @@ class TaskBriefSerializer(serializers.Serializer):
     automation = serializers.CharField()
 
 
-class RequestItemSerializer(serializers.ModelSerializer):
+class RequestItemSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     request = serializers.CharField(source="request.number", read_only=True)
     catalog_item = serializers.CharField(source="catalog_item.slug", read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
@@ -151,7 +151,7 @@ class RequestItemSerializer(serializers.ModelSerializer):
         return TaskBriefSerializer(plan_tasks_of(item), many=True).data
 
 
-class ServiceRequestSerializer(serializers.ModelSerializer):
+class ServiceRequestSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     caller = UserBriefSerializer(read_only=True)
     requested_for = UserBriefSerializer(read_only=True)

@@ -38,8 +38,7 @@ class CatalogItemViewSet(
         user = self.request.user
         if selectors.may_manage_catalog(user):
             return CatalogItem.objects.select_related("category", "owner_team").order_by("name")
-        ids = [i.pk for i in selectors.catalog_items(viewer=user)]
-        return CatalogItem.objects.filter(pk__in=ids).select_related("category", "owner_team")
+        return selectors.catalog_items(viewer=user).select_related("category", "owner_team")
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
