@@ -112,3 +112,39 @@ def test_the_inbox_pages(client, desk_agent, approvers, requester_with_manager):
     assert "Page 1 of 2" in first and first.count('data-testid="approval-row"') == 20
     second = client.get(INBOX, {"page": 2}).content.decode()
     assert second.count('data-testid="approval-row"') == 3
+
+
+def test_an_approver_delegates_while_away_and_ends_it(db):
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from opsdesk.approvals.models import Delegation
+    from opsdesk.core.roles import Role
+    from opsdesk.core.testing.factories import UserFactory
+
+    morgan = UserFactory(roles=[Role.APPROVER], display_name="Morgan Meyer")
+    UserFactory(username="sasha", display_name="Sasha Stone", email="sasha@example.com")
+    client = Client()
+    client.force_login(morgan)
+    today = timezone.localdate()
+    bad = client.post(
+        "/approvals/delegations/",
+        {"delegate": "sasha", "starts_on": today, "ends_on": today - timedelta(days=1)},
+    )
+    assert "This is before the first day." in bad.content.decode()
+    assert not Delegation.objects.exists()
+    done = client.post(
+        "/approvals/delegations/",
+        {"delegate": "sasha", "starts_on": today, "ends_on": today + timedelta(days=7)},
+        follow=True,
+    )
+    assert "Sasha Stone decides your approvals" in done.content.decode()
+    delegation = Delegation.objects.get()
+    client.post(f"/approvals/delegations/{delegation.pk}/end/")
+    delegation.refresh_from_db()
+    assert delegation.ends_on == today
+    requester = UserFactory(roles=[Role.REQUESTER])
+    client.force_login(requester)
+    assert client.get("/approvals/delegations/").status_code == 403

@@ -884,6 +884,22 @@ def delegation_create(*, actor, delegator, delegate, starts_on, ends_on, reason:
     return delegation
 
 
+@transaction.atomic
+def delegation_end(*, actor, delegation: Delegation) -> Delegation:
+    """End a delegation today (or remove it before it starts); audited."""
+    if actor is None or (actor.pk != delegation.delegator_id and not is_admin(actor)):
+        raise NotPermitted("You may end only your own delegations.")
+    today = timezone.localdate()
+    if delegation.starts_on > today:
+        audit_record(action="delegation.removed", obj=delegation, changes={}, actor=actor)
+        delegation.delete()
+        return delegation
+    delegation.ends_on = min(delegation.ends_on, today)
+    delegation.save(update_fields=["ends_on"])
+    audit_record(action="delegation.ended", obj=delegation, changes={"ends_on": today}, actor=actor)
+    return delegation
+
+
 STAGE_FIELDS = (
     "name",
     "condition",

@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("requests/<int:pk>/decide/", views.decide, name="decide"),
     path("decide/<str:token>/", views.link_decide, name="link"),
+    path("delegations/", views.delegations, name="delegations"),
+    path("delegations/<int:pk>/end/", views.delegation_end, name="delegation-end"),
 ]

@@ -1,4 +1,5 @@
-"""Pages: "My approvals" (the approver's inbox) and the one-time link from the approval mail."""
+"""Pages: "My approvals" (the approver's inbox), the one-time link from the approval mail, and
+the approver's delegations while away."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,12 +8,14 @@ from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opsdesk.approvals import selectors, services
-from opsdesk.approvals.forms import DecisionForm
-from opsdesk.approvals.models import DecidedVia, RequestState, TokenKind
+from opsdesk.approvals.forms import DecisionForm, DelegationForm
+from opsdesk.approvals.models import DecidedVia, Delegation, RequestState, TokenKind
 from opsdesk.core.errors import DomainError
+from opsdesk.core.views.generic import apply_domain_error
 
 PAGE_SIZE = 20
 
@@ -103,3 +106,60 @@ def link_decide(request, token: str):
     return render(
         request, "approvals/link.html", {**context, "form": form, "link_url": request.path}
     )
+
+
+@login_required
+def delegations(request):
+    """An approver's delegations: who decides for them while they are away."""
+    if not selectors.may_open_inbox(viewer=request.user):
+        raise PermissionDenied
+    form = DelegationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["delegate"] == request.user:
+            form.add_error("delegate", "Pick someone else.")
+        else:
+            try:
+                services.delegation_create(
+                    actor=request.user,
+                    delegator=request.user,
+                    delegate=data["delegate"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                    reason=data["reason"],
+                )
+            except DomainError as refusal:
+                apply_domain_error(form, refusal)
+            else:
+                messages.success(
+                    request,
+                    f"{data['delegate']} decides your approvals from "
+                    f"{data['starts_on']:%d %b} to {data['ends_on']:%d %b}.",
+                )
+                return redirect("approvals:delegations")
+    mine = Delegation.objects.filter(delegator=request.user).select_related("delegate")
+    return render(
+        request,
+        "approvals/delegations.html",
+        {
+            "form": form,
+            "delegations": mine.order_by("-starts_on"),
+            "for_others": Delegation.objects.filter(delegate=request.user)
+            .select_related("delegator")
+            .order_by("-starts_on"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def delegation_end(request, pk: int):
+    found = Delegation.objects.filter(pk=pk, delegator=request.user).first()
+    if found is None:
+        raise Http404("No such delegation of yours.")
+    services.delegation_end(actor=request.user, delegation=found)
+    messages.success(
+        request, f"Your approvals come back to you; {found.delegate} no longer decides."
+    )
+    return redirect("approvals:delegations")
