@@ -58,6 +58,7 @@ def _register_ticket_type():
             search_fields={"short_description": "A", "description": "C", "resolution_notes": "C"},
             open_states=frozenset(OPEN_STATES),
             caller_hold_reasons=frozenset({HoldReason.AWAITING_CALLER}),
+            survey_states=INCIDENT_WORKFLOW.resolved,
             clocks=INCIDENT_CLOCKS,
         )
     )
