@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.tickets import queues
 from opsdesk.core.timeline import timeline_for
 from opsdesk.incidents.models import (
     OPEN_STATES,
@@ -14,7 +15,6 @@ from opsdesk.incidents.models import (
     Incident,
     PriorityMatrixRow,
     ResolutionCode,
-    SavedFilter,
 )
 from opsdesk.sla.selectors import sla_breaching_soon
 
@@ -142,8 +142,8 @@ def assignment_rule_list() -> QuerySet[AssignmentRule]:
 
 
 def saved_filter_list(*, viewer):
-    """An agent's own saved filters; nobody sees anyone else's."""
-    return SavedFilter.objects.filter(owner_id=viewer.pk)
+    """An agent's own saved incident filters; nobody sees anyone else's."""
+    return queues.saved_filter_list(viewer=viewer, record_type="incident")
 
 
 # --- what the portal's service status and a service owner read --------------------------------
