@@ -3,6 +3,7 @@ for a service owner how the services they own are doing."""
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -31,10 +32,10 @@ def portal_type(key: str) -> TicketType | None:
 def my_tickets_of(kind: TicketType, *, viewer) -> QuerySet:
     """One record type's tickets the viewer raised, that are for them, or that they watch,
     whatever their role."""
-    model = kind.model
+    model: Any = kind.model
     if not getattr(viewer, "is_authenticated", False):
         return model._default_manager.none()
-    watchers = model._meta.get_field("watchers").remote_field.through
+    watchers = model.watchers.through  # every ticket has its watchers
     watched = watchers.objects.filter(user_id=viewer.pk).values(f"{model._meta.model_name}_id")
     mine = Q(caller=viewer) | Q(pk__in=watched)
     if any(f.name == "requested_for" for f in model._meta.fields):
@@ -47,7 +48,7 @@ class PortalTicket:
     """One line of a requester's tickets, of whichever record type: labels, never values."""
 
     kind: TicketType
-    record: object
+    record: Any
     number: str
     short_description: str
     state: str
