@@ -2,7 +2,8 @@
 
 ``tests.ticketapp`` defines work orders (WO...) with a model, a workflow and a registry entry,
 importing nothing from ``opsdesk.incidents``: numbering, assignment, watching, comments, the
-transition step, typed history, mail threading, queues, search and SLA clocks all follow.
+transition step, typed history, mail threading, search, SLA clocks, the portal listing and
+page, surveys, and the workspace queue with its bulk actions and saved filters all follow.
 """
 
 from datetime import timedelta
