@@ -83,7 +83,8 @@ def queue(request, record_type: str, name: str = ""):
         "columns": _columns(sort),
         "sort_query": without_sort.urlencode(),
         "filtered": any(value for key, value in without_sort.items()),
-        "bulk_form": TicketBulkForm(kind=kind),
+        # Its fields share names with the filters': ids of their own keep each label on its field.
+        "bulk_form": TicketBulkForm(kind=kind, auto_id="id_bulk_%s"),
         "saved_filters": q.saved_filter_list(viewer=request.user, record_type=kind.key),
         "current_query": params.urlencode(),
     }
