@@ -324,6 +324,18 @@ def test_someone_else_gets_not_found_for_the_portal_page(client, desk_agent, cal
     assert client.get(reverse("servicedesk:record", args=["nonsense", 1])).status_code == 404
 
 
+def test_the_portal_lists_only_what_the_requester_may_open(client, desk_agent, team, caller):
+    watcher = UserFactory(roles=[Role.REQUESTER])
+    plain = open_work_order(desk_agent, caller, short_description="Plain")
+    secret = open_work_order(desk_agent, caller, assignment_group=team, confidential=True)
+    for order in (plain, secret):
+        tickets.ticket_watch(actor=desk_agent, record=order, user=watcher)
+    client.force_login(watcher)
+    page = client.get(reverse("servicedesk:tickets")).content.decode()
+    # Watching opens only tickets that are not confidential: the list offers no dead link.
+    assert plain.number in page and secret.number not in page
+
+
 def test_finishing_the_new_type_asks_its_caller_for_feedback_once(desk_agent, team, caller):
     from opsdesk.core.outbox import outbox_deliver_due
     from opsdesk.servicedesk.models import Survey

@@ -31,7 +31,7 @@ def portal_type(key: str) -> TicketType | None:
 
 def my_tickets_of(kind: TicketType, *, viewer) -> QuerySet:
     """One record type's tickets the viewer raised, that are for them, or that they watch,
-    whatever their role."""
+    whatever their role, and may open (a watched confidential ticket stays out)."""
     model: Any = kind.model
     if not getattr(viewer, "is_authenticated", False):
         return model._default_manager.none()
@@ -40,7 +40,11 @@ def my_tickets_of(kind: TicketType, *, viewer) -> QuerySet:
     mine = Q(caller=viewer) | Q(pk__in=watched)
     if any(f.name == "requested_for" for f in model._meta.fields):
         mine |= Q(requested_for=viewer)
-    return model._default_manager.filter(mine).select_related("assignment_group", "assignee")
+    assert kind.visible is not None
+    visible = kind.visible(viewer).values("pk")
+    return model._default_manager.filter(mine, pk__in=visible).select_related(
+        "assignment_group", "assignee"
+    )
 
 
 @dataclass(frozen=True)

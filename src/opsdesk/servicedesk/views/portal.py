@@ -133,7 +133,6 @@ def my_tickets(request):
         "types": [(kind.key, kind.label) for kind in kinds],
         "chosen_type": chosen,
         "chosen_label": next((kind.label for kind in kinds if kind.key == chosen), ""),
-        "query": f"type={chosen}&" if chosen else "",
     }
     return render(request, "servicedesk/portal/tickets.html", context)
 
