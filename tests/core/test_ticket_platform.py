@@ -511,3 +511,14 @@ def test_a_saved_filter_of_the_new_type_round_trips(client, desk_agent, caller):
     client.post(delete)
     assert not SavedFilter.objects.exists()
     assert AuditEntry.objects.filter(object_id=str(saved.pk), action="savedfilter.deleted")
+
+
+def test_the_queue_index_offers_every_record_type(client, desk_agent, caller):
+    open_work_order(desk_agent, caller)
+    client.force_login(desk_agent)
+    page = client.get(reverse("core:queue-index")).content.decode()
+    # A type without a queue page of its own gets the platform's; incidents keep theirs.
+    assert reverse("core:queue", args=["work_order", "open"]) in page and "Work order" in page
+    assert reverse("incidents:queue-default") in page and reverse("core:task-list") in page
+    client.force_login(caller)
+    assert client.get(reverse("core:queue-index")).status_code == 403

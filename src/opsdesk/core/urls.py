@@ -51,6 +51,7 @@ urlpatterns = [
     path("tasks/<int:pk>/<slug:name>/", tasks.task_action, name="task-action"),
     path("tasks/new/<slug:record_type>/<int:pk>/", tasks.task_new, name="task-new"),
     # Any registered record type's workspace queue ("bulk" and "saved" are not queue keys).
+    path("work/", queues.queue_index, name="queue-index"),
     path("work/<slug:record_type>/", queues.queue, name="queue-default"),
     path("work/<slug:record_type>/bulk/", queues.bulk_update, name="queue-bulk"),
     path(

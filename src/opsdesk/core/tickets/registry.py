@@ -123,6 +123,9 @@ class TicketType:
     # Outbox topic suffix -> notification event key ("opened" -> "opened").
     notification_events: dict[str, str] = field(default_factory=dict)
     queues: tuple[Queue, ...] = ()
+    # queue_url() -> a queue page of the type's own (incidents); None: the platform's
+    # workspace queue at /work/<key>/, built from ``queues``.
+    queue_url: Callable[[], str] | None = None
     search_fields: dict[str, str] = field(default_factory=dict)  # field -> weight A..D
     open_states: frozenset[str] = frozenset()  # by default the workflow's open states
     # Hold reasons that mean "waiting for you": the caller is told (Awaiting caller).

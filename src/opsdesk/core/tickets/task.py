@@ -105,6 +105,12 @@ def _task_url(task) -> str:
     return reverse("core:task-detail", args=[task.pk])
 
 
+def _task_queue_url() -> str:
+    from django.urls import reverse
+
+    return reverse("core:task-list")
+
+
 def _staff_see(task, user) -> bool:
     """Tasks are the desk's internal work: the caller follows the ticket they raised, not its
     tasks, and hears nothing of them."""
@@ -127,6 +133,7 @@ def register_task_type() -> TicketType:
             prefix=Task.NUMBER_PREFIX,
             workflow=TASK_WORKFLOW,
             url=_task_url,
+            queue_url=_task_queue_url,
             visible_to=_staff_see,
             visible=_staff_list,
             search_fields={"short_description": "A", "description": "C"},

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.forms import TicketBulkForm, TicketQueueFilterForm
 from opsdesk.core.tickets import queues as q
-from opsdesk.core.tickets.registry import TicketType, ticket_type
+from opsdesk.core.tickets.registry import TicketType, ticket_type, ticket_types
 from opsdesk.core.views.generic import agent_required, wants_rows
 
 PAGE_SIZE = 50
@@ -42,6 +42,24 @@ def _columns(sort: str) -> list[dict]:
         ("opened", "Opened"),
     ]
     return [{"sort": key, "label": label, "current": key == sort} for key, label in heads]
+
+
+@agent_required
+def queue_index(request):
+    """Every registered record type's queue, with what is open and unassigned in it."""
+    rows = []
+    for kind in ticket_types():
+        assert kind.visible is not None
+        open_records = kind.visible(request.user).filter(state__in=list(kind.open_states))
+        rows.append(
+            {
+                "kind": kind,
+                "url": kind.queue_url() if kind.queue_url else queue_url(kind, "open"),
+                "open": open_records.count(),
+                "unassigned": open_records.filter(assignee=None).count(),
+            }
+        )
+    return render(request, "core/queues/index.html", {"rows": rows})
 
 
 @agent_required
