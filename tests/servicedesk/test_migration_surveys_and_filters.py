@@ -30,7 +30,8 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialized rollback, as every transactional test here (tests/conftest.py says why).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_surveys_and_saved_filters_move_and_come_back():
     caller = UserFactory(roles=[Role.REQUESTER])
     agent = UserFactory(roles=[Role.AGENT])
