@@ -299,6 +299,8 @@ SPECTACULAR_SETTINGS = {
         "ArticleStateEnum": "opsdesk.servicedesk.models.ArticleState",
         "AlertSeverityEnum": "opsdesk.events.models.Severity",
         "EventActionEnum": "opsdesk.events.models.Action",
+        "PriorityEnum": "opsdesk.incidents.models.Priority",
+        "TaskPriorityEnum": "opsdesk.core.models.tickets.TASK_PRIORITY_CHOICES",
     },
 }
 

@@ -71,7 +71,7 @@ def test_report_reply_confirm_and_rate(
     expect(agent_page.get_by_text("Resolved", exact=True).first).to_be_visible()
     assert_no_internal_values(agent_page)
     outbox_deliver_due()  # the worker's step: the resolution asks the caller for feedback
-    assert Survey.objects.filter(incident=incident).exists()
+    assert Survey.objects.filter(record_type="incident", record_id=incident.pk).exists()
 
     # The requester sees the reply, confirms the fix and answers the survey.
     requester_page.reload()

@@ -100,5 +100,5 @@ def test_report_follow_comment_confirm_and_rate(
     page.get_by_role("button", name="Send feedback").click()
     expect(page.get_by_test_id("survey-done")).to_contain_text("4 of 5")
     assert_no_internal_values(page)
-    survey = Survey.objects.get(incident=incident)
+    survey = Survey.objects.get(record_type="incident", record_id=incident.pk)
     assert (survey.rating, survey.comment) == (4, "Fixed the same day.")

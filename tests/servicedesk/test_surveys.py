@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def resolved_with_survey(alice, desk_agent):
     incident = _resolved(alice, desk_agent)
     outbox_deliver_due()
-    return incident, Survey.objects.get(incident=incident)
+    return incident, Survey.objects.get(record_type="incident", record_id=incident.pk)
 
 
 def test_resolution_asks_the_caller_once_with_a_link(alice, desk_agent):

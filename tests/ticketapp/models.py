@@ -70,6 +70,10 @@ def register_work_orders():
             prefix=WorkOrder.NUMBER_PREFIX,
             workflow=WORK_ORDER_WORKFLOW,
             url=lambda record: reverse("core:home") + f"#work-order-{record.pk}",
+            # No portal page of its own: the portal's page for any record type.
+            portal_url=lambda record: reverse("servicedesk:record", args=["work_order", record.pk]),
+            # Done asks the caller how it went, as a resolved incident does.
+            survey_states=frozenset({WorkOrderState.DONE}),
             search_fields={"short_description": "A", "description": "C"},
             queues=(
                 Queue(

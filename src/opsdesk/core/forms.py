@@ -242,3 +242,67 @@ class TaskForm(forms.Form):
 class TaskAssignForm(forms.Form):
     assignment_group = TeamField(label="Group")
     assignee = PersonField(label="Assignee", scope="agents", required=False)
+
+
+class TicketQueueFilterForm(forms.Form):
+    """The filters of any record type's queue, from its registry entry and model: choices
+    show labels, never stored values."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    state = forms.ChoiceField(label="State", required=False)
+    priority = forms.TypedChoiceField(
+        label="Priority", required=False, coerce=int, empty_value=None
+    )
+    assignment_group = forms.ModelChoiceField(
+        label="Group", required=False, queryset=Team.objects.all(), empty_label="Any group"
+    )
+    assignee = PersonField(label="Assignee", scope="agents", required=False)
+    sort = forms.ChoiceField(label="Sort", required=False)
+
+    def __init__(self, *args, kind, sorts: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", "Any state"), *kind.workflow.states.items()]
+        priority = kind.model._meta.get_field("priority")
+        self.fields["priority"].choices = [("", "Any priority"), *priority.choices]
+        self.fields["sort"].choices = [(key, label) for key, (_, label) in sorts.items()]
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            queryset = queryset.filter(Q(number__iexact=q) | Q(short_description__icontains=q))
+        if data["priority"]:
+            queryset = queryset.filter(priority=data["priority"])
+        if data["assignment_group"]:
+            queryset = queryset.filter(assignment_group=data["assignment_group"])
+        if data["assignee"]:
+            queryset = queryset.filter(assignee=data["assignee"])
+        return queryset
+
+
+class TicketBulkForm(forms.Form):
+    """Assign and/or move the ticked tickets of one record type."""
+
+    records = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    assignment_group = TeamField(label="Group", required=False, help_text="Empty: keep it.")
+    assignee = PersonField(
+        label="Assignee", scope="agents", required=False, help_text="Empty: keep it."
+    )
+    action = forms.ChoiceField(label="Action", required=False)
+    reason = forms.CharField(label="Reason", required=False, max_length=500)
+
+    def __init__(self, *args, kind, ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["records"].choices = [(i, i) for i in ids]
+        self.fields["action"].choices = [
+            ("", "Keep state"),
+            *((t.name, t.label or t.name.capitalize()) for t in kind.workflow.transitions),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("assignment_group") or data.get("assignee") or data.get("action")):
+            raise forms.ValidationError("Pick a group, an assignee or an action.")
+        return data

@@ -7,6 +7,7 @@ from opsdesk.core.views import (
     pages,
     people,
     pickers,
+    queues,
     search,
     styleguide,
     tasks,
@@ -56,4 +57,19 @@ urlpatterns = [
     path("tasks/<int:pk>/", tasks.task_detail, name="task-detail"),
     path("tasks/<int:pk>/<slug:name>/", tasks.task_action, name="task-action"),
     path("tasks/new/<slug:record_type>/<int:pk>/", tasks.task_new, name="task-new"),
+    # Any registered record type's workspace queue ("bulk" and "saved" are not queue keys).
+    path("work/", queues.queue_index, name="queue-index"),
+    path("work/<slug:record_type>/", queues.queue, name="queue-default"),
+    path("work/<slug:record_type>/bulk/", queues.bulk_update, name="queue-bulk"),
+    path(
+        "work/<slug:record_type>/saved/<int:pk>/delete/",
+        queues.saved_filter_delete,
+        name="queue-saved-filter-delete",
+    ),
+    path("work/<slug:record_type>/<slug:name>/", queues.queue, name="queue"),
+    path(
+        "work/<slug:record_type>/<slug:name>/save/",
+        queues.saved_filter_save,
+        name="queue-saved-filter-save",
+    ),
 ]

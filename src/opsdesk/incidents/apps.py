@@ -52,12 +52,14 @@ def _register_ticket_type():
             workflow=INCIDENT_WORKFLOW,
             url=lambda record: reverse("incidents:detail", args=[record.pk]),
             portal_url=lambda record: reverse("servicedesk:ticket", args=[record.pk]),
+            queue_url=lambda: reverse("incidents:queue-default"),
             visible_to=lambda record, user: record.is_visible_to(user),
             visible=lambda viewer: incident_list(viewer=viewer),
             # As migration 0007's FullTextIndex has them: change both together.
             search_fields={"short_description": "A", "description": "C", "resolution_notes": "C"},
             open_states=frozenset(OPEN_STATES),
             caller_hold_reasons=frozenset({HoldReason.AWAITING_CALLER}),
+            survey_states=INCIDENT_WORKFLOW.resolved,
             clocks=INCIDENT_CLOCKS,
         )
     )

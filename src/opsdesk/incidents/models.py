@@ -9,7 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from opsdesk.core.models import Team, Ticket, TimestampedModel, VersionedModel
+# Saved queue filters live in core, keyed by record type; the name stays importable here.
+from opsdesk.core.models import (
+    SavedFilter,  # noqa: F401
+    Team,
+    Ticket,
+    TimestampedModel,
+    VersionedModel,
+)
 from opsdesk.core.tickets.registry import default_visible_to
 
 
@@ -429,24 +436,3 @@ class IncidentAlert(models.Model):
 
     def __str__(self):
         return f"{self.alert} -> {self.incident} ({self.role})"
-
-
-class SavedFilter(models.Model):
-    """A queue with its filters and sort, saved by an agent under a name of their own."""
-
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_incident_filters"
-    )
-    name = models.CharField(max_length=60)
-    queue = models.CharField(max_length=20)
-    query = models.CharField(max_length=1000, blank=True, help_text="The filter's query string.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="incidents_saved_filter_name")
-        ]
-
-    def __str__(self):
-        return self.name

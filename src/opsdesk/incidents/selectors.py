@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from opsdesk.core.roles import is_admin, is_agent
+from opsdesk.core.tickets import queues
 from opsdesk.core.timeline import timeline_for
 from opsdesk.incidents.models import (
     OPEN_STATES,
@@ -14,7 +15,6 @@ from opsdesk.incidents.models import (
     Incident,
     PriorityMatrixRow,
     ResolutionCode,
-    SavedFilter,
 )
 from opsdesk.sla.selectors import sla_breaching_soon
 
@@ -142,5 +142,33 @@ def assignment_rule_list() -> QuerySet[AssignmentRule]:
 
 
 def saved_filter_list(*, viewer):
-    """An agent's own saved filters; nobody sees anyone else's."""
-    return SavedFilter.objects.filter(owner_id=viewer.pk)
+    """An agent's own saved incident filters; nobody sees anyone else's."""
+    return queues.saved_filter_list(viewer=viewer, record_type="incident")
+
+
+# --- what the portal's service status and a service owner read --------------------------------
+def open_major_incidents() -> QuerySet[Incident]:
+    """Open major incidents anyone may hear of (confidential ones stay out)."""
+    return Incident.objects.filter(is_major=True, state__in=OPEN_STATES, confidential=False)
+
+
+def _on_service(service) -> QuerySet[Incident]:
+    # Confidential incidents stay out: the owner sees the service's health, not HR cases.
+    return (
+        Incident.objects.filter(Q(service=service) | Q(affected_services=service))
+        .filter(confidential=False)
+        .distinct()
+    )
+
+
+def service_incidents_open(*, service) -> QuerySet[Incident]:
+    """Open incidents on ``service`` (directly or affected), most urgent first."""
+    return _on_service(service).filter(state__in=OPEN_STATES).order_by("priority", "-opened_at")
+
+
+def service_majors_since(*, service, since) -> QuerySet[Incident]:
+    """Major incidents on ``service`` open now, or resolved or ended since ``since``."""
+    return _on_service(service).filter(
+        Q(is_major=True),
+        Q(state__in=OPEN_STATES) | Q(resolved_at__gte=since) | Q(outage_end__gte=since),
+    )

@@ -133,8 +133,8 @@ class CannedResponseAdmin(AuditedAdmin):
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    list_display = ["incident", "caller", "rating", "answered_at", "expires_at"]
-    list_filter = ["rating"]
+    list_display = ["number", "record_type", "caller", "rating", "answered_at", "expires_at"]
+    list_filter = ["rating", "record_type"]
     readonly_fields = [f.name for f in Survey._meta.fields]
 
     def has_add_permission(self, request):

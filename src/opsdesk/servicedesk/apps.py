@@ -9,6 +9,8 @@ class ServicedeskConfig(AppConfig):
     verbose_name = "Service desk"
     nav_items = [
         ("My work", "servicedesk:my-work", "agent"),
+        # Core's workspace queues: one per registered record type.
+        ("Queues", "core:queue-index", "agent"),
         # Core's task queue: work handed out from any ticket, read in the service desk.
         ("Tasks", "core:task-list", "agent"),
         ("Knowledge", "servicedesk:kb-manage", "agent"),

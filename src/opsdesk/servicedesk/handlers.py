@@ -1,12 +1,26 @@
 """Reactions to other domains' facts, delivered by the outbox (at least once, so idempotent)."""
 
 from opsdesk.core.outbox import outbox_handler
-from opsdesk.incidents.models import Incident
+from opsdesk.core.tickets.registry import TicketType, on_register, ticket_type
 from opsdesk.servicedesk.surveys import survey_request
 
 
-@outbox_handler("incident.resolved")
 def ask_for_feedback(*, event_id, topic, payload):
-    incident = Incident.objects.filter(pk=payload.get("incident_id")).first()
-    if incident is not None:
-        survey_request(incident=incident)
+    """A ticket reached one of its record type's survey states: ask its caller how it went."""
+    try:
+        kind = ticket_type(topic.partition(".")[0])
+    except KeyError:
+        return
+    if payload.get("to_state") not in kind.survey_states:
+        return
+    record = kind.model._default_manager.filter(pk=payload.get("record_id")).first()
+    if record is not None:
+        survey_request(record=record)
+
+
+def _listen(kind: TicketType) -> None:
+    # Every record type's state changes, so a type that opts in later needs nothing here.
+    outbox_handler(kind.topic("state_changed"))(ask_for_feedback)
+
+
+on_register(_listen)

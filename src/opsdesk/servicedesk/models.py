@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from opsdesk.core.models import NumberedModel, Team, TimestampedModel, VersionedModel
 from opsdesk.core.roles import is_agent
+from opsdesk.core.tickets.registry import ticket_type
 
 
 def new_token() -> str:
@@ -323,11 +324,15 @@ class CannedResponse(TimestampedModel, VersionedModel):
 
 
 class Survey(models.Model):
-    """One satisfaction survey per incident, answered once through a signed link."""
+    """One satisfaction survey per ticket, answered once through a signed link.
 
-    incident = models.OneToOneField(
-        "incidents.Incident", on_delete=models.CASCADE, related_name="survey"
-    )
+    The ticket is any registered record type that asks for feedback (``survey_states``),
+    named by its record type key and id, so a new record type needs no column here.
+    """
+
+    record_type = models.CharField(max_length=40)
+    record_id = models.PositiveBigIntegerField()
+    number = models.CharField(max_length=20, blank=True)
     caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -341,11 +346,23 @@ class Survey(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                 name="survey_rating_1_to_5",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["record_type", "record_id"], name="survey_once_per_ticket"
+            ),
         ]
 
     def __str__(self):
-        return f"Survey for {self.incident}"
+        return f"Survey for {self.number or self.record_id}"
+
+    @property
+    def record(self):
+        """The ticket surveyed, through the registry; None once its record type is gone."""
+        try:
+            kind = ticket_type(self.record_type)
+        except KeyError:
+            return None
+        return kind.model._default_manager.filter(pk=self.record_id).first()
 
     @property
     def answered(self) -> bool:

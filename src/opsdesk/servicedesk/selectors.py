@@ -3,34 +3,103 @@ for a service owner how the services they own are doing."""
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from opsdesk.cmdb import selectors as cmdb
 from opsdesk.cmdb.models import BUSINESS_SERVICE, CIStatus, ConfigurationItem
+from opsdesk.core.roles import is_agent
+from opsdesk.core.tickets.registry import TicketType, ticket_type, ticket_types
 from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert
-from opsdesk.incidents.models import OPEN_STATES, Incident
-from opsdesk.incidents.selectors import incident_list
+from opsdesk.incidents import selectors as incidents
 from opsdesk.servicedesk.models import Survey
 
 # The services a person used recently are the ones they depend on.
 DEPENDS_WINDOW = timedelta(days=180)
 
 
-def my_tickets(*, viewer) -> QuerySet[Incident]:
-    """What the viewer reported or watches, and nothing else, whatever their role."""
+def portal_types() -> list[TicketType]:
+    """The record types a requester follows on the portal: those that say where (portal_url)."""
+    return [kind for kind in ticket_types() if kind.portal_url is not None]
+
+
+def portal_type(key: str) -> TicketType | None:
+    return next((kind for kind in portal_types() if kind.key == key), None)
+
+
+def my_tickets_of(kind: TicketType, *, viewer) -> QuerySet:
+    """One record type's tickets the viewer raised, that are for them, or that they watch,
+    whatever their role, and may open (a watched confidential ticket stays out)."""
+    model: Any = kind.model
     if not getattr(viewer, "is_authenticated", False):
-        return Incident.objects.none()
-    watched = Incident.watchers.through.objects.filter(user_id=viewer.pk).values("incident_id")
-    return Incident.objects.filter(Q(caller=viewer) | Q(pk__in=watched)).select_related(
+        return model._default_manager.none()
+    watchers = model.watchers.through  # every ticket has its watchers
+    watched = watchers.objects.filter(user_id=viewer.pk).values(f"{model._meta.model_name}_id")
+    mine = Q(caller=viewer) | Q(pk__in=watched)
+    if any(f.name == "requested_for" for f in model._meta.fields):
+        mine |= Q(requested_for=viewer)
+    assert kind.visible is not None
+    visible = kind.visible(viewer).values("pk")
+    return model._default_manager.filter(mine, pk__in=visible).select_related(
         "assignment_group", "assignee"
     )
 
 
-def portal_ticket(*, viewer, pk) -> Incident | None:
+@dataclass(frozen=True)
+class PortalTicket:
+    """One line of a requester's tickets, of whichever record type: labels, never values."""
+
+    kind: TicketType
+    record: Any
+    number: str
+    short_description: str
+    state: str
+    state_label: str
+    opened_at: object
+    url: str
+
+    @property
+    def type_label(self) -> str:
+        return self.kind.label
+
+
+def portal_ticket_row(kind: TicketType, record) -> PortalTicket:
+    assert kind.portal_url is not None
+    return PortalTicket(
+        kind=kind,
+        record=record,
+        number=record.number,
+        short_description=record.short_description,
+        state=record.state,
+        state_label=str(kind.workflow.states.get(record.state, record.state)),
+        opened_at=record.opened_at,
+        url=kind.portal_url(record),
+    )
+
+
+def my_tickets(*, viewer, record_type: str = "", limit: int | None = None) -> list[PortalTicket]:
+    """Every registered record type's tickets of the viewer (``my_tickets_of``), newest
+    first; ``record_type`` keeps one type (an unknown key keeps none)."""
+    kinds = portal_types()
+    if record_type:
+        kinds = [kind for kind in kinds if kind.key == record_type]
+    rows = []
+    for kind in kinds:
+        records = my_tickets_of(kind, viewer=viewer).order_by("-opened_at", "-id")
+        rows += [portal_ticket_row(kind, r) for r in (records[:limit] if limit else records)]
+    rows.sort(key=lambda row: (row.opened_at, row.record.pk), reverse=True)
+    return rows[:limit] if limit else rows
+
+
+def portal_ticket(*, viewer, pk, record_type: str = "incident"):
     """A ticket the viewer may see on the portal; None (answered as 404) for anything else."""
-    return incident_list(viewer=viewer).filter(pk=pk).first() if pk else None
+    kind = portal_type(record_type)
+    if kind is None or not pk or not str(pk).isdigit() or len(str(pk)) > 18:
+        return None
+    assert kind.visible is not None
+    return kind.visible(viewer).filter(pk=pk).first()
 
 
 def services_used_by(*, viewer) -> set[int]:
@@ -39,14 +108,22 @@ def services_used_by(*, viewer) -> set[int]:
     if not getattr(viewer, "is_authenticated", False):
         return set()
     since = timezone.now() - DEPENDS_WINDOW
-    mine = my_tickets(viewer=viewer).filter(opened_at__gte=since)
-    ids = set(mine.exclude(service=None).values_list("service_id", flat=True))
-    ids |= set(
-        Incident.affected_services.through.objects.filter(incident__in=mine).values_list(
-            "configurationitem_id", flat=True
-        )
-    )
+    ids: set[int] = set()
+    for kind in portal_types():
+        mine = my_tickets_of(kind, viewer=viewer).filter(opened_at__gte=since)
+        ids |= _services_of(kind, mine)
     return ids | cmdb.services_used_by(user=viewer)
+
+
+def _services_of(kind: TicketType, records: QuerySet) -> set[int]:
+    """The services ``records`` are about, for record types that name services."""
+    fields = {f.name: f for f in kind.model._meta.get_fields()}
+    ids: set[int] = set()
+    if "service" in fields:
+        ids |= set(records.exclude(service=None).values_list("service_id", flat=True))
+    if "affected_services" in fields:
+        ids |= set(records.values_list("affected_services", flat=True)) - {None}
+    return ids
 
 
 def service_status(*, viewer) -> list[dict]:
@@ -56,7 +133,7 @@ def service_status(*, viewer) -> list[dict]:
     left wondering why the service they just tried is down. Each line says whether the viewer
     follows the service, for the panel's follow toggle.
     """
-    majors = Incident.objects.filter(is_major=True, state__in=OPEN_STATES, confidential=False)
+    majors = incidents.open_major_incidents()
     used = services_used_by(viewer=viewer)
     followed = followed_service_ids(viewer=viewer)
     rows = []
@@ -103,8 +180,28 @@ def followable_service(*, viewer, pk) -> ConfigurationItem | None:
     return cmdb.ci_list(viewer=viewer).filter(ci_class__key=BUSINESS_SERVICE, pk=pk).first()
 
 
-def survey_for(*, incident) -> Survey | None:
-    return Survey.objects.filter(incident=incident).first()
+def survey_for(*, record) -> Survey | None:
+    """The survey of a ticket of any registered record type, if it was asked."""
+    kind = next((t for t in ticket_types() if type(record) is t.model), None)
+    if kind is None:
+        return None
+    return Survey.objects.filter(record_type=kind.key, record_id=record.pk).first()
+
+
+def survey_list(*, viewer) -> QuerySet[Survey]:
+    """Surveys on tickets the viewer may see, of every record type; requesters their own."""
+    if not getattr(viewer, "is_authenticated", False):
+        return Survey.objects.none()
+    visible = Q(pk__in=[])
+    for key in Survey.objects.values_list("record_type", flat=True).distinct():
+        try:
+            kind = ticket_type(key)
+        except KeyError:
+            continue
+        assert kind.visible is not None
+        visible |= Q(record_type=key, record_id__in=kind.visible(viewer).values("pk"))
+    qs = Survey.objects.filter(visible)
+    return qs if is_agent(viewer) else qs.filter(caller=viewer)
 
 
 # --- the service owner's view -------------------------------------------------------------------
@@ -138,16 +235,8 @@ def service_overviews(*, viewer, now=None, limit: int = 10) -> list[ServiceOverv
 
 
 def _overview(service, month_start, now, limit) -> ServiceOverview:
-    # Confidential incidents stay out: the owner sees the service's health, not HR cases.
-    on_service = (
-        Incident.objects.filter(Q(service=service) | Q(affected_services=service))
-        .filter(confidential=False)
-        .distinct()
-    )
-    open_qs = on_service.filter(state__in=OPEN_STATES).order_by("priority", "-opened_at")
-    majors = on_service.filter(is_major=True).filter(
-        Q(state__in=OPEN_STATES) | Q(resolved_at__gte=month_start) | Q(outage_end__gte=month_start)
-    )
+    open_qs = incidents.service_incidents_open(service=service)
+    majors = incidents.service_majors_since(service=service, since=month_start)
     # Alerts on the service itself or on anything it runs on.
     below = [reached.ci.id for reached in cmdb.ci_dependencies(ci=service).items]
     alerts = Alert.objects.filter(

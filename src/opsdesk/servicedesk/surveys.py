@@ -1,4 +1,5 @@
-"""Satisfaction surveys: created on resolution, answered once through a signed, expiring link."""
+"""Satisfaction surveys: asked when a ticket reaches one of its record type's survey states,
+answered once through a signed, expiring link."""
 
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import TransitionRefused, ValidationFailed
 from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.tickets.registry import ticket_type_of
 from opsdesk.servicedesk.models import Survey
 
 SALT = "opsdesk.servicedesk.survey"
@@ -51,7 +53,7 @@ def survey_from_token(token: str) -> Survey:
     except (signing.BadSignature, ValueError, TypeError):
         raise bad_link from None
     pk = survey_id(data.get("survey")) if isinstance(data, dict) else None
-    survey = Survey.objects.select_related("incident").filter(pk=pk).first() if pk else None
+    survey = Survey.objects.filter(pk=pk).first() if pk else None
     if survey is None:
         raise bad_link
     if survey.expires_at <= timezone.now():
@@ -59,13 +61,26 @@ def survey_from_token(token: str) -> Survey:
     return survey
 
 
+def _about(kind, record) -> dict:
+    """What a survey fact says about its ticket; ``<type>_id`` as the ticket facts name it."""
+    return {
+        f"{kind.key}_id": record.pk,
+        "record_type": kind.key,
+        "record_id": record.pk,
+        "number": record.number,
+    }
+
+
 @transaction.atomic
-def survey_request(*, incident) -> Survey | None:
-    """One survey per incident: a second resolution does not ask again."""
+def survey_request(*, record) -> Survey | None:
+    """One survey per ticket: a second resolution does not ask again."""
+    kind = ticket_type_of(record)
     survey, created = Survey.objects.get_or_create(
-        incident=incident,
+        record_type=kind.key,
+        record_id=record.pk,
         defaults={
-            "caller_id": incident.caller_id,
+            "number": record.number,
+            "caller_id": record.caller_id,
             "expires_at": timezone.now() + timedelta(days=survey_days()),
         },
     )
@@ -74,9 +89,8 @@ def survey_request(*, incident) -> Survey | None:
     outbox_publish(
         topic="servicedesk.survey_requested",
         payload={
-            "incident_id": incident.pk,
-            "number": incident.number,
-            "caller_id": incident.caller_id,
+            **_about(kind, record),
+            "caller_id": record.caller_id,
             "survey_id": survey.pk,
             "survey_url": survey_url(survey),
         },
@@ -86,7 +100,7 @@ def survey_request(*, incident) -> Survey | None:
 
 @transaction.atomic
 def survey_answer(*, survey: Survey, rating, comment: str = "") -> Survey:
-    current = Survey.objects.select_for_update().select_related("incident").get(pk=survey.pk)
+    current = Survey.objects.select_for_update().get(pk=survey.pk)
     if current.answered:
         raise TransitionRefused("This survey has already been answered. Thank you!")
     try:
@@ -108,18 +122,18 @@ def survey_answer(*, survey: Survey, rating, comment: str = "") -> Survey:
         changes={"rating": {"from": None, "to": rating}},
         actor=None,
     )
-    incident = current.incident
-    if rating <= LOW_RATING:
+    record = current.record
+    if rating <= LOW_RATING and record is not None:
+        group = record.assignment_group
         outbox_publish(
             topic="servicedesk.low_rating",
             payload={
-                "incident_id": incident.pk,
-                "number": incident.number,
+                **_about(ticket_type_of(record), record),
                 "survey_id": current.pk,
                 "rating": rating,
-                "assignment_group_id": incident.assignment_group_id,
-                "assignee_id": incident.assignee_id,
-                "team_lead_id": getattr(incident.assignment_group, "lead_id", None),
+                "assignment_group_id": record.assignment_group_id,
+                "assignee_id": record.assignee_id,
+                "team_lead_id": getattr(group, "lead_id", None),
             },
         )
     return current

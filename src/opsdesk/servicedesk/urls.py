@@ -13,6 +13,13 @@ urlpatterns = [
     path("services/mine/", portal.my_services, name="my-services"),
     path("tickets/<int:pk>/", portal.ticket, name="ticket"),
     path("tickets/<int:pk>/<slug:name>/", portal.ticket_action, name="ticket-action"),
+    # Any registered record type's ticket, for types without a portal page of their own.
+    path("tickets/<slug:record_type>/<int:pk>/", portal.record, name="record"),
+    path(
+        "tickets/<slug:record_type>/<int:pk>/comment/",
+        portal.record_comment,
+        name="record-comment",
+    ),
     path("knowledge/", portal.kb_search, name="kb-search"),
     path("knowledge/<str:number>/", portal.kb_article, name="kb-article"),
     path("knowledge/<str:number>/feedback/", portal.kb_feedback, name="kb-feedback"),

@@ -1,13 +1,14 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from opsdesk.core.api import records, views
+from opsdesk.core.api import records, tasks, views
 
 router = DefaultRouter()
 router.register("users", views.UserViewSet, basename="user")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("tokens", views.ApiTokenViewSet, basename="token")
 router.register("search", views.SearchViewSet, basename="search")
+router.register("tasks", tasks.TaskViewSet, basename="task")
 
 RECORD = "records/<str:record_type>/<int:id>/"
 

@@ -3,6 +3,7 @@
 from opsdesk.core.models.attachments import Attachment
 from opsdesk.core.models.audit import AuditEntry
 from opsdesk.core.models.base import NumberedModel, TimestampedModel, VersionedModel
+from opsdesk.core.models.filters import SavedFilter
 from opsdesk.core.models.forms import FormAnswer, FormSchema
 from opsdesk.core.models.links import RecordLink
 from opsdesk.core.models.mail import MailDirection, MailMessageRecord
@@ -33,6 +34,7 @@ __all__ = [
     "NumberedModel",
     "OutboxEvent",
     "RecordLink",
+    "SavedFilter",
     "Task",
     "TaskState",
     "Team",

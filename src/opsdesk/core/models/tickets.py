@@ -23,6 +23,10 @@ class TicketPriority(models.IntegerChoices):
     P5 = 5, "P5 - Planning"
 
 
+# A task is worked within its parent's day: P1 to P4 (the API schema names them TaskPriority).
+TASK_PRIORITY_CHOICES = TicketPriority.choices[:4]
+
+
 class Ticket(TimestampedModel, VersionedModel, NumberedModel):
     """The fields every ticket has. A record type may override a field (choices, default)."""
 
@@ -156,7 +160,7 @@ class Task(Ticket):
     state = models.CharField(max_length=20, choices=TaskState.choices, default=TaskState.OPEN)
     # A task is worked within its parent's day; P5 (planning) belongs to the parent.
     priority = models.PositiveSmallIntegerField(
-        choices=TicketPriority.choices[:4], default=TicketPriority.P4
+        choices=TASK_PRIORITY_CHOICES, default=TicketPriority.P4
     )
     due_at = models.DateTimeField(null=True, blank=True)
     work_notes_summary = models.TextField(blank=True, help_text="What was done, on closing.")

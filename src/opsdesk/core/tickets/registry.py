@@ -1,10 +1,10 @@
 """Record types declare themselves here; the platform and the apps above it read the registry.
 
 A record type names its model, number prefix, workflow, URLs, audience, notification topics,
-queues, search fields and SLA clocks. Notifications, the portal, inbound mail, queues, search
-and SLA clocks look a ticket's type up here instead of importing its model, so a new record
-type gets them by registering (``tests/core/test_ticket_platform.py`` proves it with a type
-built from the registry alone).
+queues, search fields, survey states and SLA clocks. Notifications, the portal, surveys,
+inbound mail, workspace queues, search and SLA clocks look a ticket's type up here instead of
+importing its model, so a new record type gets them by registering
+(``tests/core/test_ticket_platform.py`` proves it with a type built from the registry alone).
 """
 
 from collections.abc import Callable
@@ -123,10 +123,16 @@ class TicketType:
     # Outbox topic suffix -> notification event key ("opened" -> "opened").
     notification_events: dict[str, str] = field(default_factory=dict)
     queues: tuple[Queue, ...] = ()
+    # queue_url() -> a queue page of the type's own (incidents); None: the platform's
+    # workspace queue at /work/<key>/, built from ``queues``.
+    queue_url: Callable[[], str] | None = None
     search_fields: dict[str, str] = field(default_factory=dict)  # field -> weight A..D
     open_states: frozenset[str] = frozenset()  # by default the workflow's open states
     # Hold reasons that mean "waiting for you": the caller is told (Awaiting caller).
     caller_hold_reasons: frozenset[str] = frozenset()
+    # States whose arrival asks the caller how it went (the service desk's satisfaction
+    # survey, once per ticket); empty: the record type asks nobody.
+    survey_states: frozenset[str] = frozenset()
     clocks: Clocks = field(default_factory=NoClocks)
     # Room for the request issue: an approvals definition and a form schema (None: none).
     approvals: object | None = None

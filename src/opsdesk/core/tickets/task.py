@@ -8,9 +8,11 @@ task, so the parent's record of what was done stays true.
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.models.tickets import TASK_OPEN_STATES, HistoryChange, Task, TaskState
+from opsdesk.core.records import record_update
 from opsdesk.core.roles import is_agent
 from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.guards import agents_only, needs_group
@@ -103,6 +105,12 @@ def _task_url(task) -> str:
     return reverse("core:task-detail", args=[task.pk])
 
 
+def _task_queue_url() -> str:
+    from django.urls import reverse
+
+    return reverse("core:task-list")
+
+
 def _staff_see(task, user) -> bool:
     """Tasks are the desk's internal work: the caller follows the ticket they raised, not its
     tasks, and hears nothing of them."""
@@ -125,6 +133,7 @@ def register_task_type() -> TicketType:
             prefix=Task.NUMBER_PREFIX,
             workflow=TASK_WORKFLOW,
             url=_task_url,
+            queue_url=_task_queue_url,
             visible_to=_staff_see,
             visible=_staff_list,
             search_fields={"short_description": "A", "description": "C"},
@@ -185,6 +194,44 @@ def task_create(
     )
     tickets.ticket_publish(task, "opened", actor=actor, parent_number=parent.number)
     return task
+
+
+TASK_EDITABLE = frozenset({"short_description", "description", "priority", "due_at"})
+
+
+@transaction.atomic
+def task_update(*, actor, task, expected_version=None, **values):
+    """Change what a task is about, its priority or its due time (agents; not once closed).
+
+    A priority change writes its history row and moves the task's SLA clocks."""
+    tickets.require_agent(actor)
+    unknown = sorted(set(values) - TASK_EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            "These fields cannot be changed here.",
+            fields={name: ["This field cannot be changed."] for name in unknown},
+        )
+    current = tickets.locked(task, expected_version)
+    tickets.require_visible(actor, current)
+    kind = ticket_type("task")
+    if current.state in kind.workflow.final:
+        raise ValidationFailed(
+            f"{current.number} is {current.get_state_display().lower()}.",
+            fields={"state": ["A closed task is not changed; hand out a new one."]},
+        )
+    if "short_description" in values:
+        values["short_description"] = (values["short_description"] or "").strip()
+    old_priority = current.priority
+    updated = record_update(current, values=values, actor=actor, locked=True)
+    if updated.priority != old_priority:
+        now = timezone.now()
+        tickets.ticket_note_change(
+            updated, field="priority", old=old_priority, new=updated.priority, actor=actor, at=now
+        )
+        kind.clocks.priority_changed(
+            updated, from_priority=old_priority, to_priority=updated.priority, at=now
+        )
+    return updated
 
 
 def task_list(*, viewer):

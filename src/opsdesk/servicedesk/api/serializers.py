@@ -69,7 +69,17 @@ class CannedResponseSerializer(VersionedSerializer):
 class SurveySerializer(serializers.ModelSerializer):
     class Meta:
         model = Survey
-        fields = ["id", "incident", "caller", "rating", "comment", "answered_at", "expires_at"]
+        fields = [
+            "id",
+            "record_type",
+            "record_id",
+            "number",
+            "caller",
+            "rating",
+            "comment",
+            "answered_at",
+            "expires_at",
+        ]
 
 
 class ArticleTransitionSerializer(serializers.Serializer):

@@ -1,6 +1,5 @@
 """Knowledge articles, canned responses and survey answers over the API."""
 
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -9,9 +8,7 @@ from rest_framework.response import Response
 
 from opsdesk.core.api.base import ServiceViewSet
 from opsdesk.core.api.permissions import IsAgent
-from opsdesk.core.roles import is_agent
-from opsdesk.incidents.selectors import incident_list
-from opsdesk.servicedesk import canned, knowledge, links
+from opsdesk.servicedesk import canned, knowledge, links, selectors
 from opsdesk.servicedesk.api import serializers as s
 from opsdesk.servicedesk.models import ArticleCategory, Survey
 from opsdesk.servicedesk.surveys import survey_id
@@ -134,21 +131,19 @@ class CannedResponseViewSet(ServiceViewSet):
 
 
 class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
-    """Survey answers for the incidents you may see (callers: their own)."""
+    """Survey answers for the tickets you may see, of any record type (callers: their own)."""
 
     serializer_class = s.SurveySerializer
     queryset = Survey.objects.none()  # for the schema; requests use get_queryset
     ordering = ["-id"]
     ordering_fields = ["id", "rating", "answered_at"]
-    filterset_fields = ["rating", "incident"]
+    filterset_fields = ["rating", "record_type", "record_id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Survey.objects.none()
         user = self.request.user
-        visible = incident_list(viewer=user).values("pk")
-        qs = Survey.objects.filter(incident__in=visible)
-        return qs if is_agent(user) else qs.filter(Q(caller=user))
+        return selectors.survey_list(viewer=user)
 
     def get_object(self):
         pk = survey_id(self.kwargs.get("pk"))

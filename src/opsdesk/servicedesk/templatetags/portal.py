@@ -33,3 +33,10 @@ def state_label(state) -> str:
     if label is not None:
         return label
     return str(state or "").replace("_", " ").capitalize()
+
+
+@register.filter
+def ticket_pill(row) -> str:
+    """The pill of one portal line (``selectors.PortalTicket``), by its own record type's
+    workflow: two types may give one stored state different meanings."""
+    return _pill(row.kind, row.state)

@@ -1,6 +1,9 @@
 """The self-service portal: report an issue, follow my tickets and services, read the
 knowledge base.
 
+"My tickets" lists every registered record type that says where its requesters follow it
+(``portal_url``); a type without a page of its own may point there at ``servicedesk:record``.
+
 Every ticket lookup goes through the viewer's own visibility, so a guessed id answers 404.
 """
 
@@ -19,10 +22,11 @@ from opsdesk.cmdb import services as cmdb
 from opsdesk.core.attachments import attachment_store, attachments_for
 from opsdesk.core.errors import DomainError
 from opsdesk.core.roles import is_agent
+from opsdesk.core.tickets import services as tickets
+from opsdesk.core.tickets.registry import ticket_type
 from opsdesk.core.timeline import render_markdown, timeline_for
 from opsdesk.core.views.generic import apply_domain_error, save_form
 from opsdesk.incidents import services as incidents
-from opsdesk.incidents.models import State
 from opsdesk.servicedesk import knowledge, selectors
 from opsdesk.servicedesk.forms import PortalCommentForm, ReopenForm, ReportForm
 from opsdesk.servicedesk.surveys import survey_token
@@ -45,7 +49,7 @@ def _status_context(request, notes=()) -> dict:
 
 def _home_context(request, notes=()) -> dict:
     return {
-        "tickets": selectors.my_tickets(viewer=request.user).order_by("-opened_at")[:5],
+        "tickets": selectors.my_tickets(viewer=request.user, limit=5),
         "owns_services": selectors.owned_services(viewer=request.user).exists(),
         "popular": knowledge.article_list(viewer=request.user)
         .filter(state="published", audience="public")
@@ -117,9 +121,20 @@ def my_services(request):
 
 @login_required
 def my_tickets(request):
-    queryset = selectors.my_tickets(viewer=request.user).order_by("-opened_at", "-id")
-    page_obj = Paginator(queryset, 20).get_page(request.GET.get("page"))
-    return render(request, "servicedesk/portal/tickets.html", {"page_obj": page_obj})
+    """The requester's tickets of every record type, newest first; ``?type=`` keeps one."""
+    kinds = selectors.portal_types()
+    chosen = request.GET.get("type", "")
+    if chosen not in {kind.key for kind in kinds}:
+        chosen = ""
+    rows = selectors.my_tickets(viewer=request.user, record_type=chosen)
+    page_obj = Paginator(rows, 20).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page_obj,
+        "types": [(kind.key, kind.label) for kind in kinds],
+        "chosen_type": chosen,
+        "chosen_label": next((kind.label for kind in kinds if kind.key == chosen), ""),
+    }
+    return render(request, "servicedesk/portal/tickets.html", context)
 
 
 def _report(request, form):
@@ -157,7 +172,7 @@ def suggestions(request):
 
 
 def _ticket_context(request, incident, **extra):
-    survey = selectors.survey_for(incident=incident)
+    survey = selectors.survey_for(record=incident)
     timeline = list(timeline_for(record=incident, public_only=True))
     for entry in timeline:
         # Comments are Markdown, shown through core's safe renderer (raw HTML is text).
@@ -170,7 +185,7 @@ def _ticket_context(request, incident, **extra):
         "reopen_form": ReopenForm(),
         "survey": survey,
         "survey_token": survey_token(survey) if survey and not survey.answered else "",
-        "is_resolved": incident.state == State.RESOLVED,
+        "is_resolved": incident.state in ticket_type("incident").workflow.resolved,
         **extra,
     }
 
@@ -230,6 +245,68 @@ def ticket_action(request, pk, name):
         context = _ticket_context(request, incident, reopen_form=form)
         return render(request, "servicedesk/portal/ticket.html", context, status=400)
     raise Http404
+
+
+def _record_context(request, kind, record, **extra) -> dict:
+    survey = selectors.survey_for(record=record)
+    timeline = list(timeline_for(record=record, public_only=True))
+    for entry in timeline:
+        entry.html = render_markdown(entry.body) if entry.body else ""
+    return {
+        "kind": kind,
+        "record": record,
+        "row": selectors.portal_ticket_row(kind, record),
+        "timeline": timeline,
+        "attachments": attachments_for(record=record, public_only=True),
+        "comment_form": PortalCommentForm(),
+        "is_finished": record.state in kind.workflow.final,
+        "survey": survey,
+        "survey_token": survey_token(survey) if survey and not survey.answered else "",
+        **extra,
+    }
+
+
+def _portal_record(request, record_type, pk):
+    kind = selectors.portal_type(record_type)
+    record = selectors.portal_ticket(viewer=request.user, pk=pk, record_type=record_type)
+    if kind is None or record is None:
+        raise Http404
+    return kind, record
+
+
+@login_required
+def record(request, record_type, pk):
+    """The portal page of a ticket of any record type: what it is, where it stands, the public
+    conversation. A type with a page of its own (incidents) is sent there."""
+    kind, found = _portal_record(request, record_type, pk)
+    assert kind.portal_url is not None
+    own = kind.portal_url(found)
+    if own != request.path:
+        return redirect(own)
+    return render(request, "servicedesk/portal/record.html", _record_context(request, kind, found))
+
+
+@login_required
+@require_POST
+def record_comment(request, record_type, pk):
+    kind, found = _portal_record(request, record_type, pk)
+    form = PortalCommentForm(request.POST, request.FILES)
+
+    def comment():
+        with transaction.atomic():
+            body = (form.cleaned_data.get("body") or "").strip()
+            upload = form.cleaned_data.get("attachment")
+            if upload:
+                stored = attachment_store(record=found, upload=upload, uploaded_by=request.user)
+                body = f"{body}\n\nAttached {stored.original_name}.".strip()
+            tickets.ticket_comment(actor=request.user, record=found, body=body)
+        return True
+
+    if form.is_valid() and save_form(form, comment):
+        messages.success(request, "Your comment is added.")
+        return redirect("servicedesk:record", record_type=record_type, pk=pk)
+    context = _record_context(request, kind, found, comment_form=form)
+    return render(request, "servicedesk/portal/record.html", context, status=400)
 
 
 @login_required
