@@ -39,4 +39,4 @@ def state_label(state) -> str:
 def ticket_pill(row) -> str:
     """The pill of one portal line (``selectors.PortalTicket``), by its own record type's
     workflow: two types may give one stored state different meanings."""
-    return _pill(row.kind, row.state)
+    return pill_for(row.kind, row.state)
