@@ -43,3 +43,27 @@ def test_the_requester_hears_of_the_order_the_question_and_the_delivery(mailoutb
     assert any("Resolved" in s and item.number in s for s in subjects)
     delivered = next(m for m in mailoutbox if "Resolved" in m.subject)
     assert "Monitor is delivered" in delivered.body
+
+
+def test_a_delivered_item_asks_how_it_went(mailoutbox):
+    from django.test import Client
+
+    from opsdesk.servicedesk.models import Survey
+
+    desk = TeamFactory(name="Desk")
+    agent = UserFactory(roles=[Role.AGENT])
+    desk.members.add(agent)
+    riley = UserFactory(roles=[Role.REQUESTER], email="riley@example.com")
+    monitor = CatalogItemFactory(name="Monitor", slug="monitor", owner_team=desk)
+    request = services.request_submit(actor=riley, lines=[(monitor, {}, 1)])
+    item = request.items.get()
+    services.item_transition(actor=agent, item=item, action="fulfil")
+    deliver()
+    deliver()  # the survey's own fact, published by the first round
+    survey = Survey.objects.get(record_type="request_item", record_id=item.pk)
+    assert any("riley@example.com" in m.to and "/portal/survey/" in m.body for m in mailoutbox)
+    client = Client()
+    client.force_login(riley)
+    page = client.get(f"/portal/requests/{request.number}/").content.decode()
+    assert "Tell us how we did" in page
+    assert survey.number == item.number

@@ -148,7 +148,11 @@ def test_the_desk_sees_the_item_queue_and_page(caller, laptop, desk):
     agent = UserFactory(roles=[Role.AGENT])
     desk.members.add(agent)
     client = signed_in(agent)
-    assert item.number in client.get("/requests/items/").content.decode()
+    queue = client.get("/requests/items/", follow=True)
+    assert queue.redirect_chain[-1][0] == "/work/request_item/teams/"
+    assert item.number in queue.content.decode()
+    approval_queue = client.get("/work/request_item/approval/").content.decode()
+    assert item.number not in approval_queue
     page = client.get(f"/requests/items/{item.number}/").content.decode()
     assert "Fulfilment plan" in page and "Prepare the laptop" in page
     assert request.number in client.get(f"/requests/{request.number}/").content.decode()

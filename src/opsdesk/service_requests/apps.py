@@ -6,7 +6,7 @@ class ServiceRequestsConfig(AppConfig):
     label = "service_requests"
     verbose_name = "Request fulfilment"
     nav_items = [
-        ("Requests", "service_requests:item-queue", "agent"),
+        ("Requested items", "service_requests:item-queue", "agent"),
         ("Service catalog", "service_requests:catalog-manage", "agent"),
     ]
     portal_nav_items = [
@@ -26,9 +26,9 @@ class ServiceRequestsConfig(AppConfig):
 def _register_ticket_types():
     from django.urls import reverse
 
-    from opsdesk.core.tickets.registry import TicketType, register
+    from opsdesk.core.tickets.registry import Queue, TicketType, register
     from opsdesk.service_requests.clocks import ITEM_CLOCKS
-    from opsdesk.service_requests.models import RequestItem, ServiceRequest
+    from opsdesk.service_requests.models import ItemState, RequestItem, ServiceRequest
     from opsdesk.service_requests.workflow import ITEM_WORKFLOW, REQUEST_WORKFLOW
     from opsdesk.sla.hold_reasons import register_states
 
@@ -66,6 +66,27 @@ def _register_ticket_types():
             ),
             search_fields={"short_description": "A", "description": "C"},
             clocks=ITEM_CLOCKS,
+            # The workspace queue at /work/request_item/, with these beside open, mine and
+            # unassigned; bulk actions and saved filters come with it.
+            queues=(
+                Queue(
+                    "teams",
+                    "My teams' items",
+                    lambda qs, viewer: qs.filter(assignment_group__in=viewer.teams.all()),
+                ),
+                Queue(
+                    "approval",
+                    "Awaiting approval",
+                    lambda qs, viewer: qs.filter(state=ItemState.AWAITING_APPROVAL),
+                ),
+                Queue(
+                    "info",
+                    "Waiting for the requester",
+                    lambda qs, viewer: qs.filter(state=ItemState.INFO_NEEDED),
+                ),
+            ),
+            # Delivered: the requester is asked how it went.
+            survey_states=frozenset({ItemState.FULFILLED}),
         )
     )
     register_states(record_type="request_item", choices=ITEM_WORKFLOW.states.items())

@@ -205,9 +205,15 @@ def approval_begin(item: RequestItem, *, actor) -> None:
     from opsdesk.approvals.services import approval_start
 
     catalog_item = item.catalog_item
+    scheme = catalog_item.approval_scheme
+    if scheme is None:  # catalog_item_save refuses an item that needs approval without one
+        raise ValidationFailed(
+            f"{catalog_item.name} names nobody to approve it.",
+            fields={"catalog_item": ["Ask a catalog manager to pick its approval scheme."]},
+        )
     approval_start(
         subject=item,
-        scheme=catalog_item.approval_scheme,
+        scheme=scheme,
         answers=approval_answers(item),
         requested_for=item.requested_for or item.caller,
         actor=actor,

@@ -191,6 +191,9 @@ REQUEST_WORKFLOW = Workflow(
     final=frozenset({R.CLOSED, R.REJECTED, R.CANCELLED}),
     resolved=frozenset({R.FULFILLED}),
     effects={
+        f"follow_{R.SUBMITTED}": Effect(topic="submitted"),
+        f"follow_{R.AWAITING_APPROVAL}": Effect(topic="awaiting_approval"),
+        f"follow_{R.IN_FULFILMENT}": Effect(topic="in_fulfilment"),
         f"follow_{R.FULFILLED}": Effect(
             topic="fulfilled",
             values=lambda r, *, now, **_: {"resolved_at": now},

@@ -35,6 +35,7 @@ class ServicedeskConfig(AppConfig):
         use_resolve_form("servicedesk/_resolve_form.html")
         _register_search()
         _add_incident_panels()
+        _add_survey_panels()
 
 
 def _add_incident_panels():
@@ -45,6 +46,18 @@ def _add_incident_panels():
     # Beside the reply box: canned responses and "resolved with article".
     add_panel("incident", slot="reply", template="servicedesk/_canned_picker.html", order=10)
     add_panel("incident", slot="reply", template="servicedesk/_article_links.html", order=20)
+
+
+def _add_survey_panels():
+    """On the portal page of every type that asks for feedback (a delivered request item):
+    the survey, once it is asked."""
+    from opsdesk.core.tickets.registry import add_panel, on_register
+
+    def add(kind):
+        if kind.survey_states:
+            add_panel(kind.key, slot="portal", template="servicedesk/portal/_survey_panel.html")
+
+    on_register(add)
 
 
 def _register_search():

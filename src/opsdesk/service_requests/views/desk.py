@@ -13,19 +13,11 @@ from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.registry import panels_for, ticket_type
 from opsdesk.core.tickets.task import task_list
 from opsdesk.core.timeline import timeline_for
-from opsdesk.core.views.generic import agent_required, list_page
+from opsdesk.core.views.generic import agent_required
 from opsdesk.service_requests import selectors, services
 from opsdesk.service_requests.forms import DeliveryForm, SkipForm
-from opsdesk.service_requests.models import ITEM_OPEN_STATES, ItemState
 from opsdesk.service_requests.plain_words import approval_story, plan_story
 
-QUEUES = {
-    "groups": "My teams' open items",
-    "mine": "Assigned to me",
-    "approval": "Awaiting approval",
-    "info": "Waiting for the requester",
-    "open": "All open",
-}
 # Moves a person makes from the item's page; the rest are the system's.
 DESK_MOVES = ("start", "ask", "fulfil", "reopen", "close", "cancel")
 WITH_REASON = {
@@ -37,26 +29,9 @@ WITH_REASON = {
 
 @agent_required
 def item_queue(request):
-    queue = request.GET.get("queue", "groups")
-    if queue not in QUEUES:
-        queue = "groups"
-    items = selectors.item_list(viewer=request.user).filter(state__in=list(ITEM_OPEN_STATES))
-    if queue == "mine":
-        items = items.filter(assignee=request.user)
-    elif queue == "groups":
-        items = items.filter(assignment_group__in=request.user.teams.all())
-    elif queue == "approval":
-        items = items.filter(state=ItemState.AWAITING_APPROVAL)
-    elif queue == "info":
-        items = items.filter(state=ItemState.INFO_NEEDED)
-    return list_page(
-        request,
-        queryset=items.order_by("opened_at", "pk"),
-        filter_form=None,
-        template="service_requests/desk/queue.html",
-        rows_template="service_requests/desk/_rows.html",
-        extra={"queues": QUEUES, "queue": queue},
-    )
+    """The request items' workspace queue (the ticket platform's, with bulk actions and saved
+    filters), on its "my teams' items" tab."""
+    return redirect("core:queue", record_type="request_item", name="teams")
 
 
 def _item_for(request, number):

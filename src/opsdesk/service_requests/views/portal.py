@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.formschema import render_section
+from opsdesk.core.tickets.registry import panels_for
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import apply_domain_error
 from opsdesk.service_requests import selectors, services
@@ -151,6 +152,8 @@ def portal_request(request, number):
             "info_form": InformationForm(),
             "reason_form": ReasonForm(),
             "may_cancel": any(row["item"].is_open for row in items),
+            # What other apps show on an item in the portal (its survey, once asked).
+            "portal_panels": panels_for("request_item").get("portal", []),
         },
     )
 

@@ -40,3 +40,14 @@ def ticket_pill(row) -> str:
     """The pill of one portal line (``selectors.PortalTicket``), by its own record type's
     workflow: two types may give one stored state different meanings."""
     return pill_for(row.kind, row.state)
+
+
+@register.simple_tag
+def survey_of(record) -> dict:
+    """The record's survey, if asked, and the token of its page when not answered yet."""
+    from opsdesk.servicedesk.selectors import survey_for
+    from opsdesk.servicedesk.surveys import survey_token
+
+    survey = survey_for(record=record)
+    token = survey_token(survey) if survey is not None and not survey.answered else ""
+    return {"survey": survey, "token": token}
