@@ -29,6 +29,7 @@ OPSDESK_APPS = [
     "opsdesk.events",
     "opsdesk.service_requests",
     "opsdesk.incidents",
+    "opsdesk.problems",
     "opsdesk.flows",
     "opsdesk.notifications",
     "opsdesk.servicedesk",

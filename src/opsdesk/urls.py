@@ -36,6 +36,7 @@ urlpatterns = [
     path("oncall/", include("opsdesk.oncall.urls")),
     path("approvals/", include("opsdesk.approvals.urls")),
     path("incidents/", include("opsdesk.incidents.urls")),
+    path("problems/", include("opsdesk.problems.urls")),
     path("events/", include("opsdesk.events.urls")),
     path("notifications/", include("opsdesk.notifications.urls")),
     path("", include("opsdesk.service_requests.urls")),

@@ -10,7 +10,11 @@ from opsdesk.core.views.theme import THEME_COOKIE
 # under which menu an app's entries appear, in which order, so the grouping reads in one
 # place. Entries of an app missing here land in "More": nothing becomes unreachable.
 NAV_MENUS = (
-    ("service-desk", "Service desk", ("incidents", "service_requests", "servicedesk", "approvals")),
+    (
+        "service-desk",
+        "Service desk",
+        ("incidents", "service_requests", "problems", "servicedesk", "approvals"),
+    ),
     ("operations", "Operations", ("events", "oncall")),
     ("configuration", "Configuration", ("cmdb", "sla", "core", "notifications")),
 )

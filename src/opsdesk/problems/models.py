@@ -1,0 +1,135 @@
+"""Problems: the causes behind incidents, analysed, published as known errors and removed.
+
+A problem (PRB) is a ticket on the platform. It owns its link table to incidents (foreign keys
+point down the layers), keeps its root-cause analysis and, once the cause is known, the known
+error the desk works around at intake until the permanent fix lands.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from opsdesk.core.models import Ticket
+from opsdesk.incidents.models import Category, Impact, Incident, Urgency
+
+
+class ProblemState(models.TextChoices):
+    NEW = "new", "New"
+    ASSESSED = "assessed", "Assessed"
+    ROOT_CAUSE_ANALYSIS = "root_cause_analysis", "Root cause analysis"
+    KNOWN_ERROR = "known_error", "Known error"
+    FIX_IN_PROGRESS = "fix_in_progress", "Fix in progress"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    ACCEPTED = "accepted", "Accepted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class FactorCategory(models.TextChoices):
+    PEOPLE = "people", "People"
+    PROCESS = "process", "Process"
+    TECHNOLOGY = "technology", "Technology"
+    SUPPLIER = "supplier", "Supplier"
+    ENVIRONMENT = "environment", "Environment"
+
+
+# States where the cause is known: the record is a known error the desk can use.
+KNOWN_ERROR_STATES = (
+    ProblemState.KNOWN_ERROR,
+    ProblemState.FIX_IN_PROGRESS,
+    ProblemState.ACCEPTED,
+)
+
+
+class Problem(Ticket):
+    NUMBER_PREFIX = "PRB"
+
+    state = models.CharField(max_length=20, choices=ProblemState.choices, default=ProblemState.NEW)
+    impact = models.PositiveSmallIntegerField(choices=Impact.choices, default=Impact.MEDIUM)
+    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.MEDIUM)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="problems"
+    )
+    services = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="problems_of_service"
+    )
+    cis = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="problems", verbose_name="CIs"
+    )
+    problem_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_problems",
+    )
+    vendor_reference = models.CharField("vendor case", max_length=100, blank=True)
+    related = models.ManyToManyField("self", blank=True)
+
+    # Root-cause analysis.
+    failure_timeline = models.TextField(blank=True, help_text="What happened, when, in order.")
+    whys = models.JSONField(default=list, blank=True, help_text="Five whys, in order.")
+    contributing_factors = models.JSONField(
+        default=list, blank=True, help_text='[{"category": "process", "text": "..."}]'
+    )
+    root_cause = models.TextField(blank=True)
+
+    # The known error.
+    symptoms = models.TextField(blank=True, help_text="How it shows, in the caller's words.")
+    workaround = models.TextField(blank=True)
+    workaround_public = models.BooleanField(
+        default=False, help_text="Safe for requesters to apply themselves."
+    )
+    permanent_fix = models.TextField(blank=True)
+    review_on = models.DateField(null=True, blank=True)
+    accepted_reason = models.TextField(blank=True)
+
+    # Milestones metrics read (time to root cause, time to fix).
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    root_cause_at = models.DateTimeField(null=True, blank=True)
+    fix_started_at = models.DateTimeField(null=True, blank=True)
+
+    # The impact tally, kept current as incidents are linked.
+    incident_count = models.PositiveIntegerField(default=0)
+    outage_minutes = models.PositiveIntegerField(default=0)
+    people_affected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-opened_at"], name="problem_state"),
+            models.Index(fields=["problem_manager", "state"], name="problem_manager"),
+        ]
+
+    @property
+    def is_known_error(self) -> bool:
+        return self.state in KNOWN_ERROR_STATES
+
+
+class LinkVia(models.TextChoices):
+    MANUAL = "manual", "Linked by hand"
+    WORKAROUND = "workaround", "Workaround applied"
+    TREND = "trend", "Trend detection"
+    REVIEW = "review", "Post-incident review"
+    RECURRENCE = "recurrence", "Recurrence after the fix"
+
+
+class ProblemIncident(models.Model):
+    """An incident caused by the problem: who linked it, why, and how."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="incident_links")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="problem_links")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    via = models.CharField(max_length=20, choices=LinkVia.choices, default=LinkVia.MANUAL)
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-linked_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "incident"], name="problem_incident_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.problem} ← {self.incident}"

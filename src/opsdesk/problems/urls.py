@@ -1,0 +1,13 @@
+from django.urls import path
+
+from opsdesk.problems.views import pages
+
+app_name = "problems"
+
+urlpatterns = [
+    path("", pages.queue, name="queue"),
+    path("new/", pages.create, name="create"),
+    path("<str:number>/", pages.detail, name="detail"),
+    path("<str:number>/edit/<slug:part>/", pages.edit, name="edit"),
+    path("<str:number>/<slug:name>/", pages.action, name="action"),
+]
