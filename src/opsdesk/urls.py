@@ -13,6 +13,7 @@ api_patterns = [
     path("oncall/", include("opsdesk.oncall.api.urls")),
     path("approvals/", include("opsdesk.approvals.api")),
     path("incidents/", include("opsdesk.incidents.api.urls")),
+    path("problems/", include("opsdesk.problems.api.urls")),
     path("events/", include("opsdesk.events.api.urls")),
     path("requests/", include("opsdesk.service_requests.api.urls")),
     path("notifications/", include("opsdesk.notifications.api.urls")),
