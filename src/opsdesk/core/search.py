@@ -172,11 +172,24 @@ def load(hits: list[Hit], *, viewer) -> list[Hit]:
     return [hit for hit in hits if hit.record is not None]
 
 
-def _ranked(record_type: RecordType, qs: QuerySet, terms: list[str]) -> list[tuple[int, float]]:
+def ranked(key: str, qs: QuerySet, text: str, *, any_word: bool = False):
+    """(pk, score) of the rows of ``qs`` (a registered type's) matching ``text``, best first.
+
+    ``any_word`` ranks rows matching any of the words, not only all of them: what a caller
+    types ("my payslip will not open") rarely has every word of the record it means."""
+    terms = search_terms(text)
+    if not terms:
+        return []
+    return _ranked(_REGISTRY[key], qs.order_by(), terms, any_word=any_word)
+
+
+def _ranked(
+    record_type: RecordType, qs: QuerySet, terms: list[str], *, any_word: bool = False
+) -> list[tuple[int, float]]:
     if connection.vendor == "postgresql":
-        return _postgres(record_type, qs, terms)
+        return _postgres(record_type, qs, terms, any_word=any_word)
     if connection.vendor == "sqlite":
-        return _sqlite(record_type, qs, terms)
+        return _sqlite(record_type, qs, terms, any_word=any_word)
     raise NotImplementedError(f"Search needs SQLite or PostgreSQL, not {connection.vendor}.")
 
 
@@ -191,11 +204,12 @@ def search_vector(fields: dict[str, str]):
     return vector
 
 
-def _postgres(record_type, qs, terms):
+def _postgres(record_type, qs, terms, *, any_word=False):
     from django.contrib.postgres.search import SearchQuery, SearchRank
 
     vector = search_vector(record_type.fields)
-    query = SearchQuery(" ".join(terms), search_type="websearch", config=PG_CONFIG)
+    words = " or ".join(terms) if any_word else " ".join(terms)
+    query = SearchQuery(words, search_type="websearch", config=PG_CONFIG)
     return list(
         qs.annotate(search_document=vector)
         .filter(search_document=query)
@@ -205,11 +219,11 @@ def _postgres(record_type, qs, terms):
     )
 
 
-def _sqlite(record_type, qs, terms):
+def _sqlite(record_type, qs, terms, *, any_word=False):
     fts = record_type.fts
     weights = ", ".join(str(BM25_WEIGHTS[w]) for w in record_type.fields.values())
     # Implicit AND of quoted words: the porter tokenizer stems each, FTS5 matches any order.
-    match = " ".join(f'"{term}"' for term in terms)
+    match = (" OR " if any_word else " ").join(f'"{term}"' for term in terms)
     # The visibility filter runs inside the full-text query, so a viewer who may see only a
     # few of many matches still gets theirs, not whatever survives a first cut.
     try:

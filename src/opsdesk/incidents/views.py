@@ -127,7 +127,10 @@ def incident_create(request):
         if incident is not None:
             messages.success(request, f"{incident.number} is logged.")
             return redirect("incidents:detail", pk=incident.pk)
-    return render(request, "incidents/create.html", {"form": form})
+    # Other apps' panels beside the form (known errors matching what is typed).
+    return render(
+        request, "incidents/create.html", {"form": form, "panels": panels_for("incident")}
+    )
 
 
 @agent_required

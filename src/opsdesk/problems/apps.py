@@ -52,3 +52,5 @@ def _add_panels():
     add_panel("problem", slot="after_details", template="core/tasks/_panel.html", order=10)
     # On an incident: the problems behind it, with the workaround, and raising one from it.
     add_panel("incident", slot="details", template="problems/_incident_panel.html", order=30)
+    # While an agent logs an incident: known errors matching what is typed.
+    add_panel("incident", slot="create", template="problems/_intake.html", order=10)

@@ -33,3 +33,40 @@ def problems_of(incident: Incident) -> list[Problem]:
 
 def known_errors(*, viewer) -> QuerySet[Problem]:
     return problem_list(viewer=viewer).filter(state__in=list(KNOWN_ERROR_STATES))
+
+
+SUGGESTIONS = 5
+SAME_PLACE_BONUS = 1.0  # a known error on the same service or CI outranks words alone
+
+
+def known_error_suggestions(
+    *, viewer, text: str = "", service_id=None, ci_id=None, limit: int = SUGGESTIONS
+) -> list[Problem]:
+    """Known errors that may explain what is described: ranked by the words (any of them),
+    lifted when on the same service or CI, newest first among equals. Requesters get only
+    the ones whose workaround they may apply themselves."""
+    from django.db.models import Q
+
+    from opsdesk.core.search import ranked
+
+    if not getattr(viewer, "is_authenticated", False):
+        return []
+    qs = Problem.objects.filter(state__in=list(KNOWN_ERROR_STATES))
+    if not is_agent(viewer):
+        qs = qs.filter(workaround_public=True)
+    scores: dict[int, float] = {
+        pk: float(score) for pk, score in ranked("problem", qs, text, any_word=True)
+    }
+    place = Q()
+    if service_id:
+        place |= Q(services=service_id)
+    if ci_id:
+        place |= Q(cis=ci_id)
+    if place:
+        for pk in qs.filter(place).values_list("pk", flat=True).distinct()[:200]:
+            scores[pk] = scores.get(pk, 0.0) + SAME_PLACE_BONUS
+    if not scores:
+        return []
+    found = Problem.objects.in_bulk(list(scores))
+    best = sorted(found.values(), key=lambda p: (-scores[p.pk], -p.opened_at.timestamp()))
+    return best[:limit]

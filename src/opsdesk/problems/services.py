@@ -296,3 +296,32 @@ def problem_from_review(*, actor, review: PostIncidentReview) -> Problem:
             root_cause=review.root_cause,
         )
     return problem
+
+
+@transaction.atomic
+def known_error_apply(*, actor, problem: Problem, incident: Incident) -> Incident:
+    """The desk applies a known error's workaround to an incident in one step: the incident is
+    linked to the problem, the caller gets the workaround, and it is resolved as worked around
+    (it counts for first-contact resolution and for incidents resolved by known error)."""
+    from opsdesk.incidents.models import ResolutionCode
+    from opsdesk.incidents.services import incident_transition
+
+    tickets.require_agent(actor)
+    if not problem.is_known_error or not (problem.workaround or "").strip():
+        raise ValidationFailed(
+            f"{problem.number} has no workaround to apply.",
+            fields={"problem": ["Pick a known error with a workaround."]},
+        )
+    _link(actor, problem, [incident], via=LinkVia.WORKAROUND, reason="Workaround applied")
+    code = ResolutionCode.objects.filter(key="workaround_applied", active=True).first()
+    notes = f"Known error {problem.number}: {problem.short_description}\n\n{problem.workaround}"
+    if code is None:
+        tickets.ticket_comment(actor=actor, record=incident, body=notes)
+        return incident
+    return incident_transition(
+        actor=actor,
+        incident=incident,
+        action="resolve",
+        resolution_code=code,
+        resolution_notes=notes,
+    )

@@ -7,7 +7,9 @@ app_name = "problems"
 urlpatterns = [
     path("", pages.queue, name="queue"),
     path("new/", pages.create, name="create"),
+    path("suggest/", pages.suggest, name="suggest"),
     path("<str:number>/", pages.detail, name="detail"),
     path("<str:number>/edit/<slug:part>/", pages.edit, name="edit"),
+    path("<str:number>/apply/", pages.apply, name="apply"),
     path("<str:number>/<slug:name>/", pages.action, name="action"),
 ]

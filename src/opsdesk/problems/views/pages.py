@@ -2,12 +2,15 @@
 known error, linked incidents and moves. Every write goes through the services."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError, NotPermitted
+from opsdesk.core.roles import is_agent
 from opsdesk.core.tickets.registry import panels_for, ticket_type
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import agent_required, form_page, list_page, save_form
@@ -216,3 +219,42 @@ def action(request, number, name):
     except DomainError as refusal:
         messages.error(request, refusal.message)
     return redirect("problems:detail", number=problem.number)
+
+
+@login_required
+def suggest(request):
+    """htmx: known errors matching what is being typed at intake (requesters: public ones)."""
+    text = f"{request.GET.get('short_description', '')} {request.GET.get('description', '')}"
+
+    def number(name):
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    found = selectors.known_error_suggestions(
+        viewer=request.user, text=text, service_id=number("service"), ci_id=number("ci")
+    )
+    return render(
+        request,
+        "problems/_suggestions.html",
+        {"suggestions": found, "is_agent": is_agent(request.user)},
+    )
+
+
+@agent_required
+@require_POST
+def apply(request, number):
+    problem = _problem(request, number)
+    incident = get_object_or_404(
+        incident_list(viewer=request.user), number=request.POST.get("incident", "").upper()
+    )
+    try:
+        services.known_error_apply(actor=request.user, problem=problem, incident=incident)
+    except NotPermitted as refusal:
+        raise PermissionDenied(refusal.message) from None
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request, f"The workaround of {problem.number} is sent and {incident.number} resolved."
+        )
+    return redirect("incidents:detail", pk=incident.pk)
