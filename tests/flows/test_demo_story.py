@@ -33,6 +33,37 @@ def test_the_demo_tells_one_consistent_story():
     _one_major_incident_is_in_progress_and_the_past_ones_have_reviews()
     _monitoring_alerts_are_on_the_cis_they_name_and_open_few_incidents()
     _every_incident_has_its_history_and_the_majors_hand_out_tasks()
+    _the_catalog_has_orders_in_every_state_of_their_story()
+    _known_errors_match_the_calls_they_explain()
+
+
+def _the_catalog_has_orders_in_every_state_of_their_story():
+    from opsdesk.service_requests.models import CatalogItem, RequestItem
+
+    assert CatalogItem.objects.filter(active=True).count() >= 15
+    states = set(RequestItem.objects.values_list("state", flat=True))
+    assert {"awaiting_approval", "in_fulfilment", "info_needed", "closed", "rejected"} <= states
+    riley = User.objects.get(username="requester")
+    assert RequestItem.objects.filter(caller=riley, state="awaiting_approval").exists()
+    assert riley.manager is not None and riley.manager.username == "approver"
+
+
+def _known_errors_match_the_calls_they_explain():
+    from opsdesk.problems.models import Problem
+    from opsdesk.problems.selectors import known_error_suggestions
+
+    assert Problem.objects.count() >= 5
+    agent = User.objects.get(username="agent")
+    requester = User.objects.get(username="requester")
+    vpn = known_error_suggestions(viewer=agent, text="my vpn disconnects every hour")
+    assert vpn and "VPN" in vpn[0].short_description
+    payslip = known_error_suggestions(viewer=agent, text="payslip will not open")
+    assert payslip and "Payslip" in payslip[0].short_description
+    # The VPN workaround is safe for anyone; the payslip one is the desk's.
+    assert [p.short_description for p in known_error_suggestions(viewer=requester, text="vpn")]
+    assert not known_error_suggestions(viewer=requester, text="payslip")
+    linked = Problem.objects.get(short_description__startswith="VPN client").incident_count
+    assert linked > 0
 
 
 def _every_incident_has_its_history_and_the_majors_hand_out_tasks():

@@ -17,7 +17,13 @@ RESTART_LIMIT = 5  # restarts of one process within RESTART_WINDOW before serve 
 RESTART_WINDOW = 60.0
 READY_TIMEOUT = 60.0  # how long serve waits for the web server to answer before saying so
 # (username, what they are) for the ready line, when the account is there.
-SIGN_INS = [("agent", "agent"), ("requester", "requester")]
+SIGN_INS = [
+    ("agent", "agent"),
+    ("requester", "requester"),
+    ("approver", "approver"),
+    ("catalog", "catalog manager"),
+    ("problems", "problem manager"),
+]
 ADMIN_USERNAME = "admin"
 
 
