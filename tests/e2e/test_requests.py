@@ -171,7 +171,7 @@ def test_a_laptop_for_a_new_colleague_from_order_to_delivery(
         cost=Decimal("1250"),
     )
     accounts = PlanStepFactory(
-        item=laptop, name="Create the accounts", team=teams["Identity & Access"]
+        item=laptop, name="Create the accounts", team=teams["Identity & Access"], order=10
     )
     for name, team in (
         ("Build the laptop", "Service Desk"),

@@ -15,7 +15,7 @@ from opsdesk.service_requests.models import (
 from opsdesk.service_requests.services import MAX_LINES, MAX_QUANTITY
 
 
-class CategorySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class CatalogCategorySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = CatalogCategory
         fields = ["id", "name", "slug", "description", "icon", "order"]
@@ -176,7 +176,7 @@ class ServiceRequestSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReasonSerializer(serializers.Serializer):
+class ItemReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     version = serializers.IntegerField(required=False, min_value=1)
 
