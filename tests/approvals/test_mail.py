@@ -2,13 +2,7 @@
 reply's subject token names the request, its first word is the decision, its sender must be
 the approver (or their delegate). Anything else decides nothing and is kept with the reason."""
 
-import imaplib
-import shutil
-import ssl
-import tempfile
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -24,47 +18,15 @@ from opsdesk.servicedesk.inbound.services import mail_ingest
 from opsdesk.servicedesk.models import Mailbox, UnprocessedMail
 from tests.approvals.conftest import make_scheme
 from tests.servicedesk import imap_server
+from tests.servicedesk.imap_fixtures import deliver, imap_mailbox, reply, server
 from tests.servicedesk.mail import message, raw
+
+# Fixtures shared with the other mail tests, used here by name.
+__all__ = ["imap_mailbox", "server"]
 
 pytestmark = pytest.mark.django_db
 
 needs_dovecot = peer_marker("Dovecot", imap_server.available() or None)
-
-
-@pytest.fixture
-def server():
-    root = Path(tempfile.mkdtemp(prefix="opsdesk-imap-"))
-    instance = imap_server.ImapServer(root)
-    try:
-        instance.start()
-        yield instance
-    finally:
-        instance.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def imap_mailbox(server, db):
-    return Mailbox.objects.create(
-        name="imap",
-        address="servicedesk@example.com",
-        imap_enabled=True,
-        imap_host="127.0.0.1",
-        imap_port=server.port,
-        imap_username=imap_server.USER,
-        imap_password=imap_server.PASSWORD,
-        imap_verify_tls=False,
-    )
-
-
-def deliver(server, *messages):
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    client = imaplib.IMAP4_SSL("127.0.0.1", server.port, ssl_context=context, timeout=10)
-    client.login(imap_server.USER, imap_server.PASSWORD)
-    for msg in messages:
-        client.append("INBOX", None, imaplib.Time2Internaldate(time.time()), raw(msg))
-    client.logout()
 
 
 @pytest.fixture
@@ -80,16 +42,6 @@ def asked(order, desk_agent, approvers):
     outbox_deliver_due()
     mail = Delivery.objects.get(address=approvers[0].email)
     return ApprovalRequest.objects.get(run__approval=approval), mail
-
-
-def reply(mail, *, sender, body):
-    return message(
-        sender=sender,
-        subject=f"Re: {mail.subject}",
-        body=body,
-        in_reply_to=mail.message_id,
-        references=mail.message_id,
-    )
 
 
 @needs_dovecot

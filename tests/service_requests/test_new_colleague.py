@@ -11,6 +11,7 @@ from opsdesk.approvals.models import ApprovalRequest
 from opsdesk.core.outbox import outbox_deliver_due
 from opsdesk.core.roles import Role
 from opsdesk.core.testing.factories import TeamFactory, UserFactory
+from opsdesk.core.testing.peers import peer_marker
 from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.task import tasks_of
 from opsdesk.notifications.models import Delivery
@@ -18,10 +19,13 @@ from opsdesk.service_requests import services
 from opsdesk.service_requests.models import RequestItem, ServiceRequest
 from opsdesk.service_requests.testing import CatalogItemFactory, PlanStepFactory, manager_approval
 from opsdesk.servicedesk.inbound import imap
-from tests.approvals.test_mail import deliver, imap_mailbox, needs_dovecot, reply, server
+from tests.servicedesk import imap_server
+from tests.servicedesk.imap_fixtures import deliver, imap_mailbox, reply, server
 
 pytestmark = pytest.mark.django_db
-__all__ = ["imap_mailbox", "server"]  # fixtures used by name below
+needs_dovecot = peer_marker("Dovecot", imap_server.available() or None)
+# Fixtures shared with the other mail tests, used here by name.
+__all__ = ["imap_mailbox", "server"]
 
 
 @pytest.fixture

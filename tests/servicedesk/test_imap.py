@@ -1,55 +1,22 @@
 """IMAP polling against a real dovecot: new mail becomes tickets, is flagged seen only after
 the ticket committed, and a second poll processes nothing twice."""
 
-import imaplib
-import shutil
-import ssl
-import tempfile
-import time
-from pathlib import Path
-
 import pytest
 
 from opsdesk.core.testing.peers import peer_marker
 from opsdesk.incidents.models import Incident
 from opsdesk.servicedesk.inbound import imap
-from opsdesk.servicedesk.models import Mailbox
 from tests.servicedesk import imap_server
-from tests.servicedesk.mail import message, raw
+from tests.servicedesk.imap_fixtures import client_for, deliver, imap_mailbox, server
+from tests.servicedesk.mail import message
+
+# Fixtures shared with the other mail tests, used here by name.
+__all__ = ["imap_mailbox", "server"]
 
 pytestmark = [
     pytest.mark.django_db,
     peer_marker("Dovecot", imap_server.available() or None),
 ]
-
-
-@pytest.fixture
-def server():
-    # Not pytest's tmp_path: its parents are private to us, and dovecot's own
-    # unprivileged processes must reach their sockets and the Maildir.
-    root = Path(tempfile.mkdtemp(prefix="opsdesk-imap-"))
-    instance = imap_server.ImapServer(root)
-    try:
-        instance.start()
-        yield instance
-    finally:
-        instance.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def client_for(server):
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    client = imaplib.IMAP4_SSL("127.0.0.1", server.port, ssl_context=context, timeout=10)
-    client.login(imap_server.USER, imap_server.PASSWORD)
-    return client
-
-
-def deliver(server, *messages):
-    client = client_for(server)
-    for msg in messages:
-        client.append("INBOX", None, imaplib.Time2Internaldate(time.time()), raw(msg))
-    client.logout()
 
 
 def flags(server) -> dict[int, bool]:
@@ -63,20 +30,6 @@ def flags(server) -> dict[int, bool]:
         uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
         seen[uid] = "\\Seen" in text
     return seen
-
-
-@pytest.fixture
-def imap_mailbox(server, db):
-    return Mailbox.objects.create(
-        name="imap",
-        address="servicedesk@example.com",
-        imap_enabled=True,
-        imap_host="127.0.0.1",
-        imap_port=server.port,
-        imap_username=imap_server.USER,
-        imap_password=imap_server.PASSWORD,
-        imap_verify_tls=False,
-    )
 
 
 def test_poll_turns_new_mail_into_tickets_and_marks_it_seen(server, imap_mailbox, alice):

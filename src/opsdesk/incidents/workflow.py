@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from opsdesk.core.models.tickets import HistoryChange
 from opsdesk.core.roles import is_agent
-from opsdesk.core.tickets.guards import agents_only, needs_group
+from opsdesk.core.tickets.guards import agents_only, needs_group, needs_reason
 from opsdesk.core.workflow import Effect, Transition, Workflow
 from opsdesk.incidents.models import HoldReason, State
 
@@ -42,12 +42,6 @@ def needs_resolution(incident, *, resolution_code=None, resolution_notes="", **_
     if not (resolution_notes or "").strip():
         problems["resolution_notes"] = "Resolution notes are required."
     return problems or None
-
-
-def needs_reason(incident, *, reason="", **_):
-    if not (reason or "").strip():
-        return {"reason": "Give a reason."}
-    return None
 
 
 def may_reopen(incident, *, actor=None, **_):

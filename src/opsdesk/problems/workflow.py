@@ -7,15 +7,11 @@ Root cause analysis when the fix did not hold; any open state -> Cancelled. Clos
 are final.
 """
 
-from opsdesk.core.tickets.guards import agents_only, needs_group
+from opsdesk.core.tickets.guards import agents_only, needs_group, needs_reason
 from opsdesk.core.workflow import Effect, Transition, Workflow
 from opsdesk.problems.models import ProblemState
 
 S = ProblemState
-
-
-def needs_reason(problem, *, reason="", **_):
-    return None if (reason or "").strip() else {"reason": "Give a reason."}
 
 
 def needs_known_error(problem, **_):

@@ -12,7 +12,7 @@ happen because the approvers decided or the last task closed, whoever triggered 
 from opsdesk.core.errors import NotPermitted
 from opsdesk.core.models.tickets import HistoryChange
 from opsdesk.core.roles import is_agent
-from opsdesk.core.tickets.guards import agents_only
+from opsdesk.core.tickets.guards import agents_only, needs_reason
 from opsdesk.core.workflow import Effect, Transition, Workflow
 from opsdesk.service_requests.models import ItemState, RequestState
 
@@ -23,12 +23,6 @@ def system_only(item, *, actor=None, **_):
     """Approval outcomes and plan progress are decided by the engine, never typed in."""
     if actor is not None:
         raise NotPermitted("This step happens by itself: approvers decide, tasks complete.")
-    return None
-
-
-def needs_reason(item, *, reason="", **_):
-    if not (reason or "").strip():
-        return {"reason": "Say why."}
     return None
 
 

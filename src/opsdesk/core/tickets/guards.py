@@ -20,3 +20,10 @@ def needs_group(record, **_):
         noun = record._meta.verbose_name
         return {"assignment_group": f"Assign the {noun} to a group first."}
     return None
+
+
+def needs_reason(record, *, reason="", **_):
+    """A move that must say why (cancel, reopen, ask the requester)."""
+    if not (reason or "").strip():
+        return {"reason": "Give a reason."}
+    return None

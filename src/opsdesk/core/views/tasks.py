@@ -17,6 +17,7 @@ from opsdesk.core.tickets.registry import panels_for, ticket_type, ticket_types
 from opsdesk.core.tickets.task import task_create, task_list
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import agent_required, list_page
+from opsdesk.core.views.ticket_actions import SHARED_ACTIONS, shared_action
 
 QUEUES = {"groups": "My teams' open tasks", "mine": "Assigned to me", "open": "All open"}
 
@@ -79,27 +80,8 @@ def task_detail(request, pk):
 def task_action(request, pk, name):
     task = get_object_or_404(task_list(viewer=request.user), pk=pk)
     try:
-        if name == "assign":
-            form = TaskAssignForm(request.POST)
-            if not form.is_valid():
-                errors = "; ".join(m for msgs in form.errors.values() for m in msgs)
-                messages.error(request, f"Not assigned: {errors}")
-                return redirect("core:task-detail", pk=pk)
-            tickets.ticket_assign(
-                actor=request.user,
-                record=task,
-                assignment_group=form.cleaned_data["assignment_group"],
-                assignee=form.cleaned_data["assignee"],
-            )
-            messages.success(request, f"{task.number} is assigned.")
-        elif name == "comment":
-            tickets.ticket_comment(
-                actor=request.user,
-                record=task,
-                body=request.POST.get("body", ""),
-                internal=bool(request.POST.get("internal")),
-            )
-            messages.success(request, "Your note is added.")
+        if name in SHARED_ACTIONS:
+            shared_action(request, task, name)
         elif name in {t.name for t in ticket_type("task").workflow.transitions}:
             moved = tickets.ticket_transition(
                 actor=request.user, record=task, action=name, reason=request.POST.get("reason", "")

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.forms import TaskAssignForm
-from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.registry import panels_for, ticket_type
 from opsdesk.core.tickets.task import task_list
 from opsdesk.core.timeline import timeline_for
 from opsdesk.core.views.generic import agent_required
+from opsdesk.core.views.ticket_actions import SHARED_ACTIONS, form_errors, shared_action
 from opsdesk.service_requests import selectors, services
 from opsdesk.service_requests.forms import DeliveryForm, SkipForm
 from opsdesk.service_requests.plain_words import approval_story, plan_story
@@ -72,35 +72,12 @@ def item_detail(request, number):
 def item_action(request, number, name):
     item = _item_for(request, number)
     try:
-        if name == "assign":
-            form = TaskAssignForm(request.POST)
-            if not form.is_valid():
-                errors = "; ".join(m for msgs in form.errors.values() for m in msgs)
-                messages.error(request, f"Not assigned: {errors}")
-                return redirect("service_requests:item-detail", number=item.number)
-            tickets.ticket_assign(
-                actor=request.user,
-                record=item,
-                assignment_group=form.cleaned_data["assignment_group"],
-                assignee=form.cleaned_data["assignee"],
-            )
-            messages.success(request, f"{item.number} is assigned.")
-        elif name == "comment":
-            internal = bool(request.POST.get("internal"))
-            tickets.ticket_comment(
-                actor=request.user,
-                record=item,
-                body=request.POST.get("body", ""),
-                internal=internal,
-            )
-            messages.success(
-                request, "Your work note is added." if internal else "Your reply is sent."
-            )
+        if name in SHARED_ACTIONS:
+            shared_action(request, item, name)
         elif name == "deliver":
             form = DeliveryForm(request.POST, viewer=request.user)
             if not form.is_valid():
-                errors = "; ".join(m for msgs in form.errors.values() for m in msgs)
-                messages.error(request, f"Not recorded: {errors}")
+                messages.error(request, f"Not recorded: {form_errors(form)}")
                 return redirect("service_requests:item-detail", number=item.number)
             services.item_record_delivery(actor=request.user, item=item, ci=form.cleaned_data["ci"])
             messages.success(request, f"{form.cleaned_data['ci'].name} is recorded as delivered.")
