@@ -248,3 +248,14 @@ def test_the_fulfiller_records_the_laptop_delivered(caller, laptop, desk):
     assert machine.attributes["assigned_to"] == caller.username
     bad = client.post(f"/requests/items/{item.number}/deliver/", {"ci": "nothing"}, follow=True)
     assert "Not recorded" in bad.content.decode()
+
+
+def test_ordered_items_lead_the_catalog_as_popular(caller, laptop, drive):
+    from opsdesk.core.outbox import outbox_deliver_due
+
+    services.request_submit(actor=caller, lines=[(laptop, {}, 1)])
+    outbox_deliver_due()
+    assert CatalogItem.objects.get(pk=laptop.pk).order_count == 1
+    page = signed_in(caller).get("/portal/catalog/").content.decode()
+    popular = page[page.index("Popular") : page.index("Everything you can order")]
+    assert "New laptop" in popular and "shared drive" not in popular

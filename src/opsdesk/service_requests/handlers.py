@@ -1,9 +1,12 @@
 """Outbox reactions of request fulfilment: the plan moves on when a task closes; webhooks of
 standard requests are called, retried, and fall back to a person."""
 
+from django.db.models import F
+
 from opsdesk.core.models import Task
 from opsdesk.core.outbox import outbox_handler
 from opsdesk.service_requests import automation, services
+from opsdesk.service_requests.models import CatalogItem
 
 
 @outbox_handler("task.completed")
@@ -18,3 +21,11 @@ def plan_moves_on(*, event_id, topic, payload):
 @outbox_handler("request_item.automation_due")
 def call_automation(*, event_id, topic, payload):
     automation.webhook_run(event_id=event_id, item_task_id=payload["item_task_id"])
+
+
+@outbox_handler("request_item.opened")
+def count_the_order(*, event_id, topic, payload):
+    """Popular items: one more order of the catalog item (in a short transaction of its own)."""
+    CatalogItem.objects.filter(pk=payload.get("catalog_item_id")).update(
+        order_count=F("order_count") + 1
+    )

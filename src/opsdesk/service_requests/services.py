@@ -8,7 +8,6 @@ approvers' outcome approves or rejects it, the plan's last task fulfils it.
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from opsdesk.core.errors import NotPermitted, ValidationFailed
@@ -141,8 +140,15 @@ def _item_create(actor, request, catalog_item, cleaned, quantity, requested_for,
         channel_label=channel_label,
     )
     answers_keep(item, catalog_item, cleaned, actor=actor)
-    CatalogItem.objects.filter(pk=catalog_item.pk).update(order_count=F("order_count") + 1)
-    tickets.ticket_publish(item, "opened", actor=actor, request_number=request.number)
+    # The catalog's order count is bumped by the outbox afterwards (handlers.py): one shared
+    # row updated inside every order would make concurrent orders of one item wait in line.
+    tickets.ticket_publish(
+        item,
+        "opened",
+        actor=actor,
+        request_number=request.number,
+        catalog_item_id=catalog_item.pk,
+    )
     return item
 
 
