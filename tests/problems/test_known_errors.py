@@ -120,3 +120,18 @@ def test_a_problem_without_workaround_cannot_be_applied(desk_agent, caller, team
 
     with pytest.raises(ValidationFailed):
         services.known_error_apply(actor=desk_agent, problem=problem, incident=incident)
+
+
+def test_a_requester_typing_a_known_problem_is_told_we_know_about_it(caller, errors):
+    client = Client()
+    client.force_login(caller)
+    page = client.get(
+        "/portal/report/suggestions/", {"short_description": "VPN keeps disconnecting"}
+    ).content.decode()
+    assert "We know about this: VPN client drops the tunnel hourly" in page
+    assert "GlobalProtect 6.2" in page
+    # The payslip workaround is the desk's: a requester is not shown it.
+    page = client.get(
+        "/portal/report/suggestions/", {"short_description": "payslip"}
+    ).content.decode()
+    assert "We know about this" not in page

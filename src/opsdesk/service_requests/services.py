@@ -101,6 +101,15 @@ def request_submit(
     summary = first.name if len(checked) == 1 else f"{first.name} and {len(checked) - 1} more"
     if requested_for != actor:
         summary = f"{summary} for {requested_for.get_full_name() or requested_for.username}"
+    # The request opens in the state its items are about to reach (in fulfilment, or awaiting
+    # approval), so it does not move twice in its first instant; following its items at the
+    # end corrects it when an approval decides at once.
+    expected = request_state_for(
+        [
+            ItemState.AWAITING_APPROVAL if _asks_approval(item) else ItemState.IN_FULFILMENT
+            for item, _, _ in checked
+        ]
+    )
     request = tickets.ticket_create(
         ticket_type("service_request"),
         actor=actor,
@@ -109,6 +118,7 @@ def request_submit(
             "caller": actor,
             "requested_for": requested_for,
             "assignment_group": first.owner_team,
+            "state": expected,
         },
         channel_label=channel_label,
     )
@@ -152,9 +162,13 @@ def _item_create(actor, request, catalog_item, cleaned, quantity, requested_for,
     return item
 
 
+def _asks_approval(catalog_item: CatalogItem) -> bool:
+    return catalog_item.needs_approval and not catalog_item.standard
+
+
 def _item_begin(item: RequestItem, actor) -> None:
     """Ask for approval, or approve at once and start the plan: the system's steps."""
-    if item.catalog_item.needs_approval and not item.catalog_item.standard:
+    if _asks_approval(item.catalog_item):
         item = _system_move(item, "request_approval")
         approval_begin(item, actor=actor)
     else:

@@ -163,11 +163,17 @@ def report(request):
 
 @login_required
 def suggestions(request):
-    """htmx: articles matching what the requester is typing."""
+    """htmx: known problems and articles matching what the requester is typing. A known error
+    whose workaround is safe for requesters says "we know about this" before any article."""
+    from opsdesk.problems.selectors import known_error_suggestions
+
     text = request.GET.get("short_description", "") + " " + request.GET.get("description", "")
     found = knowledge.article_search(viewer=request.user, text=text).filter(audience="public")
+    known = known_error_suggestions(viewer=request.user, text=text, limit=2)
     return render(
-        request, "servicedesk/portal/_suggestions.html", {"articles": found[:SUGGESTIONS]}
+        request,
+        "servicedesk/portal/_suggestions.html",
+        {"articles": found[:SUGGESTIONS], "known": known},
     )
 
 
