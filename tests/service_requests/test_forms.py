@@ -140,3 +140,23 @@ def test_the_api_gives_an_items_questions(caller, laptop):
         "needed_by",
         "ram_gb",
     ]
+
+
+def test_the_approver_reads_the_answers_as_the_requester_gave_them(caller, laptop):
+    from opsdesk.core.roles import Role
+    from opsdesk.core.testing.factories import UserFactory
+    from opsdesk.service_requests.testing import manager_approval
+
+    caller.manager = UserFactory(roles=[Role.APPROVER])
+    caller.save()
+    laptop.needs_approval = True
+    laptop.approval_scheme = manager_approval()
+    laptop.save()
+    answers = {"model": "developer", "justification": "Image builds", "ram_gb": "32"}
+    services.request_submit(actor=caller, lines=[(laptop, answers, 2)])
+    client = Client()
+    client.force_login(caller.manager)
+    page = client.get("/approvals/").content.decode()
+    assert "Model" in page and "Developer 16-inch" in page and ">developer<" not in page
+    assert "Memory (GB)" in page
+    assert "Cost" in page and "2500" in page and "2500.0" not in page

@@ -121,11 +121,27 @@ def subject_summary(approval: Approval) -> dict:
 
 
 def answer_rows(approval: Approval) -> list[tuple[str, str]]:
-    """The form answers as (label, value) lines; keys read as words."""
-    rows = []
+    """What was asked, as the approver reads it: the ticket's own form answers with their
+    labels and shown values (a choice's label, "Yes" for a tick), then the other answers the
+    conditions read (a request item's cost and quantity), keys read as words."""
+    from opsdesk.core.formschema.selectors import answered_keys, answers_of
+
+    subject = approval.subject
+    rows = answers_of(subject) if subject is not None else []
+    from_form = answered_keys(subject) if subject is not None else set()
     for key, value in (approval.answers or {}).items():
+        if key in from_form:
+            continue
         label = str(key).replace("_", " ").strip().capitalize()
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        rows.append((label, "" if value is None else str(value)))
+        rows.append((label, _shown(value)))
     return rows
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value)
+    return "" if value is None else str(value)

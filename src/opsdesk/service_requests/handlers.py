@@ -1,12 +1,9 @@
 """Outbox reactions of request fulfilment: the plan moves on when a task closes; webhooks of
 standard requests are called, retried, and fall back to a person."""
 
-from django.db.models import F
-
 from opsdesk.core.models import Task
 from opsdesk.core.outbox import outbox_handler
 from opsdesk.service_requests import automation, services
-from opsdesk.service_requests.models import CatalogItem
 
 
 @outbox_handler("task.completed")
@@ -26,6 +23,4 @@ def call_automation(*, event_id, topic, payload):
 @outbox_handler("request_item.opened")
 def count_the_order(*, event_id, topic, payload):
     """Popular items: one more order of the catalog item (in a short transaction of its own)."""
-    CatalogItem.objects.filter(pk=payload.get("catalog_item_id")).update(
-        order_count=F("order_count") + 1
-    )
+    services.catalog_item_counted(catalog_item_id=payload.get("catalog_item_id"))

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from opsdesk.core.models import Task
-from opsdesk.core.roles import has_role, is_admin, is_agent, role_names
+from opsdesk.core.roles import has_role, is_admin, role_names
 from opsdesk.core.tickets.registry import ticket_type
 from opsdesk.service_requests.models import (
     CatalogCategory,
@@ -74,10 +74,6 @@ def catalog_item_for(*, viewer, slug: str) -> CatalogItem | None:
     return found
 
 
-def popular_items(*, viewer, limit: int = 6):
-    return popular_among(catalog_items(viewer=viewer), limit=limit)
-
-
 def popular_among(items, *, limit: int = 6):
     """The most ordered of ``items`` (what a person may order), most ordered first."""
     return list(items.filter(order_count__gt=0).order_by("-order_count", "name")[:limit])
@@ -136,15 +132,6 @@ def plan_tasks_of(item: RequestItem) -> list[ItemTask]:
 
 def plan_task_of(task: Task) -> ItemTask | None:
     return ItemTask.objects.filter(task=task).select_related("item", "step").first()
-
-
-def request_item_of(task: Task) -> RequestItem | None:
-    found = plan_task_of(task)
-    return found.item if found else None
-
-
-def is_staff(user) -> bool:
-    return is_agent(user)
 
 
 def answer_values(item: RequestItem) -> dict:

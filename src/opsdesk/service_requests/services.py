@@ -8,6 +8,7 @@ approvers' outcome approves or rejects it, the plan's last task fulfils it.
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from opsdesk.core.errors import NotPermitted, ValidationFailed
@@ -564,3 +565,9 @@ def _would_cycle(step: PlanStep, after) -> bool:
         seen.add(current.pk)
         stack.extend(current.after.all())
     return False
+
+
+def catalog_item_counted(*, catalog_item_id) -> None:
+    """One more order of a catalog item, for the portal's popular items; the outbox calls it
+    after the order commits, so concurrent orders never wait on the item's row."""
+    CatalogItem.objects.filter(pk=catalog_item_id).update(order_count=F("order_count") + 1)

@@ -37,6 +37,11 @@ def answers_of(record: Model) -> list[tuple[str, str]]:
     return [(a.label, a.display) for a in _answers(record)]
 
 
+def answered_keys(record: Model) -> set[str]:
+    """The field keys ``record`` has answers for."""
+    return {a.field_key for a in _answers(record)}
+
+
 def _tidy(number: Decimal) -> Decimal:
     # Stored with ten decimal places; 5.0000000000 reads back as 5, 2.5 as 2.5.
     return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
