@@ -26,6 +26,7 @@ OPSDESK_APPS = [
     "opsdesk.sla",
     "opsdesk.oncall",
     "opsdesk.approvals",
+    "opsdesk.access",
     "opsdesk.events",
     "opsdesk.service_requests",
     "opsdesk.incidents",

@@ -23,6 +23,11 @@ class User(AbstractUser):
         default=True,
         help_text="Off while away: automatic assignment passes this agent by.",
     )
+    # Joiner, mover, leaver: access management grants birthright access from the start and
+    # takes everything away at the end (from the user record, an HR import or SCIM).
+    job_title = models.CharField(max_length=100, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    leaves_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
