@@ -11,7 +11,7 @@ from opsdesk.access.testing import ldap_server, make_target
 from opsdesk.core.testing.factories import UserFactory
 from opsdesk.core.testing.peers import peer_marker
 
-from .conftest import LDAP_SETTINGS
+from .conftest import LDAP_SETTINGS, LdapDirectory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -198,7 +198,7 @@ def test_a_directory_nobody_listens_on_did_not_answer(db):
 
 
 def test_a_directory_that_accepts_but_never_answers_times_out(db, monkeypatch):
-    monkeypatch.setattr("opsdesk.access.connectors.ldap.TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr("opsdesk.access.connectors.ldap.TIMEOUT_SECONDS", 0.2)
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()  # the kernel completes the handshake; nothing ever replies
@@ -211,9 +211,7 @@ def test_a_directory_that_accepts_but_never_answers_times_out(db, monkeypatch):
     assert str(refused.value).startswith(f"LDAP at {target.url} did not answer")
 
 
-def test_a_directory_that_stops_fails_readably_and_works_again_once_back(
-    db, tmp_path, ldap_directory
-):
+def test_a_directory_that_stops_fails_readably_and_works_again_once_back(db, tmp_path):
     server = ldap_server.LdapServer(tmp_path)
     server.start(people=[("alice", "Alice", "Liddell")])
     try:
@@ -225,7 +223,8 @@ def test_a_directory_that_stops_fails_readably_and_works_again_once_back(
             settings=dict(LDAP_SETTINGS),
         )
         group = f"cn=ops,{ldap_server.GROUPS}"
-        LdapDirectoryOn(server).add_group_at(group)
+        with LdapDirectory(server)._admin() as admin:
+            assert admin.add(group, ["groupOfNames"], {"member": [ldap_server.NOBODY_DN]})
         connector = connector_for(target)
         connector.add_member(group=group, person=person("alice"))
 
@@ -240,12 +239,11 @@ def test_a_directory_that_stops_fails_readably_and_works_again_once_back(
         server.stop()
 
 
-class LdapDirectoryOn:
-    def __init__(self, server):
-        from .conftest import LdapDirectory
+@pytest.mark.parametrize("url", ["ldap://", "ldap://127.0.0.1:notaport", "not a url"])
+def test_an_address_that_is_not_an_ldap_url_fails_in_words(db, url):
+    target = make_target(kind=TargetKind.LDAP, url=url, settings=dict(LDAP_SETTINGS))
 
-        self.directory = LdapDirectory(server)
+    with pytest.raises(ConnectorError) as refused:
+        connector_for(target).groups()
 
-    def add_group_at(self, dn):
-        with self.directory._admin() as admin:
-            assert admin.add(dn, ["groupOfNames"], {"member": [ldap_server.NOBODY_DN]})
+    assert str(refused.value).startswith(f"LDAP at {url} ")

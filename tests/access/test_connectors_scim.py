@@ -11,6 +11,8 @@ from opsdesk.access.testing import make_target, scim_server
 from opsdesk.core.testing.factories import UserFactory
 from opsdesk.core.testing.peers import peer_marker
 
+from .conftest import ScimDirectory
+
 pytestmark = [
     pytest.mark.django_db,
     peer_marker("scim2-server", scim_server.available() or None),
@@ -176,3 +178,41 @@ def test_a_service_that_accepts_but_never_answers_times_out(db, newcomer, monkey
             connector_for(target).members(group="g")
 
     assert str(refused.value) == f"SCIM at {target.url} did not answer within 0.2 s"
+
+
+@pytest.fixture(scope="module")
+def put_only_scim():
+    """A provider that refuses PATCH with 501 and takes whole resources with PUT."""
+    server = scim_server.ScimServer(patch=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_provider_without_patch_gets_the_whole_group_and_account_with_put(
+    db, put_only_scim, newcomer
+):
+    directory = ScimDirectory(put_only_scim)
+    stays = directory.unique_name("stan")
+    group = directory.add_group("badges", members=[stays])
+    target = make_target(kind=TargetKind.SCIM, url=put_only_scim.url, secret=scim_server.TOKEN)
+    connector = connector_for(target)
+    refused = directory.http.patch(
+        f"/Groups/{group}",
+        json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []},
+    )
+    assert refused.status_code == 501
+
+    connector.add_member(group=group, person=newcomer)
+    connector.add_member(group=group, person=newcomer)
+    assert connector.members(group=group) == {stays, newcomer.username}
+
+    connector.remove_member(group=group, person=newcomer)
+    connector.remove_member(group=group, person=newcomer)
+    assert connector.members(group=group) == {stays}
+
+    connector.disable_account(person=newcomer)
+    account = directory.user(newcomer.username)
+    assert account["active"] is False
+    assert account["name"]["familyName"] == "Newcomer"  # the rest of the account is kept
+    directory.http.close()

@@ -19,10 +19,15 @@ sets ``disable_attribute`` to ``disable_value`` on the person when both are set 
 the person from every group under ``groups_base``, which is what opsdesk manages there.
 """
 
+import math
 from contextlib import contextmanager, suppress
 
 import ldap3
-from ldap3.core.exceptions import LDAPException
+from ldap3.core.exceptions import (
+    LDAPCommunicationError,
+    LDAPException,
+    LDAPResponseTimeoutError,
+)
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn, parse_dn
 
@@ -83,38 +88,41 @@ class LdapConnector:
             reason += f" ({result['message']})"
         return ConnectorError(f"LDAP at {self.url} refused {doing}: {reason}")
 
+    def _unreachable(self, error: Exception) -> ConnectorError:
+        if isinstance(error, LDAPCommunicationError | LDAPResponseTimeoutError | OSError):
+            return ConnectorError(f"LDAP at {self.url} did not answer: {error}")
+        return ConnectorError(f"LDAP at {self.url} failed: {error}")
+
     @contextmanager
     def _connection(self):
+        # ldap3 takes whole seconds for its socket timeouts.
+        timeout = max(1, math.ceil(TIMEOUT_SECONDS))
         try:
-            server = ldap3.Server(self.url, connect_timeout=TIMEOUT_SECONDS, get_info=ldap3.NONE)
+            server = ldap3.Server(self.url, connect_timeout=timeout, get_info=ldap3.NONE)
             connection = ldap3.Connection(
                 server,
                 user=self.target.username or None,
                 password=self.target.secret or None,
-                receive_timeout=TIMEOUT_SECONDS,
+                receive_timeout=timeout,
                 raise_exceptions=False,
-                read_only=False,
             )
             connection.open()
             if self.start_tls:
                 connection.start_tls()
-        except LDAPException as error:
-            raise ConnectorError(f"LDAP at {self.url} did not answer: {error}") from error
+            bound = connection.bind()
+        except (LDAPException, OSError, ValueError) as error:
+            raise self._unreachable(error) from error
         try:
-            try:
-                bound = connection.bind()
-            except LDAPException as error:
-                raise ConnectorError(f"LDAP at {self.url} did not answer: {error}") from error
             if not bound:
                 raise self._fail(
                     connection, f"the sign-in as {self.target.username or 'anonymous'}"
                 )
             yield connection
-        except LDAPException as error:
-            raise ConnectorError(f"LDAP at {self.url} failed: {error}") from error
+        except (LDAPException, OSError, ValueError) as error:
+            raise self._unreachable(error) from error
         finally:
             # The answer is already in; a connection that drops at the end is fine.
-            with suppress(LDAPException):
+            with suppress(LDAPException, OSError):
                 connection.unbind()
 
     def _require_person(self, connection, dn: str) -> None:

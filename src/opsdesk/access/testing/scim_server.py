@@ -1,11 +1,16 @@
 """A real SCIM 2.0 service provider for the tests: the ``scim2-server`` program (PyPI), run as
 a subprocess on a free port of 127.0.0.1, keeping users and groups in memory and accepting
-one bearer token."""
+one bearer token. ``patch=False`` announces PATCH unsupported and refuses it with 501, like
+providers that only take whole resources with PUT."""
 
+import json
 import socket
 import subprocess
 import sys
+import tempfile
+from importlib.resources import files
 from importlib.util import find_spec
+from pathlib import Path
 
 TOKEN = "scim-test-token"
 
@@ -24,27 +29,34 @@ def free_port() -> int:
 
 
 class ScimServer:
-    def __init__(self):
+    def __init__(self, *, patch: bool = True):
         self.port = free_port()
+        self.patch = patch
         self.process: subprocess.Popen | None = None
+        self._config: Path | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v2"
 
+    def _arguments(self) -> list[str]:
+        arguments = ["--hostname", "127.0.0.1", "--port", str(self.port), "--bearer-token", TOKEN]
+        if not self.patch:
+            resource = files("scim2_server") / "resources" / "default-service-provider-config.json"
+            config = json.loads(resource.read_text())
+            config["patch"] = {"supported": False}
+            if self._config is None:
+                with tempfile.NamedTemporaryFile(
+                    "w", prefix="scim-config-", suffix=".json", delete=False
+                ) as handle:
+                    json.dump(config, handle)
+                self._config = Path(handle.name)
+            arguments += ["--service-provider-config", str(self._config)]
+        return arguments
+
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "scim2_server.testserver.cli",
-                "--hostname",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--bearer-token",
-                TOKEN,
-            ],
+            [sys.executable, "-m", "scim2_server.testserver.cli", *self._arguments()],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -60,3 +72,6 @@ class ScimServer:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+        if self._config is not None:
+            self._config.unlink(missing_ok=True)
+            self._config = None
