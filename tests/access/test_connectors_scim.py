@@ -147,7 +147,7 @@ def test_a_service_that_is_down_did_not_answer(db, newcomer):
     assert str(refused.value).startswith(f"SCIM at {url} did not answer")
 
 
-def test_a_service_that_stops_fails_readably_and_works_once_back(db, newcomer):
+def test_a_service_that_stops_fails_readably(db, newcomer):
     server = scim_server.ScimServer()
     server.start()
     try:
@@ -159,9 +159,6 @@ def test_a_service_that_stops_fails_readably_and_works_once_back(db, newcomer):
         with pytest.raises(ConnectorError) as down:
             connector.groups()
         assert str(down.value).startswith(f"SCIM at {server.url} did not answer")
-
-        server.start()  # an in-memory server comes back empty, but it answers
-        assert connector.groups() == []
     finally:
         server.stop()
 

@@ -186,15 +186,18 @@ class LdapServer:
             self._seed(config, list(people))
             self._seeded = True
         # -d 0: stay in the foreground without logging, so the fixture owns the process.
-        self.process = subprocess.Popen(
-            [SLAPD, "-f", str(config), "-h", f"{self.url}/", "-d", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        # Its messages go to a file: a pipe nobody reads would stall it once full.
+        log = self.root / "slapd.log"
+        with log.open("ab") as log_file:
+            self.process = subprocess.Popen(
+                [SLAPD, "-f", str(config), "-h", f"{self.url}/", "-d", "0"],
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"slapd exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"slapd exited: {log.read_text(errors='replace')}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 return

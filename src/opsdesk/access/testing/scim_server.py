@@ -34,6 +34,7 @@ class ScimServer:
         self.patch = patch
         self.process: subprocess.Popen | None = None
         self._config: Path | None = None
+        self.log = Path(tempfile.gettempdir()) / f"scim2-server-{self.port}.log"
 
     @property
     def url(self) -> str:
@@ -55,23 +56,29 @@ class ScimServer:
         return arguments
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "scim2_server.testserver.cli", *self._arguments()],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # It logs every request to stderr: a pipe nobody reads would stall it once full.
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "scim2_server.testserver.cli", *self._arguments()],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
         # It prints "Serving SCIM on ..." once it listens: read that line instead of polling.
         line = self.process.stdout.readline()
         if "Serving SCIM" not in line:
             self.process.kill()
-            raise RuntimeError(f"scim2-server did not start: {line}{self.process.stderr.read()}")
+            self.process.wait(timeout=10)
+            raise RuntimeError(f"scim2-server did not start: {line}{self.log.read_text()}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+        if self.process is not None:
+            self.process.stdout.close()
         self.process = None
+        self.log.unlink(missing_ok=True)
         if self._config is not None:
             self._config.unlink(missing_ok=True)
             self._config = None
