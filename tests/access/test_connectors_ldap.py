@@ -247,3 +247,26 @@ def test_an_address_that_is_not_an_ldap_url_fails_in_words(db, url):
         connector_for(target).groups()
 
     assert str(refused.value).startswith(f"LDAP at {url} ")
+
+
+def test_a_groups_base_the_directory_lacks_is_named_in_the_error(ldap_target):
+    ldap_target.settings = {**LDAP_SETTINGS, "groups_base": "ou=teams,dc=example,dc=com"}
+
+    with pytest.raises(ConnectorError) as refused:
+        connector_for(ldap_target).groups()
+
+    assert str(refused.value) == (
+        f"LDAP at {ldap_target.url} refused the search of ou=teams,dc=example,dc=com: noSuchObject"
+    )
+
+
+def test_a_target_without_its_bases_says_which_setting_is_missing(ldap_target):
+    ldap_target.settings = {}
+
+    with pytest.raises(ConnectorError) as refused:
+        connector_for(ldap_target).groups()
+    assert str(refused.value) == "Corporate LDAP: set groups_base in the target's settings"
+
+    with pytest.raises(ConnectorError) as refused:
+        connector_for(ldap_target).add_member(group="cn=x", person=person("alice"))
+    assert str(refused.value) == "Corporate LDAP: set people_base in the target's settings"
