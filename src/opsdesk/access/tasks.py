@@ -25,3 +25,4 @@ def access_minute():
 def access_nightly():
     with action_context(source="worker"):
         services.sod_scan(now=timezone.now())
+        services.reconcile_all(now=timezone.now())

@@ -3,7 +3,7 @@ access/."""
 
 from django.urls import path
 
-from opsdesk.access.views import desk, portal
+from opsdesk.access.views import desk, directories, portal
 
 app_name = "access"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("access/provisioning/<int:pk>/<slug:action>/", desk.step_action, name="step-action"),
     path("access/people/<str:username>/", desk.person, name="person"),
     path("access/people/<str:username>/leave/", desk.person_leave, name="person-leave"),
+    path("access/directories/", directories.targets, name="targets"),
+    path("access/directories/<int:pk>/", directories.target, name="target"),
+    path("access/directories/<int:pk>/fix/", directories.target_fix, name="target-fix"),
     path("access/violations/", desk.violations, name="violations"),
     path("access/violations/scan/", desk.violations_scan, name="violations-scan"),
     path("access/reviews/", desk.campaigns, name="campaigns"),

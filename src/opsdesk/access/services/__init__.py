@@ -389,7 +389,9 @@ def _grant_write(
     _check_grant_window(valid_from, valid_to)
     now = timezone.now()
     conflicts = sod_conflicts(holder, {entitlement.pk}, Window(valid_from, valid_to))
-    blocking = [c for c in conflicts if c.blocks and source != GrantSource.MIGRATION]
+    # What a directory already holds is recorded as it is; the conflict shows as a violation.
+    recorded = source in (GrantSource.MIGRATION, GrantSource.RECONCILIATION)
+    blocking = [c for c in conflicts if c.blocks and not recorded]
     if blocking and request is None:
         raise ValidationFailed(
             blocking[0].message(), fields={"entitlement": [c.message() for c in blocking]}
@@ -1029,3 +1031,143 @@ def person_leave_now(*, actor, person: User, why: str = "") -> LifecycleEvent:
     lifecycle_process_due(now=now, person=person)
     event.refresh_from_db()
     return event
+
+
+# --- reconciliation and import ----------------------------------------------------------------
+def _require_manager(actor) -> None:
+    if actor is not None and not may_manage_access(actor):
+        raise NotPermitted("Only access managers reconcile directories.")
+
+
+@transaction.atomic
+def reconcile_record(*, actor, entitlement: Entitlement, person: User) -> Grant:
+    """Access the directory shows without a grant is recorded as a grant (it is already
+    there, so nothing is provisioned)."""
+    _require_manager(actor)
+    if Grant.objects.filter(holder=person, entitlement=entitlement, state__in=HELD).exists():
+        raise TransitionRefused(f"{person} already holds {entitlement.name}.")
+    return _grant_write(
+        actor=actor,
+        holder=person,
+        entitlement=entitlement,
+        source=GrantSource.RECONCILIATION,
+        valid_from=timezone.now(),
+        valid_to=None,
+        reason="Found in the directory and recorded.",
+        already_provisioned=True,
+    )
+
+
+@transaction.atomic
+def reconcile_revoke(*, actor, entitlement: Entitlement, person: User) -> Grant:
+    """Access held without a grant is taken out of the directory; the history keeps what
+    was found and when it was removed (a grant from reconciliation, ended at once)."""
+    _require_manager(actor)
+    grant = _grant_write(
+        actor=actor,
+        holder=person,
+        entitlement=entitlement,
+        source=GrantSource.RECONCILIATION,
+        valid_from=timezone.now(),
+        valid_to=None,
+        reason="Found in the directory without a grant.",
+        already_provisioned=True,
+    )
+    _grant_end(
+        grant,
+        actor=actor,
+        reason=EndReason.RECONCILIATION,
+        why="Held in the directory without a grant.",
+        batch="",
+    )
+    grant.refresh_from_db()
+    return grant
+
+
+@transaction.atomic
+def reconcile_reprovision(*, actor, grant: Grant) -> Grant:
+    """A grant the directory does not reflect is written to it again."""
+    _require_manager(actor)
+    grant = Grant.objects.select_for_update().get(pk=grant.pk)
+    if grant.state != GrantState.ACTIVE:
+        raise TransitionRefused("Only active access can be provisioned again.")
+    _provision(grant, StepAction.ADD, batch="", now=timezone.now())
+    audit_record(action="access.reprovisioned", obj=grant, actor=actor, changes={})
+    return grant
+
+
+@transaction.atomic
+def entitlements_import(
+    *, actor, target, application, owner: User, groups, risk: str = "low"
+) -> list[Entitlement]:
+    """Entitlements for the directory's groups, with their members recorded as grants from
+    migration (they hold it already: nothing is provisioned). A group imported before is
+    passed by."""
+    _require_manager(actor)
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    made = []
+    for group in groups:
+        if Entitlement.objects.filter(target=target, external_id=group.id).exists():
+            continue
+        name = group.name[:150]
+        if Entitlement.objects.filter(application=application, name=name).exists():
+            name = f"{name} ({target.name})"[:150]
+        entitlement = Entitlement.objects.create(
+            name=name,
+            application=application,
+            owner=owner,
+            risk=risk,
+            target=target,
+            external_id=group.id,
+        )
+        audit_record(
+            action="access.entitlement_imported",
+            obj=entitlement,
+            actor=actor,
+            changes={"group": group.id, "target": target.name, "members": len(group.members)},
+        )
+        for person in users.filter(username__in=group.members, is_active=True):
+            _grant_write(
+                actor=actor,
+                holder=person,
+                entitlement=entitlement,
+                source=GrantSource.MIGRATION,
+                valid_from=timezone.now(),
+                valid_to=None,
+                reason=f"Member of {group.name} when imported.",
+                already_provisioned=True,
+            )
+        made.append(entitlement)
+    return made
+
+
+def reconcile_all(*, now: datetime | None = None) -> dict[str, int]:
+    """The nightly read-back: each active LDAP and SCIM target's drift, told as a fact (the
+    reconciliation page shows the details and the one-click fixes)."""
+    from opsdesk.access.connectors import ConnectorError
+    from opsdesk.access.directory import drift
+    from opsdesk.access.models import ProvisioningTarget, TargetKind
+
+    totals = {"targets": 0, "drift": 0, "unreachable": 0}
+    for target in ProvisioningTarget.objects.filter(
+        active=True, kind__in=(TargetKind.LDAP, TargetKind.SCIM)
+    ):
+        totals["targets"] += 1
+        try:
+            found = drift(target=target, entitlements=target.entitlements.filter(active=True))
+        except ConnectorError as exc:
+            totals["unreachable"] += 1
+            found, error = [], str(exc)
+        else:
+            error = ""
+        found = [d for d in found if d.grant is None or d.grant.provisioning == "provisioned"]
+        totals["drift"] += len(found)
+        if found or error:
+            with transaction.atomic():
+                outbox_publish(
+                    topic="access.drift_found",
+                    payload={"target_id": target.pk, "differences": len(found), "error": error},
+                )
+    return totals

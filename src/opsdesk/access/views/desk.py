@@ -72,6 +72,7 @@ def home(request):
             "failing": steps.filter(state__in=(StepState.RETRYING, StepState.FAILED)).count(),
             "violations": SodViolation.objects.filter(state=ViolationState.OPEN).count(),
             "campaigns": ReviewCampaign.objects.filter(state=CampaignState.RUNNING).count(),
+            "may_manage": selectors.may_manage_access(request.user),
             "recent": selectors.requests_visible(request.user).select_related(
                 "package", "requested_for"
             )[:10],
