@@ -156,3 +156,49 @@ def test_a_joiner_gets_birthrights_and_a_mover_a_review(person):
     assert list(review.items.values_list("grant__entitlement__name", "reviewer__username")) == [
         ("Budget tool", "boss")
     ]
+
+
+def test_editing_the_person_record_triggers_the_leaver_through_the_outbox(person):
+    from opsdesk.core.outbox import outbox_deliver_due
+    from opsdesk.core.services import user_update
+
+    grant = services.grant_create(
+        actor=admin(), holder=person, entitlement=entitlement("VPN"), source="rule"
+    )
+    user_update(actor=admin(), user=person, is_active=False)
+    outbox_deliver_due()
+    grant.refresh_from_db()
+    assert grant.state == GrantState.ENDED and grant.end_reason == "leaver"
+    event = LifecycleEvent.objects.get(person=person)
+    assert event.kind == "leaver" and event.source == "user record" and event.processed_at
+
+
+def test_a_mail_sender_is_no_joiner(db):
+    from opsdesk.core.outbox import outbox_deliver_due
+    from opsdesk.core.services import user_create
+
+    rule = BirthrightRule.objects.create(name="Everyone", department="")
+    rule.entitlements.set([entitlement("Wiki reader")])
+    outsider = user_create(actor=None, username="someone@example.net", source="mail")
+    staff = user_create(actor=None, username="new-hire", department="Sales")
+    outbox_deliver_due()
+    assert not Grant.objects.filter(holder=outsider).exists()
+    assert Grant.objects.filter(holder=staff, source="birthright").count() == 1
+
+
+def test_opsdesk_roles_are_entitlements_reviewed_and_revoked_like_any(person):
+    from opsdesk.core.roles import is_agent
+
+    manager = admin()
+    desk = UserFactory(username="dana", roles=[Role.AGENT])
+    made = services.opsdesk_roles_as_entitlements(actor=manager)
+    agent_role = next(e for e in made if e.opsdesk_role == "agent")
+    grant = Grant.objects.get(holder=desk, entitlement=agent_role)
+    assert grant.source == "migration" and grant.provisioning == "provisioned"
+    services.grant_revoke(actor=manager, grant=grant, reason="Moved to finance")
+    desk.refresh_from_db()
+    assert not is_agent(desk)
+    services.grant_create(actor=manager, holder=person, entitlement=agent_role, source="rule")
+    person.refresh_from_db()
+    assert is_agent(person)
+    assert services.opsdesk_roles_as_entitlements(actor=manager) == made  # nothing twice

@@ -187,3 +187,25 @@ def test_revoking_twice_does_nothing_twice(riley):
     from opsdesk.core.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="access.ended", object_id=str(grant.pk)).count() == 1
+
+
+def test_asking_again_extends_the_access_held(riley, boss):
+    ent = entitlement("Reporting", max_duration_days=60)
+    pkg = package("Reporting", ent, default_duration_days=10)
+    first = services.access_request_submit(actor=riley, package=pkg)
+    grant = Grant.objects.get()
+    ends = grant.valid_to
+    again = services.access_request_submit(
+        actor=riley, package=pkg, valid_to=timezone.now() + timedelta(days=40)
+    )
+    assert again.state == AccessRequestState.GRANTED and first.pk != again.pk
+    grant.refresh_from_db()
+    assert Grant.objects.count() == 1 and grant.valid_to > ends + timedelta(days=29)
+
+
+def test_asking_again_for_what_may_not_be_extended_is_refused(riley):
+    pkg = package("Wiki", entitlement("Wiki"), extension_allowed=False)
+    services.access_request_submit(actor=riley, package=pkg)
+    with pytest.raises(ValidationFailed) as refused:
+        services.access_request_submit(actor=riley, package=pkg)
+    assert "already holds Wiki" in refused.value.fields["package"][0]

@@ -190,8 +190,20 @@ def access_request_submit(
             package.form, answers or {}, user=actor, prefix=answers_prefix
         )
         fields.update(form_fields)
+    # Access already held: asking again extends it, where the package allows.
+    held = list(Grant.objects.filter(holder=person, entitlement__in=entitlements, state__in=HELD))
+    if held and len({g.entitlement_id for g in held}) == len(entitlements):
+        if not package.extension_allowed:
+            fields["package"] = [f"{_name(person)} already holds {package.name}."]
+        elif all(g.valid_to is None for g in held):
+            fields["package"] = [f"{_name(person)} already holds {package.name}, with no end."]
     conflicts = (
-        sod_conflicts(person, {e.pk for e in entitlements}, Window(start, end))
+        sod_conflicts(
+            person,
+            {e.pk for e in entitlements},
+            Window(start, end),
+            exclude_grant_ids=frozenset(g.pk for g in held),
+        )
         if not fields
         else []
     )
@@ -232,6 +244,8 @@ def access_request_submit(
         },
         channel_label=channel_label,
     )
+    if held and package.extension_allowed:
+        request.extends.set(held)
     if package.form_id is not None:
         answers_save(record=request, schema=package.form, cleaned=cleaned, actor=actor)
     tickets.ticket_publish(request, "opened", actor=actor, package=package.name)
@@ -275,7 +289,11 @@ def approval_outcome(*, subject, approval, outcome: str, actor) -> None:
 def _approved(request: AccessRequest, *, approvers: list[str]) -> AccessRequest:
     request = _system_move(request, "approve")
     person = request.requested_for or request.caller
+    extended = {g.entitlement_id: g for g in request.extends.filter(state__in=HELD)}
     for entitlement in request.package.entitlements.filter(active=True):
+        if entitlement.pk in extended:
+            _grant_extend(extended[entitlement.pk], request=request, approvers=approvers)
+            continue
         _grant_write(
             actor=None,
             holder=person,
@@ -293,6 +311,32 @@ def _approved(request: AccessRequest, *, approvers: list[str]) -> AccessRequest:
     return request_follow_grants(request)
 
 
+def _grant_extend(grant: Grant, *, request: AccessRequest, approvers: list[str]) -> Grant:
+    """Held access lasts longer: the grant stays, its end moves (nothing to provision)."""
+    grant = Grant.objects.select_for_update().get(pk=grant.pk)
+    old_end = grant.valid_to
+    new_end = request.valid_to
+    if new_end is not None and old_end is not None and new_end <= old_end:
+        return grant  # the request asked for less than is held: nothing to extend
+    Grant.objects.filter(pk=grant.pk).update(
+        valid_to=new_end,
+        expiry_notice_sent_at=None,
+        approved_by=[*grant.approved_by, *approvers],
+        version=grant.version + 1,
+    )
+    audit_record(
+        action="access.extended",
+        obj=grant,
+        actor=None,
+        changes={"valid_to": {"from": old_end, "to": new_end}, "request": request.number},
+    )
+    outbox_publish(
+        topic="access.grant_extended",
+        payload=_grant_fact(grant, valid_to=new_end, request=request.number),
+    )
+    return grant
+
+
 def request_follow_grants(request: AccessRequest) -> AccessRequest:
     """A request is granted once every grant it made reached its directory (or was ended)."""
     current = tickets.locked(request)
@@ -302,7 +346,7 @@ def request_follow_grants(request: AccessRequest) -> AccessRequest:
     settled = all(
         g.provisioning == Provisioning.PROVISIONED or g.state == GrantState.ENDED for g in grants
     )
-    if grants and settled:
+    if (grants or current.extends.exists()) and settled:
         return tickets.ticket_transition_step(current, "grant", actor=None, now=timezone.now())
     return current
 
@@ -586,7 +630,12 @@ def _provision(grant: Grant, action: str, *, batch: str, now) -> ProvisioningSte
         Provisioning.PENDING if action == StepAction.ADD else Provisioning.DEPROVISIONING,
         now=now,
     )
-    if target is not None:
+    if grant.entitlement.opsdesk_role:
+        # One of opsdesk's own roles: written here and now, in this transaction.
+        _role_apply(grant, add=action == StepAction.ADD)
+        step.state = StepState.PENDING
+        _step_done(step, now=now)
+    elif target is not None:
         # The worker runs it right after this commits; the sweep retries it if that fails.
         outbox_publish(topic="access.provisioning_due", payload={"step_id": step.pk})
     else:
@@ -849,12 +898,11 @@ def person_changed(
         return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
     if before is None:
-        start = day_start(person.starts_on) if person.starts_on else now
-        note(
-            LifecycleKind.JOINER,
-            max(start, now) if start > now else start,
-            {"department": person.department},
-        )
+        # Someone the desk only knows from a mail is not a joiner: staff have a department or
+        # a start date.
+        if person.department or person.starts_on:
+            start = day_start(person.starts_on) if person.starts_on else now
+            note(LifecycleKind.JOINER, start, {"department": person.department})
     else:
         if before.get("is_active", True) and not person.is_active:
             note(LifecycleKind.LEAVER, now, {"why": "deactivated"})
@@ -868,7 +916,8 @@ def person_changed(
                 day_start(person.leaves_on) + timedelta(days=1),
                 {"leaves_on": person.leaves_on.isoformat()},
             )
-        if person.is_active and before.get("department", "") != person.department:
+        moved = "department" in before and before["department"] != person.department
+        if person.is_active and moved:
             note(
                 LifecycleKind.MOVER,
                 now,
@@ -1171,3 +1220,85 @@ def reconcile_all(*, now: datetime | None = None) -> dict[str, int]:
                     payload={"target_id": target.pk, "differences": len(found), "error": error},
                 )
     return totals
+
+
+# --- opsdesk's own roles ----------------------------------------------------------------------
+ROLE_RISK = {
+    "administrator": Risk.PRIVILEGED,
+    "major incident manager": Risk.HIGH,
+    "catalog manager": Risk.HIGH,
+    "problem manager": Risk.MEDIUM,
+    "team lead": Risk.MEDIUM,
+    "agent": Risk.MEDIUM,
+    "approver": Risk.MEDIUM,
+    "service owner": Risk.MEDIUM,
+    "requester": Risk.LOW,
+}
+
+
+def _role_apply(grant: Grant, *, add: bool) -> None:
+    from django.contrib.auth.models import Group
+
+    from opsdesk.core.roles import forget_roles
+
+    group = Group.objects.filter(name=grant.entitlement.opsdesk_role).first()
+    if group is None:
+        return
+    if add:
+        grant.holder.groups.add(group)
+    else:
+        grant.holder.groups.remove(group)
+    forget_roles(grant.holder)
+
+
+@transaction.atomic
+def opsdesk_roles_as_entitlements(*, actor) -> list[Entitlement]:
+    """opsdesk's roles become entitlements of an "opsdesk" application, reviewed like any
+    other; who holds them now is recorded as grants from migration."""
+    from django.contrib.auth.models import Group
+
+    from opsdesk.cmdb.models import CIClass, ConfigurationItem
+    from opsdesk.core.roles import Role
+
+    if actor is not None and not may_manage_access(actor):
+        raise NotPermitted("Only access managers do this.")
+    owner = actor or User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    if owner is None:
+        raise ValidationFailed("An administrator must own opsdesk's roles.", fields={})
+    app, _ = ConfigurationItem.objects.get_or_create(
+        name="opsdesk", defaults={"ci_class": CIClass.objects.get(key="application")}
+    )
+    made = []
+    for role in Role:
+        entitlement, _ = Entitlement.objects.get_or_create(
+            application=app,
+            opsdesk_role=str(role),
+            defaults={
+                "name": str(role).capitalize(),
+                "kind": "role",
+                "owner": owner,
+                "risk": ROLE_RISK.get(str(role), Risk.MEDIUM),
+                "description": f"opsdesk's {role} role.",
+            },
+        )
+        made.append(entitlement)
+        group = Group.objects.filter(name=str(role)).first()
+        if group is None:
+            continue
+        holding = set(
+            Grant.objects.filter(entitlement=entitlement, state__in=HELD).values_list(
+                "holder_id", flat=True
+            )
+        )
+        for person in group.user_set.filter(is_active=True).exclude(pk__in=holding):
+            _grant_write(
+                actor=actor,
+                holder=person,
+                entitlement=entitlement,
+                source=GrantSource.MIGRATION,
+                valid_from=timezone.now(),
+                valid_to=None,
+                reason="Held the role when roles became entitlements.",
+                already_provisioned=True,
+            )
+    return made
