@@ -341,8 +341,8 @@ def _place(rng: random.Random, service: str) -> tuple[str, str | None, str]:
     return service, (rng.choice(cis) if cis else None), category
 
 
-def build() -> list[dict]:
-    rng = random.Random(SEED)
+def build(seed: int = SEED) -> list[dict]:
+    rng = random.Random(seed)
     rows: list[dict] = []
 
     def add(text, service, ci, category, hours, label=None):
