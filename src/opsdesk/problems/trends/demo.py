@@ -46,6 +46,8 @@ def plant(*, actor, progress) -> list[Incident]:
     if not callers:
         return []
     hardware = Category.objects.filter(name="Hardware", parent__isnull=True).first()
+    # The desk files the kiosk, a touchscreen on a stand, under monitors.
+    screen = Category.objects.filter(parent=hardware, name="Monitor").first()
     now = timezone.now()
     planted = []
     with transaction.atomic():
@@ -57,6 +59,7 @@ def plant(*, actor, progress) -> list[Incident]:
                 description="Reported at the front desk by phone.",
                 channel="phone",
                 category=hardware,
+                subcategory=screen,
                 service=service,
                 ci=kiosk,
             )
