@@ -31,9 +31,6 @@ class TrendSettings:
     same_category: float | None = 0.7
     min_incidents: int = 3
     min_days: int = 2
-    # Calls further apart than this are not linked directly (they may be through others):
-    # a recurring failure comes back within days or weeks; one-offs scatter over months.
-    max_gap_days: float | None = None
     # Words heard on more than this share of the services (or, for calls naming none, the
     # categories) are generic symptoms that unrelated failures share: they are left out.
     generic_words: float = 0.4
@@ -137,10 +134,19 @@ def _blocks(sightings: list[Sighting], settings: TrendSettings):
                 yield threshold, np.asarray(rows)
 
 
+def _same_words(block) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each set of rows with exactly the same telling words, and for each
+    row the number of its set."""
+    keys = [
+        block.indices[a:b].tobytes() + block.data[a:b].tobytes()
+        for a, b in zip(block.indptr[:-1], block.indptr[1:], strict=True)
+    ]
+    _, first, kind = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
+    return first, kind.ravel()
+
+
 def _edges(matrix, sightings, settings):
     sources, targets = [], []
-    origin = min(s.opened_at for s in sightings)
-    hours = np.array([(s.opened_at - origin).total_seconds() / 3600 for s in sightings])
     for threshold, rows in _blocks(sightings, settings):
         block = matrix[rows]
         # A call down to one telling word ("account") is no evidence of a shared failure.
@@ -148,14 +154,17 @@ def _edges(matrix, sightings, settings):
         if len(keep) < settings.min_incidents:
             continue
         block, rows = block[keep], rows[keep]
+        # Calls worded alike (the same summary picked from a form, an alert's fixed text) are
+        # searched once: each joins the first of its kind, and that one meets the others.
+        # Without this, a thousand identical calls would be a million neighbour pairs.
+        first, kind = _same_words(block)
+        sources.append(rows)
+        targets.append(rows[first[kind]])
         search = NearestNeighbors(radius=1.0 - threshold, metric="cosine", algorithm="brute")
-        graph = search.fit(block).radius_neighbors_graph(block, mode="connectivity").tocoo()
-        source, target = rows[graph.row], rows[graph.col]
-        if settings.max_gap_days is not None:
-            near = np.abs(hours[source] - hours[target]) <= settings.max_gap_days * 24
-            source, target = source[near], target[near]
-        sources.append(source)
-        targets.append(target)
+        unique = block[first]
+        graph = search.fit(unique).radius_neighbors_graph(unique, mode="connectivity").tocoo()
+        sources.append(rows[first[graph.row]])
+        targets.append(rows[first[graph.col]])
     if not sources:
         return None
     n = len(sightings)

@@ -8,6 +8,7 @@ already dismissed with the same incidents, or with more.
 """
 
 import hashlib
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,8 @@ class TrendRun:
     updated: list[ProblemCandidate] = field(default_factory=list)
     unchanged: int = 0
     dismissed_before: int = 0
+    # Where the time went: reading the window, clustering, writing the candidates.
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def signature_of(incident_ids) -> str:
@@ -55,12 +58,20 @@ def trend_detect(
         raise NotPermitted("Only service-desk staff may look for trends.")
     now = now or timezone.now()
     settings = settings or TrendSettings(window_days=django_settings.OPSDESK_TREND_WINDOW_DAYS)
+    started = time.monotonic()
     sightings = selectors.sightings_in_window(now=now, days=settings.window_days)
+    read = time.monotonic()
     trends = find_trends(sightings, settings)
+    clustered = time.monotonic()
     run = TrendRun(looked_at=len(sightings))
     with transaction.atomic():
         for trend in trends:
             _record(run, trend, actor=actor, now=now, settings=settings)
+    run.seconds = {
+        "reading": read - started,
+        "clustering": clustered - read,
+        "writing": time.monotonic() - clustered,
+    }
     return run
 
 
