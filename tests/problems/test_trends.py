@@ -325,3 +325,25 @@ def test_the_list_is_paginated(desk_agent):
     assert "Trend 00" in first and "Trend 19" in first and "Trend 20" not in first
     assert "Trend 24" in second and "Trend 00" not in second
     assert 'rel="next"' in first
+
+
+def test_problem_managers_hear_of_a_new_trend_unless_they_switched_it_off(desk_agent, kiosk):
+    from opsdesk.core.outbox import outbox_deliver_due
+    from opsdesk.core.roles import Role
+    from opsdesk.core.testing.factories import UserFactory
+    from opsdesk.notifications.models import Delivery, InAppNotification, NotificationPreference
+
+    manager = UserFactory(roles=[Role.AGENT, Role.PROBLEM_MANAGER], email="pat@example.com")
+    quiet = UserFactory(roles=[Role.AGENT, Role.PROBLEM_MANAGER], email="quiet@example.com")
+    NotificationPreference.objects.create(
+        user=quiet, event="trend_found", channel="email", enabled=False
+    )
+    trend_detect(actor=desk_agent)
+    outbox_deliver_due()
+    mail = Delivery.objects.get(event="trend_found")
+    assert mail.address == "pat@example.com"
+    assert "5 similar incidents" in mail.body_text
+    assert reverse("problems:trends") in mail.body_text
+    lines = InAppNotification.objects.filter(event="trend_found")
+    assert {line.user for line in lines} == {manager, quiet}  # only mail was switched off
+    assert not Delivery.objects.filter(address=desk_agent.email).exists()
