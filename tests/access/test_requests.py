@@ -209,3 +209,26 @@ def test_asking_again_for_what_may_not_be_extended_is_refused(riley):
     with pytest.raises(ValidationFailed) as refused:
         services.access_request_submit(actor=riley, package=pkg)
     assert "already holds Wiki" in refused.value.fields["package"][0]
+
+
+def test_the_scan_finds_conflicts_made_outside_opsdesk_and_exceptions_run_out(riley):
+    from opsdesk.access.models import SodViolation
+
+    approve = entitlement("Approve payments")
+    create = entitlement("Create vendors")
+    manager = admin()
+    # Both held before the rule existed (recorded from the directory): the scan finds it.
+    for ent in (approve, create):
+        services.grant_create(actor=manager, holder=riley, entitlement=ent, source="migration")
+    rule = sod_rule("Vendor fraud", [approve], [create])
+    assert services.sod_scan() == {"found": 1, "resolved": 0}
+    assert services.sod_scan() == {"found": 0, "resolved": 0}  # found once
+    violation = SodViolation.objects.get(rule=rule)
+    violation.state = "excepted"
+    violation.exception_until = timezone.localdate() - timedelta(days=1)
+    violation.save()
+    assert services.sod_exceptions_expire() == 1
+    violation.refresh_from_db()
+    assert violation.state == "open"
+    services.grant_revoke(actor=manager, grant=Grant.objects.get(entitlement=create), reason="SoD")
+    assert services.sod_scan() == {"found": 0, "resolved": 1}

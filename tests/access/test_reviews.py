@@ -115,3 +115,23 @@ def test_the_no_answer_policy_can_revoke(setup):
     reviews.campaign_close(actor=manager, campaign=campaign)
     assert reviews.campaign_apply(actor=manager, campaign=campaign)["revoked"] == 3
     assert set(ReviewItem.objects.values_list("by_policy", flat=True)) == {True}
+
+
+def test_the_auditor_gets_the_evidence_as_csv_and_pdf(setup, client):
+    manager, boss, grants = setup
+    campaign = _campaign(manager)
+    reviews.campaign_start(actor=manager, campaign=campaign)
+    item = ReviewItem.objects.get(grant=grants["jo"])
+    reviews.review_decide(actor=boss, item=item, decision="revoke", comment="Moved to sales")
+    reviews.campaign_close(actor=manager, campaign=campaign)
+    reviews.campaign_apply(actor=manager, campaign=campaign)
+    client.force_login(manager)
+    from django.urls import reverse
+
+    url = reverse("access:campaign-evidence", args=[campaign.pk])
+    rows = client.get(url).content.decode().splitlines()
+    assert rows[0].startswith("Campaign,Stage,Holder,Application,Entitlement,Reviewer")
+    jo_row = next(r for r in rows if "Moved to sales" in r)
+    assert ",Revoke," in jo_row and str(boss) in jo_row
+    pdf = client.get(url, {"format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

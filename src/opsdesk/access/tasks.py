@@ -24,5 +24,6 @@ def access_minute():
 @db_periodic_task(crontab(minute="30", hour="2"))
 def access_nightly():
     with action_context(source="worker"):
+        services.sod_exceptions_expire(now=timezone.now())
         services.sod_scan(now=timezone.now())
         services.reconcile_all(now=timezone.now())

@@ -818,19 +818,21 @@ def sod_scan(*, now: datetime | None = None) -> dict[str, int]:
             ]
             if _rule_holds(rule, left, right, grants):
                 conflicting.add(person_id)
+        # Open and excepted violations are both standing: neither is found again.
         open_rows = dict(
-            SodViolation.objects.filter(rule=rule, state=ViolationState.OPEN).values_list(
-                "person_id", "pk"
-            )
+            SodViolation.objects.filter(
+                rule=rule, state__in=(ViolationState.OPEN, ViolationState.EXCEPTED)
+            ).values_list("person_id", "pk")
         )
         new = conflicting - open_rows.keys()
+        people = User.objects.in_bulk(list(new))
         with transaction.atomic():
             for person_id in new:
                 grants = left_people[person_id] + right_people[person_id]
                 conflict = Conflict(rule=rule, grant_ids=[g[0] for g in grants])
                 _violation_record(
                     conflict,
-                    person=User(pk=person_id),
+                    person=people[person_id],
                     grant_ids=conflict.grant_ids,
                     found_by="scan",
                     exception="",
@@ -844,6 +846,39 @@ def sod_scan(*, now: datetime | None = None) -> dict[str, int]:
         found += len(new)
         resolved += len(gone)
     return {"found": found, "resolved": resolved}
+
+
+@transaction.atomic
+def sod_exceptions_expire(*, now: datetime | None = None) -> int:
+    """An exception granted until a date stops covering the conflict after it: the
+    violation is open again, for its owner to resolve or except anew."""
+    today = timezone.localdate(_now(now))
+    expired = list(
+        SodViolation.objects.filter(
+            state=ViolationState.EXCEPTED, exception_until__lt=today
+        ).select_related("rule", "person")
+    )
+    for violation in expired:
+        if SodViolation.objects.filter(
+            rule=violation.rule, person=violation.person, state=ViolationState.OPEN
+        ).exists():
+            continue
+        SodViolation.objects.filter(pk=violation.pk).update(state=ViolationState.OPEN)
+        audit_record(
+            action="access.sod_exception_expired",
+            obj=violation,
+            actor=None,
+            changes={"rule": violation.rule.name, "until": violation.exception_until},
+        )
+        outbox_publish(
+            topic="access.sod_violation",
+            payload={
+                "violation_id": violation.pk,
+                "rule": violation.rule.name,
+                "person_id": violation.person_id,
+            },
+        )
+    return len(expired)
 
 
 def _holders(entitlement_ids: set[int]) -> dict[int, list[tuple]]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opsdesk.access import selectors, services
+from opsdesk.access.evidence import COLUMNS, evidence_pdf, evidence_rows
 from opsdesk.access.forms import CampaignForm, ReasonForm
 from opsdesk.access.models import (
     AccessRequestState,
@@ -413,54 +414,15 @@ def campaign_action(request, pk, action):
 @desk_required
 def campaign_evidence(request, pk):
     """The auditor's evidence: each decision, who made it and when, what was revoked and
-    when it was gone from the directory."""
+    when it was gone from the directory (CSV, or PDF with ?format=pdf)."""
     c = get_object_or_404(ReviewCampaign, pk=pk)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(evidence_pdf(c), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="review-{c.pk}-evidence.pdf"'
+        return response
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="review-{c.pk}-evidence.csv"'
     writer = csv.writer(response)
-    writer.writerow(
-        [
-            "Campaign",
-            "Stage",
-            "Holder",
-            "Application",
-            "Entitlement",
-            "Reviewer",
-            "Delegated by",
-            "Decision",
-            "Comment",
-            "Decided at",
-            "By policy",
-            "Applied at",
-            "Removed from directory at",
-        ]
-    )
-    items = c.items.select_related(
-        "grant__holder", "grant__entitlement__application", "reviewer", "delegated_from"
-    ).order_by("grant__holder__username", "stage")
-    for item in items.iterator(chunk_size=2000):
-        g = item.grant
-        writer.writerow(
-            [
-                c.name,
-                item.stage,
-                str(g.holder),
-                g.entitlement.application.name,
-                g.entitlement.name,
-                str(item.reviewer),
-                str(item.delegated_from) if item.delegated_from_id else "",
-                item.get_decision_display() if item.decision else "Not decided",
-                item.comment,
-                timezone.localtime(item.decided_at).strftime("%Y-%m-%d %H:%M")
-                if item.decided_at
-                else "",
-                "yes" if item.by_policy else "",
-                timezone.localtime(item.applied_at).strftime("%Y-%m-%d %H:%M")
-                if item.applied_at
-                else "",
-                timezone.localtime(g.deprovisioned_at).strftime("%Y-%m-%d %H:%M")
-                if g.deprovisioned_at and item.applied_at
-                else "",
-            ]
-        )
+    writer.writerow(COLUMNS)
+    writer.writerows(evidence_rows(c))
     return response
