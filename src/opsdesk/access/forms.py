@@ -88,3 +88,11 @@ class CampaignForm(forms.Form):
     def stages(self) -> list[str]:
         data = self.cleaned_data
         return [s for s in (data["stage_1"], data.get("stage_2"), data.get("stage_3")) if s]
+
+
+class PeopleImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file from the HR system",
+        help_text="Columns: username, email, first_name, last_name, department, job_title, "
+        "manager (a username), starts_on, leaves_on (YYYY-MM-DD), active (yes/no).",
+    )

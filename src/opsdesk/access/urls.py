@@ -20,6 +20,7 @@ urlpatterns = [
     path("access/grants/<int:pk>/revoke/", desk.grant_revoke, name="grant-revoke"),
     path("access/provisioning/", desk.provisioning, name="provisioning"),
     path("access/provisioning/<int:pk>/<slug:action>/", desk.step_action, name="step-action"),
+    path("access/people/import/", desk.people_import, name="people-import"),
     path("access/people/<str:username>/", desk.person, name="person"),
     path("access/people/<str:username>/leave/", desk.person_leave, name="person-leave"),
     path("access/directories/", directories.targets, name="targets"),

@@ -445,13 +445,21 @@ def campaign_progress(campaign: ReviewCampaign) -> list[dict]:
     """Per reviewer: how many items, how many decided."""
     rows = (
         ReviewItem.objects.filter(campaign=campaign)
-        .values("reviewer_id", "reviewer__username", "reviewer__first_name", "reviewer__last_name")
+        .values(
+            "reviewer_id",
+            "reviewer__username",
+            "reviewer__display_name",
+            "reviewer__first_name",
+            "reviewer__last_name",
+        )
         .annotate(total=Count("id"), decided=Count("id", filter=~Q(decision="")))
         .order_by("reviewer__username")
     )
     return [
         {
-            "reviewer": f"{r['reviewer__first_name']} {r['reviewer__last_name']}".strip()
+            # As the people pages name them: the display name first.
+            "reviewer": r["reviewer__display_name"]
+            or f"{r['reviewer__first_name']} {r['reviewer__last_name']}".strip()
             or r["reviewer__username"],
             "total": r["total"],
             "decided": r["decided"],

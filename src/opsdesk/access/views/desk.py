@@ -426,3 +426,34 @@ def campaign_evidence(request, pk):
     writer.writerow(COLUMNS)
     writer.writerows(evidence_rows(c))
     return response
+
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@manager_required
+def people_import(request):
+    """An HR export in: joiners get their birthrights, movers a review, leavers lose all."""
+    from opsdesk.access.forms import PeopleImportForm
+    from opsdesk.access.hr_import import people_import as run_import
+
+    form = PeopleImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            form.add_error("file", "The file is larger than 5 MB; split it.")
+        else:
+            try:
+                result = run_import(actor=request.user, raw=upload.read())
+            except DomainError as refusal:
+                problems = refusal.fields.get("file") or [refusal.message]
+                form.add_error(None, "Nothing was imported: correct these rows and try again.")
+            else:
+                messages.success(
+                    request,
+                    f"Imported: {result.created} new, {result.updated} changed, "
+                    f"{result.unchanged} unchanged. Joiners, movers and leavers are processed now.",
+                )
+                return redirect("access:people-import")
+    return render(request, "access/desk/people_import.html", {"form": form, "problems": problems})

@@ -32,9 +32,11 @@ def packages(request):
 
 
 def _conflicts_for(request, package, form):
-    if not form.is_valid():
+    """The conflicts the request would make, as filled in so far (the defaults before the
+    requester types anything: for themselves, from now, for the usual length)."""
+    if form.is_bound and not form.is_valid():
         return []
-    data = form.cleaned_data
+    data = form.cleaned_data if form.is_bound else {}
     try:
         return services.request_check(
             actor=request.user,
