@@ -53,6 +53,8 @@ def test_the_requester_sees_a_blocking_conflict_before_submitting(client, riley)
     services.grant_create(actor=admin(), holder=riley, entitlement=create, source="rule")
     pkg = package("Payments approver", approve)
     client.force_login(riley)
+    opened = client.get(reverse("access:portal-order", args=[pkg.slug])).content.decode()
+    assert "Vendor fraud" in opened  # before anything is typed
     check = client.get(
         reverse("access:portal-order", args=[pkg.slug]),
         {"valid_to": ""},

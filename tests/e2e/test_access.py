@@ -137,7 +137,7 @@ def test_a_request_that_breaks_a_separation_of_duties_says_why_and_makes_nothing
     page = sign_in(new_page(), live_server.url, riley)
     _portal(page, "Request access")
     page.get_by_role("link", name="Payments approver").click()
-    # The check runs as the requester says until when: before anything is sent.
+    # The check shows as the page opens and again as the requester says until when.
     until = timezone.localtime() + timedelta(days=7)
     page.get_by_label("Until:", exact=True).fill(until.strftime("%Y-%m-%dT%H:%M"))
     notice = page.get_by_test_id("sod-check")
