@@ -140,3 +140,17 @@ def test_an_access_manager_processes_a_leaver_and_the_owner_team_marks_removal_d
     assert "Remove from the group" in todo and "Shared drive" in todo
     client.post(reverse("access:step-action", args=[step.pk, "done"]))
     assert Grant.objects.get().provisioning == "deprovisioned"
+
+
+def test_access_is_in_the_service_catalog_like_any_item(client, riley):
+    package("Payroll reports", entitlement("Payroll viewer"), description="Read payslips.")
+    package("HR admin", entitlement("HR admin"), audience_departments=["HR"])
+    client.force_login(riley)
+    page = client.get(reverse("service_requests:catalog")).content.decode()
+    assert "Access to applications" in page and "Payroll reports" in page
+    assert "HR admin" not in page  # not for Finance
+    assert reverse("access:portal-order", args=["payroll-reports"]) in page
+    searched = client.get(reverse("service_requests:catalog"), {"q": "payslips"}).content.decode()
+    assert "Payroll reports" in searched
+    other = client.get(reverse("service_requests:catalog"), {"q": "laptop"}).content.decode()
+    assert "Payroll reports" not in other

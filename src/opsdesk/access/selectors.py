@@ -47,6 +47,24 @@ def packages_for(person) -> list[AccessPackage]:
     return [p for p in packages if may_request(p, person)]
 
 
+def packages_matching(person, query: str = "") -> list[AccessPackage]:
+    """What the service catalog shows of access: the packages the person may ask for whose
+    name, description or entitlements hold every word typed."""
+    words = [w.lower() for w in (query or "").split() if w]
+    found = []
+    for package in packages_for(person):
+        text = " ".join(
+            [
+                package.name,
+                package.description,
+                *(f"{e.application.name} {e.name}" for e in package.entitlements.all()),
+            ]
+        ).lower()
+        if all(word in text for word in words):
+            found.append(package)
+    return found
+
+
 def package_by_slug(slug: str) -> AccessPackage | None:
     return AccessPackage.objects.filter(slug=slug, active=True).first()
 

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from opsdesk.access.selectors import packages_matching
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.formschema import render_section
 from opsdesk.core.tickets.registry import panels_for
@@ -54,6 +55,11 @@ def catalog(request):
         "items": page_obj.object_list,
         "page_obj": page_obj,
         "popular": selectors.popular_among(items) if first_page else [],
+        # Access is asked for like any item: the packages the person may ask for, beside the
+        # catalog's items (their own order page runs access management's checks).
+        "access_packages": packages_matching(request.user, query)
+        if category is None and page_obj.number == 1
+        else [],
     }
     htmx = getattr(request, "htmx", None)
     if htmx and htmx.target == "catalog-results":
