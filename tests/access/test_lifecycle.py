@@ -20,6 +20,7 @@ from opsdesk.access.models import (
     ReviewCampaign,
     StepState,
 )
+from opsdesk.core.errors import TransitionRefused
 from opsdesk.core.models import ApiToken, AuditEntry
 from opsdesk.core.roles import Role
 from opsdesk.core.services import token_create
@@ -99,6 +100,8 @@ def test_a_leaver_loses_everything_in_one_batch(person):
         ).count()
         == 1
     )
+    with pytest.raises(TransitionRefused):  # leaving twice does nothing twice
+        services.person_leave_now(actor=manager, person=person, why="Again")
 
 
 def test_a_leaving_date_takes_effect_after_the_last_day(person, monkeypatch):

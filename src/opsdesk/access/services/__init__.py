@@ -1102,6 +1102,8 @@ def person_leave_now(*, actor, person: User, why: str = "") -> LifecycleEvent:
         raise NotPermitted("Only access managers process leavers.")
     if person == actor:
         raise NotPermitted("You cannot process yourself as a leaver.")
+    if not person.is_active and not Grant.objects.filter(holder=person, state__in=HELD).exists():
+        raise TransitionRefused(f"{person} has already left and holds nothing.")
     now = timezone.now()
     event = LifecycleEvent.objects.create(
         person=person,
