@@ -7,7 +7,9 @@ import sys
 import types
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from opsdesk.access.models import ScimLink
 from opsdesk.core.models import AuditEntry, Team, User
@@ -635,3 +637,67 @@ def test_discovery_endpoints(scim):
 def test_paths_scim_does_not_have_answer_in_scim(scim):
     assert_scim_error(scim.get("/Nothing/here"), 404)
     assert_scim_error(scim.post("/Bulk", {}), 501)
+
+
+def test_search_across_people_and_teams(scim, people):
+    scim.post("/Groups", group(name="Ada Fans", members=[people["ada"]]))
+    response = scim.post(
+        "/.search",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'displayName sw "Ada"',
+        },
+    )
+    body = response.json()
+    assert response.status_code == 200 and body["totalResults"] == 2
+    assert [r["meta"]["resourceType"] for r in body["Resources"]] == ["User", "Group"]
+    only_people = scim.post(
+        "/.search",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'userName eq "ada"',
+        },
+    ).json()
+    assert [r["id"] for r in only_people["Resources"]] == [people["ada"]]
+    second = scim.post(
+        "/.search",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'displayName sw "Ada"',
+            "startIndex": 2,
+            "count": 5,
+        },
+    ).json()
+    assert [r["meta"]["resourceType"] for r in second["Resources"]] == ["Group"]
+    nonsense = scim.post(
+        "/.search",
+        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "x pr"},
+    )
+    assert_scim_error(nonsense, 400, "invalidFilter")
+
+
+def test_okta_replace_repeating_the_id_changes_the_name(scim, people):
+    team = scim.post("/Groups", group(members=[people["ada"]])).json()
+    response = scim.patch(
+        f"/Groups/{team['id']}",
+        {"op": "replace", "value": {"id": team["id"], "displayName": "Payroll Team"}},
+    )
+    assert response.status_code == 200, response.content
+    assert Team.objects.get(pk=team["id"]).name == "Payroll Team"
+
+
+def test_listing_takes_the_same_queries_for_two_teams_or_twenty(scim, people):
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert scim.get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    for n in range(2):
+        scim.post("/Groups", group(name=f"Team {n}", members=[people["ada"], people["alan"]]))
+    few_teams, few_people = queries("/Groups"), queries("/Users")
+    for n in range(2, 20):
+        scim.post("/Groups", group(name=f"Team {n}", members=[people["ada"], people["alan"]]))
+    for n in range(10):
+        scim.post("/Users", {"schemas": [USER], "userName": f"extra{n}"})
+    assert queries("/Groups") == few_teams
+    assert queries("/Users") == few_people

@@ -28,6 +28,13 @@ def invalid_filter(detail: str) -> ScimError:
     return ScimError(400, detail, "invalidFilter")
 
 
+class UnknownAttribute(ScimError):
+    """The filter names an attribute this kind of resource cannot be filtered on."""
+
+    def __init__(self, path: str):
+        super().__init__(400, f"opsdesk cannot filter on {path!r}.", "invalidFilter")
+
+
 # --- the tree -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Compare:
@@ -210,7 +217,7 @@ def to_q(node, fields: dict[str, Field], schemas: tuple[str, ...], prefix: str =
     name = prefix + _strip_schema(node.path, schemas)
     field = fields.get(name)
     if field is None:
-        raise invalid_filter(f"opsdesk cannot filter on {node.path!r}.")
+        raise UnknownAttribute(node.path)
     if isinstance(node, Present):
         return _present(field)
     return _compare(field, node, name)

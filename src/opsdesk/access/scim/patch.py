@@ -146,6 +146,13 @@ def apply(kind: ResourceKind, document: dict, body) -> dict:
     return doc
 
 
+def _read_only(kind: ResourceKind, name: str) -> bool:
+    if name.lower() in READ_ONLY_COMMON:
+        return True
+    attr = find(kind.attrs, name)
+    return attr is not None and attr.mutability == "readOnly"
+
+
 def _get(mapping: dict, name: str, default=None):
     wanted = name.lower()
     return next((v for k, v in mapping.items() if k.lower() == wanted), default)
@@ -177,6 +184,10 @@ def _apply_one(kind: ResourceKind, doc: dict, operation) -> None:
                     _apply_at(kind, doc, resolve_path(kind, f"{whole}:{sub_name}"), op, sub_value)
             elif whole:
                 continue  # the core schema's URN as a key holds nothing to change
+            elif isinstance(name, str) and _read_only(kind, name):
+                # Okta repeats the resource's id (and the like) in a replace without a path:
+                # a read-only attribute in a value is ignored, as it is in a PUT.
+                continue
             else:
                 _apply_at(kind, doc, resolve_path(kind, name), op, item)
         return

@@ -20,6 +20,6 @@ urlpatterns = [
     path("Schemas/<str:urn>", views.schemas_view, name="schema"),
     path("Bulk", views.not_implemented, name="bulk"),
     path("Me", views.not_implemented, name="me"),
-    path(".search", views.not_implemented, name="search"),
+    path(".search", views.search_everything, name="search"),
     re_path(r"^.*$", views.not_found, name="not-found"),
 ]

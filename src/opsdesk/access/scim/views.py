@@ -6,7 +6,7 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import CharField, OuterRef, Subquery
+from django.db.models import CharField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Cast
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -188,40 +188,85 @@ def _users():
     )
 
 
-def _list(request, kind: ResourceKind, params: dict):
-    base = base_url(request)
+def _teams():
+    # Members the identity provider deleted are not shown: SCIM answers 404 for them.
+    members = Prefetch("members", queryset=services.visible_users().order_by("pk"))
+    return Team.objects.select_related("scim_link").prefetch_related(members).order_by("pk")
+
+
+def _matching(kind: ResourceKind, text):
+    """The resources of one kind that ``filter`` selects, in id order."""
     if kind is USER:
-        queryset, fields, model = _users(), USER_FIELDS, None
+        queryset, fields, every = _users(), USER_FIELDS, services.visible_users()
         schemas_ = (USER_SCHEMA, ENTERPRISE_SCHEMA)
     else:
-        queryset, fields = Team.objects.select_related("scim_link").order_by("pk"), GROUP_FIELDS
+        queryset, fields, every = _teams(), GROUP_FIELDS, Team.objects.all()
         schemas_ = (GROUP.schema,)
-        model = Team
-    text = params.get("filter")
-    if text not in (None, ""):
-        if not isinstance(text, str):
-            raise filters.invalid_filter("filter must be a string.")
-        q = filters.to_q(filters.parse(text), fields, schemas_)
-        inner = (services.visible_users() if model is None else Team.objects).filter(q)
-        queryset = queryset.filter(pk__in=inner.values("pk"))
+    if text in (None, ""):
+        return queryset
+    if not isinstance(text, str):
+        raise filters.invalid_filter("filter must be a string.")
+    q = filters.to_q(filters.parse(text), fields, schemas_)
+    # Through the ids, so a filter across members or teams never repeats a resource.
+    return queryset.filter(pk__in=every.filter(q).values("pk"))
+
+
+def _page(params: dict) -> tuple[int, int]:
     start = max(_int_param(params.get("startIndex"), "startIndex", 1), 1)
     count = min(max(_int_param(params.get("count"), "count", DEFAULT_COUNT), 0), MAX_RESULTS)
-    total = queryset.count()
-    page = list(queryset[start - 1 : start - 1 + count]) if count else []
-    attributes, excluded = params.get("attributes"), params.get("excludedAttributes")
-    if kind is USER:
-        docs = [user_resource(u, base) for u in page]
-    else:
-        docs = [group_resource(t, base, members=services.group_members(t)) for t in page]
+    return start, count
+
+
+def _resource(kind: ResourceKind, obj, base: str, params: dict) -> dict:
+    doc = user_resource(obj, base) if kind is USER else group_resource(obj, base)
+    return project(kind, doc, params.get("attributes"), params.get("excludedAttributes"))
+
+
+def _list_response(total: int, start: int, resources: list[dict]) -> HttpResponse:
     return scim_response(
         {
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
             "startIndex": start,
-            "itemsPerPage": len(docs),
-            "Resources": [project(kind, d, attributes, excluded) for d in docs],
+            "itemsPerPage": len(resources),
+            "Resources": resources,
         }
     )
+
+
+def _list(request, kind: ResourceKind, params: dict):
+    queryset = _matching(kind, params.get("filter"))
+    start, count = _page(params)
+    total = queryset.count()
+    page = list(queryset[start - 1 : start - 1 + count]) if count else []
+    base = base_url(request)
+    return _list_response(total, start, [_resource(kind, o, base, params) for o in page])
+
+
+def _search_everything(request, params: dict):
+    """POST /.search (RFC 7644 §3.4.3): people, then teams, as one list. A filter naming an
+    attribute one kind lacks selects none of that kind; one that fits neither is refused."""
+    found, refusals = [], []
+    for kind in (USER, GROUP):
+        try:
+            found.append((kind, _matching(kind, params.get("filter"))))
+        except filters.UnknownAttribute as error:
+            refusals.append(error)
+    if not found:
+        raise refusals[0]
+    start, count = _page(params)
+    totals = [queryset.count() for _, queryset in found]
+    base, resources, skip = base_url(request), [], start - 1
+    for (kind, queryset), total in zip(found, totals, strict=True):
+        if len(resources) >= count:
+            break
+        if skip >= total:
+            skip -= total
+            continue
+        wanted = count - len(resources)
+        resources += [_resource(kind, o, base, params) for o in queryset[skip : skip + wanted]]
+        skip = 0
+    return _list_response(sum(totals), start, resources)
 
 
 def _search_params(request) -> dict:
@@ -255,12 +300,12 @@ def _user_answer(request, user, status=200) -> HttpResponse:
 
 
 def _one_team(request, team_id) -> HttpResponse:
-    team = Team.objects.filter(pk=int(team_id)).first() if str(team_id).isdigit() else None
+    team = _teams().filter(pk=int(team_id)).first() if str(team_id).isdigit() else None
     if team is None:
         raise ScimError(404, f"No Group with id {team_id}.")
     doc = project(
         GROUP,
-        group_resource(team, base_url(request), members=services.group_members(team)),
+        group_resource(team, base_url(request)),
         request.GET.get("attributes"),
         request.GET.get("excludedAttributes"),
     )
@@ -268,8 +313,8 @@ def _one_team(request, team_id) -> HttpResponse:
 
 
 def _team_answer(request, team, status=200) -> HttpResponse:
-    fresh = Team.objects.select_related("scim_link").get(pk=team.pk)
-    doc = group_resource(fresh, base_url(request), members=services.group_members(fresh))
+    fresh = _teams().get(pk=team.pk)
+    doc = group_resource(fresh, base_url(request))
     return scim_response(doc, status, version=fresh.version, location=doc["meta"]["location"])
 
 
@@ -352,15 +397,7 @@ def service_provider_config_view(request, actor):
 
 
 def _listed(resources: list[dict]) -> HttpResponse:
-    return scim_response(
-        {
-            "schemas": [LIST_SCHEMA],
-            "totalResults": len(resources),
-            "startIndex": 1,
-            "itemsPerPage": len(resources),
-            "Resources": resources,
-        }
-    )
+    return _list_response(len(resources), 1, resources)
 
 
 @endpoint("GET")
@@ -385,9 +422,14 @@ def schemas_view(request, actor, urn=None):
     return scim_response(match)
 
 
+@endpoint("POST")
+def search_everything(request, actor):
+    return _search_everything(request, _search_params(request))
+
+
 @endpoint("GET", "POST", "PUT", "PATCH", "DELETE")
 def not_implemented(request, actor, *args, **kwargs):
-    raise ScimError(501, "opsdesk's SCIM service does not offer this (Bulk, Me, /.search).")
+    raise ScimError(501, "opsdesk's SCIM service does not offer Bulk or /Me.")
 
 
 @endpoint("GET", "POST", "PUT", "PATCH", "DELETE")
