@@ -16,6 +16,7 @@ from opsdesk.core.models import AuditEntry, Team, User
 from opsdesk.core.roles import Role
 from opsdesk.core.services import token_create
 from opsdesk.core.testing.factories import TeamFactory, UserFactory, admin
+from opsdesk.incidents.services import incident_open
 
 pytestmark = pytest.mark.django_db
 
@@ -701,3 +702,15 @@ def test_listing_takes_the_same_queries_for_two_teams_or_twenty(scim, people):
         scim.post("/Users", {"schemas": [USER], "userName": f"extra{n}"})
     assert queries("/Groups") == few_teams
     assert queries("/Users") == few_people
+
+
+def test_a_team_tickets_are_assigned_to_is_not_deleted(scim, people, caller):
+    team = scim.post("/Groups", group(members=[people["ada"]])).json()
+    incident_open(
+        actor=None,
+        caller=caller,
+        short_description="Payroll run failed",
+        assignment_group=Team.objects.get(pk=team["id"]),
+    )
+    assert_scim_error(scim.delete(f"/Groups/{team['id']}"), 409)
+    assert Team.objects.filter(pk=team["id"]).exists()

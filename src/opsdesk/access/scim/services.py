@@ -22,7 +22,13 @@ from opsdesk.access.scim.schema import GROUP, USER
 from opsdesk.core import services as core
 from opsdesk.core.audit import audit_record
 from opsdesk.core.concurrency import lock_for_update
-from opsdesk.core.errors import InUse, NotPermitted, StaleVersion, ValidationFailed
+from opsdesk.core.errors import (
+    DomainError,
+    InUse,
+    NotPermitted,
+    StaleVersion,
+    ValidationFailed,
+)
 from opsdesk.core.models import Team, User
 
 # SCIM's names for core's fields, so a refusal speaks the client's language.
@@ -55,7 +61,7 @@ def _lifecycle_snapshot(user: User) -> dict:
     return {name: getattr(user, name) for name in LIFECYCLE_FIELDS}
 
 
-def refusal(error: Exception, *, if_match: bool = False) -> ScimError:
+def refusal(error: DomainError, *, if_match: bool = False) -> ScimError:
     """Core's refusals as SCIM errors."""
     if isinstance(error, StaleVersion):
         if if_match:
@@ -65,7 +71,9 @@ def refusal(error: Exception, *, if_match: bool = False) -> ScimError:
         return ScimError(409, error.message)
     if isinstance(error, NotPermitted):
         return ScimError(403, error.message)
-    assert isinstance(error, ValidationFailed)
+    if not isinstance(error, ValidationFailed):
+        # Any other refusal (a joiner/mover/leaver rule, say) keeps its status and message.
+        return ScimError(getattr(error, "status_code", 400), str(error))
     problems = []
     for field, messages in error.fields.items():
         label = SCIM_NAMES.get(field, field)

@@ -29,6 +29,7 @@ from opsdesk.access.scim.schema import (
     service_provider_config,
 )
 from opsdesk.core.context import action_context
+from opsdesk.core.errors import DomainError
 from opsdesk.core.models import AuditEntry, Team
 from opsdesk.core.roles import is_admin
 from opsdesk.core.services import token_authenticate
@@ -121,6 +122,9 @@ def endpoint(*methods):
                     return view(request, actor, *args, **kwargs)
             except ScimError as error:
                 return error_response(error)
+            except DomainError as error:
+                # A refusal from further down (core, access management) not mapped on the way.
+                return error_response(services.refusal(error))
 
         return wrapped
 
