@@ -267,6 +267,8 @@ def test_filters(scim, people, expression, expected):
         'nickName eq "a"',  # not something opsdesk can filter on
         'active eq "yes"',
         'userName eq "a" and',
+        "(" * 300 + 'userName eq "a"' + ")" * 300,
+        "not (" * 300 + 'userName eq "a"' + ")" * 300,
     ],
 )
 def test_a_filter_that_cannot_be_read_is_invalid_filter(scim, people, expression):
@@ -412,6 +414,7 @@ def test_a_patch_with_one_bad_operation_changes_nothing(scim, bad, scim_type):
             {"schemas": [USER], "userName": "x", ENTERPRISE: {"manager": {"value": "abc"}}}
         ).encode(),
         json.dumps({"schemas": [USER], "userName": "nul\u0000"}).encode(),
+        b"[" * 100_000 + b"]" * 100_000,
         '{"schemas": ["x"], "userName": "\udcff"}'.encode("utf-8", "surrogatepass"),
     ],
 )

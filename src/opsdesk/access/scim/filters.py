@@ -22,6 +22,7 @@ _TOKEN = re.compile(
 )
 _ATTR_PATH = re.compile(r"^(?:urn:[\w.:-]+:)?[A-Za-z$][\w$-]*(?:\.[A-Za-z$][\w$-]*)?$")
 MAX_FILTER_CHARS = 2000
+MAX_DEPTH = 20  # brackets within brackets: deeper is an attack, not a query
 
 
 def invalid_filter(detail: str) -> ScimError:
@@ -84,6 +85,7 @@ class _Parser:
     def __init__(self, text: str):
         self.tokens = _tokens(text)
         self.pos = 0
+        self.depth = 0
 
     def peek(self, offset: int = 0):
         index = self.pos + offset
@@ -128,8 +130,16 @@ class _Parser:
 
     def parse_group(self):
         self.expect("(")
+        node = self.nested(")")
+        return node
+
+    def nested(self, closing: str):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise invalid_filter(f"The filter nests deeper than {MAX_DEPTH} levels.")
         node = self.parse_or()
-        self.expect(")")
+        self.expect(closing)
+        self.depth -= 1
         return node
 
     def expect(self, punct: str):
@@ -145,9 +155,7 @@ class _Parser:
         self.take()
         if self.peek() == ("punct", "["):
             self.take()
-            inner = self.parse_or()
-            self.expect("]")
-            return ValuePath(value, inner)
+            return ValuePath(value, self.nested("]"))
         op_kind, op = self.take()
         if op_kind != "word":
             raise invalid_filter(f"Expected an operator after {value!r}.")

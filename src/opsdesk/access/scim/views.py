@@ -148,6 +148,8 @@ def read_body(request):
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as error:
         raise ScimError(400, f"The body is not valid JSON ({error}).", "invalidSyntax") from None
+    except RecursionError:
+        raise ScimError(400, "The body nests too deeply to be SCIM.", "invalidSyntax") from None
     if "\x00" in raw.decode("utf-8", "replace").replace("\\u0000", "\x00"):
         raise ScimError(400, "Text may not contain NUL characters.", "invalidValue")
     return body
