@@ -147,6 +147,8 @@ def test_a_token_of_someone_who_is_not_an_administrator_is_refused(db):
 def test_a_read_only_token_reads_but_does_not_write(provisioner):
     _, raw = token_create(actor=provisioner, user=provisioner, name="audit", read_only=True)
     assert Scim(raw).get("/Users").status_code == 200
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}
+    assert Scim(raw).post("/Users/.search", search).status_code == 200
     assert_scim_error(Scim(raw).post("/Users", ada()), 403)
 
 
