@@ -309,6 +309,8 @@ SPECTACULAR_SETTINGS = {
 # --- Domain tunables (each is documented in the README) -------------------------------------
 OPSDESK_INCIDENT_REOPEN_DAYS = config.env_int("OPSDESK_INCIDENT_REOPEN_DAYS", 10)
 OPSDESK_INCIDENT_AUTO_CLOSE_DAYS = config.env_int("OPSDESK_INCIDENT_AUTO_CLOSE_DAYS", 3)
+# Trend detection looks for recurring failures among the incidents of the last N days.
+OPSDESK_TREND_WINDOW_DAYS = config.env_int("OPSDESK_TREND_WINDOW_DAYS", 30)
 OPSDESK_INCIDENT_RESOLVE_CHILDREN = config.env_bool("OPSDESK_INCIDENT_RESOLVE_CHILDREN", True)
 OPSDESK_INCIDENT_LEAD_NOTICE_AT = config.env_int("OPSDESK_INCIDENT_LEAD_NOTICE_AT", 75)
 OPSDESK_INCIDENT_AUTO_ESCALATE_AT = (

@@ -42,6 +42,7 @@ urlpatterns = [
     path("problems/", include("opsdesk.problems.urls")),
     path("events/", include("opsdesk.events.urls")),
     path("notifications/", include("opsdesk.notifications.urls")),
+    path("", include("opsdesk.access.urls")),
     path("", include("opsdesk.service_requests.urls")),
     path("portal/", include("opsdesk.servicedesk.urls")),
     path("", include("opsdesk.core.urls")),

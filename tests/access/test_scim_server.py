@@ -3,15 +3,13 @@ people and teams created, read, filtered, paged, replaced, patched and deleted, 
 shapes Entra ID and Okta send, and every refusal an RFC 7644 error that changes nothing."""
 
 import json
-import sys
-import types
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from opsdesk.access.models import ScimLink
+from opsdesk.access.models import LifecycleEvent, ScimLink
 from opsdesk.core.models import AuditEntry, Team, User
 from opsdesk.core.roles import Role
 from opsdesk.core.services import token_create
@@ -475,43 +473,33 @@ def test_the_provisioning_account_cannot_disable_itself(scim, provisioner):
 
 
 # --- joiner, mover, leaver ------------------------------------------------------------------
-@pytest.fixture
-def lifecycle(monkeypatch):
-    """Stands in for access management's ``person_changed`` and records what it is told."""
-    calls = []
-
-    def person_changed(*, actor, person, before, source):
-        calls.append({"actor": actor, "person": person.pk, "before": before, "source": source})
-
-    module = types.ModuleType("opsdesk.access.services")
-    module.person_changed = person_changed
-    monkeypatch.setitem(sys.modules, "opsdesk.access.services", module)
-    return calls
+def lifecycle(person_id) -> list[tuple[str, str, bool]]:
+    events = LifecycleEvent.objects.filter(person_id=person_id).order_by("id")
+    return [(e.kind, e.source, e.processed_at is not None) for e in events]
 
 
-def test_each_change_to_a_person_is_handed_to_joiner_mover_leaver(scim, provisioner, lifecycle):
+def test_joiners_movers_and_leavers_come_from_scim(scim, provisioner):
     made = scim.post("/Users", ada()).json()
     pk = int(made["id"])
-    assert lifecycle == [{"actor": provisioner, "person": pk, "before": None, "source": "SCIM"}]
-    scim.patch(
-        made["meta"]["location"].split("/scim/v2")[1],
-        {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "Risk"},
-    )
-    assert lifecycle[1]["before"] == {
-        "is_active": True,
-        "department": "Finance",
-        "job_title": "Analyst",
-        "manager_id": None,
-        "leaves_on": None,
-    }
-    scim.patch(f"/Users/{pk}", {"op": "replace", "path": "title", "value": "Analyst"})  # no change
-    assert len(lifecycle) == 2
-    scim.delete(f"/Users/{pk}")
-    assert len(lifecycle) == 3
-    assert (
-        lifecycle[2]["before"]["is_active"] is True
-        and lifecycle[2]["before"]["department"] == "Risk"
-    )
+    assert lifecycle(pk) == [("joiner", "SCIM", True)]
+    mover = {"op": "replace", "path": f"{ENTERPRISE}:department", "value": "Risk"}
+    assert scim.patch(f"/Users/{pk}", mover).status_code == 200
+    assert lifecycle(pk)[1:] == [("mover", "SCIM", True)]
+    event = LifecycleEvent.objects.filter(person_id=pk, kind="mover").get()
+    assert event.details == {"from_department": "Finance", "to_department": "Risk"}
+    # A PATCH that changes nothing is no event.
+    assert scim.patch(f"/Users/{pk}", {"op": "replace", "path": "title", "value": "Analyst"})
+    assert len(lifecycle(pk)) == 2
+    assert scim.delete(f"/Users/{pk}").status_code == 204
+    assert lifecycle(pk)[2:] == [("leaver", "SCIM", True)]
+    entry = AuditEntry.objects.filter(action="access.leaver", object_id=str(pk)).get()
+    assert entry.actor == provisioner and entry.source == "api"
+
+
+def test_entra_disabling_someone_makes_them_a_leaver(scim):
+    made = scim.post("/Users", ada()).json()
+    scim.patch(f"/Users/{made['id']}", {"op": "Replace", "value": {"active": "False"}})
+    assert [kind for kind, _, _ in lifecycle(made["id"])] == ["joiner", "leaver"]
 
 
 # --- teams ----------------------------------------------------------------------------------

@@ -342,8 +342,9 @@ class ProvisioningStep(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     # The batch a leaver's or a review's removals belong to, so their progress shows as one.
     batch = models.CharField(max_length=40, blank=True, db_index=True)
-    task = models.ForeignKey(
-        "core.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    # Steps without a target are done by hand by the entitlement's owner team.
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -416,6 +417,9 @@ class SodViolation(TimestampedModel):
             )
         ]
 
+    def __str__(self):
+        return f"{self.rule} — {self.person}"
+
 
 class BirthrightRule(TimestampedModel):
     """Entitlements everyone in a department (or everyone) gets when they join or move in."""
@@ -472,9 +476,7 @@ class ReviewCampaign(TimestampedModel, VersionedModel):
     stages = models.JSONField(
         default=list, help_text='e.g. ["manager", "owner"]: who reviews at each stage.'
     )
-    named_reviewers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="+"
-    )
+    named_reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     deadline = models.DateTimeField()
     reminder_days = models.PositiveIntegerField(default=3)
     no_answer = models.CharField(max_length=10, choices=NoAnswer.choices, default=NoAnswer.KEEP)
@@ -541,6 +543,9 @@ class ReviewItem(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.campaign}: stage {self.stage}, grant {self.grant_id}"
+
 
 class LifecycleKind(models.TextChoices):
     JOINER = "joiner", "Joined"
@@ -565,6 +570,9 @@ class LifecycleEvent(models.Model):
     class Meta:
         ordering = ["-effective_at", "-id"]
         indexes = [models.Index(fields=["processed_at", "effective_at"], name="access_jml_due")]
+
+    def __str__(self):
+        return f"{self.person} {self.get_kind_display().lower()}"
 
 
 class ScimLink(models.Model):

@@ -145,3 +145,32 @@ def _shown(value) -> str:
     if isinstance(value, list):
         return ", ".join(_shown(v) for v in value)
     return "" if value is None else str(value)
+
+
+APPROVER_WORDS = {
+    "pending": "waiting",
+    "approved": "approved",
+    "rejected": "rejected",
+    "not_needed": "no longer needed",
+}
+
+
+def approval_story(*, subject) -> list[dict]:
+    """Each approval stage of the subject's latest approval: its name, how it stands, and each
+    approver's answer, in words a requester reads."""
+    approval = approvals_for_subject(subject=subject).order_by("-pk").first()
+    if approval is None:
+        return []
+    story = []
+    for run in approval.runs.order_by("position", "pk"):
+        people = [
+            {
+                "name": str(ask.approver),
+                "words": APPROVER_WORDS.get(ask.state, ask.get_state_display().lower()),
+                "comment": ask.comment,
+                "at": ask.decided_at,
+            }
+            for ask in run.requests.all()
+        ]
+        story.append({"stage": run.stage.name, "state": run.get_state_display(), "people": people})
+    return story

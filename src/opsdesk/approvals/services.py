@@ -161,9 +161,12 @@ def stage_approvers(*, stage: ApprovalStage, approval: Approval) -> list[User]:
     if stage.from_service_owner and service is not None and service.service_owner_id:
         people.append(service.service_owner)
     if stage.from_answer:
-        named = _person_from_answer((approval.answers or {}).get(stage.from_answer))
-        if named is not None:
-            people.append(named)
+        # One person, or a list (an access request names every entitlement's owner).
+        value = (approval.answers or {}).get(stage.from_answer)
+        for each in value if isinstance(value, list) else [value]:
+            named = _person_from_answer(each)
+            if named is not None:
+                people.append(named)
     unique: dict[int, User] = {}
     for person in people:
         if person.is_active:

@@ -12,6 +12,7 @@ from opsdesk.core.audit import audit_record
 from opsdesk.core.concurrency import lock_for_update
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.models import ApiToken, Team, User
+from opsdesk.core.outbox import outbox_publish
 from opsdesk.core.records import record_create, record_delete, record_update, validated_save
 from opsdesk.core.roles import Role, forget_roles, is_admin
 
@@ -19,8 +20,35 @@ TOKEN_PREFIX = "opsd_"
 
 
 # --- users ------------------------------------------------------------------------------------
+# What joiner, mover and leaver processing reads: a change to any of these is told as a
+# ``user.changed`` fact with the values before, and access management reacts to it.
+LIFECYCLE_FIELDS = ("is_active", "department", "job_title", "manager_id", "starts_on", "leaves_on")
+
+
+def lifecycle_of(user: User) -> dict:
+    return {name: getattr(user, name) for name in LIFECYCLE_FIELDS}
+
+
+def _tell_lifecycle(user: User, before: dict | None, *, source: str) -> None:
+    after = lifecycle_of(user)
+    if before is not None and before == after:
+        return
+    outbox_publish(
+        topic="user.changed",
+        payload={"user_id": user.pk, "before": before, "source": source},
+    )
+
+
 @transaction.atomic
-def user_create(*, actor, username: str, password: str | None = None, roles=(), **fields) -> User:
+def user_create(
+    *,
+    actor,
+    username: str,
+    password: str | None = None,
+    roles=(),
+    source: str = "user record",
+    **fields,
+) -> User:
     user = User(username=username, **fields)
     if password:
         user.set_password(password)
@@ -28,6 +56,7 @@ def user_create(*, actor, username: str, password: str | None = None, roles=(), 
         user.set_unusable_password()
     validated_save(user, exclude=["password"])
     user_set_roles(user=user, roles=roles, actor=actor, audit=False)
+    _tell_lifecycle(user, None, source=source)
     audit_record(
         action="user.created",
         obj=user,
@@ -42,9 +71,18 @@ def user_create(*, actor, username: str, password: str | None = None, roles=(), 
 
 @transaction.atomic
 def user_update(
-    *, actor, user: User, expected_version=None, roles=None, password=None, **fields
+    *,
+    actor,
+    user: User,
+    expected_version=None,
+    roles=None,
+    password=None,
+    source: str = "user record",
+    **fields,
 ) -> User:
+    before = lifecycle_of(user)
     user = record_update(user, values=fields, actor=actor, expected_version=expected_version)
+    _tell_lifecycle(user, before, source=source)
     if roles is not None:
         user_set_roles(user=user, roles=roles, actor=actor)
     if password:

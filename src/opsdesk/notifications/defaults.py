@@ -255,6 +255,24 @@ APPROVAL_TEMPLATES = {
 }
 
 
+# Problem managers hear of a new trend-detection candidate (``trend_found``). Templates see
+# recipient, short_description (the candidate's title), count, first_seen, last_seen, terms
+# and url (the Trends page).
+PROBLEM_TEMPLATES = {
+    "trend_found": (
+        "Recurring incidents: {{ short_description }}",
+        "{{ recipient }}, trend detection found {{ count }} similar incidents between "
+        "{{ first_seen }} and {{ last_seen }}: {{ short_description }}\n"
+        "{% if terms %}Words they share: {{ terms }}\n{% endif %}"
+        "\nAccept it as a problem or dismiss it: {{ url }}\n",
+        "<p>{{ recipient }}, trend detection found <b>{{ count }}</b> similar incidents "
+        "between {{ first_seen }} and {{ last_seen }}: {{ short_description }}</p>"
+        "{% if terms %}<p>Words they share: {{ terms }}</p>{% endif %}"
+        '<p><a href="{{ url }}">Accept it as a problem or dismiss it</a></p>',
+    ),
+}
+
+
 def seed(apps) -> None:
     """Add the default rules and templates that are missing; never overwrite an admin's edits."""
     rule_model = apps.get_model("notifications", "NotificationRule")
@@ -281,7 +299,11 @@ def seed(apps) -> None:
                 "body_html": html + BROADCAST_HTML_FOOTER,
             },
         )
-    for event, (subject, text, html) in [*ALERT_TEMPLATES.items(), *APPROVAL_TEMPLATES.items()]:
+    for event, (subject, text, html) in [
+        *ALERT_TEMPLATES.items(),
+        *APPROVAL_TEMPLATES.items(),
+        *PROBLEM_TEMPLATES.items(),
+    ]:
         template_model.objects.get_or_create(
             event=event, defaults={"subject": subject, "body_text": text, "body_html": html}
         )

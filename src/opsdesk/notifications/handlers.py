@@ -9,6 +9,7 @@ from opsdesk.core.outbox import outbox_handler
 from opsdesk.core.tickets.registry import on_register
 from opsdesk.notifications.recipients import OTHER_EVENTS, topics_of
 from opsdesk.notifications.services import notify_alerts_fired, notify_approval, notify_fact
+from opsdesk.notifications.trends import notify_trend_found
 from opsdesk.notifications.webhooks import webhook_fan_out
 
 
@@ -40,6 +41,11 @@ def alert_fired(*, event_id: int, topic: str, payload: dict) -> None:
 @outbox_handler("approval.reply_refused")
 def approval_mail(*, event_id: int, topic: str, payload: dict) -> None:
     notify_approval(event=OutboxEvent.objects.get(pk=event_id))
+
+
+@outbox_handler("problem.candidate_found")
+def trend_found(*, event_id: int, topic: str, payload: dict) -> None:
+    notify_trend_found(event=OutboxEvent.objects.get(pk=event_id))
 
 
 @outbox_handler("*")

@@ -17,6 +17,7 @@ from opsdesk.core.services import user_create
 from opsdesk.incidents.models import Incident, PostIncidentReview
 from opsdesk.problems import services
 from opsdesk.problems.models import Problem
+from opsdesk.problems.trends import demo as trends_demo
 
 PROBLEMS = [
     {
@@ -128,3 +129,5 @@ def load(*, progress) -> None:
         )
         services.problem_transition(actor=manager, problem=problem, action="close")
     progress(f"{Problem.objects.count()} problems, two of them known errors the desk uses")
+    # A recurring failure nobody has raised yet, and the night's trend detection run.
+    trends_demo.load(actor=manager, progress=progress)

@@ -8,7 +8,7 @@ error the desk works around at intake until the permanent fix lands.
 from django.conf import settings
 from django.db import models
 
-from opsdesk.core.models import Ticket
+from opsdesk.core.models import Ticket, TimestampedModel, VersionedModel
 from opsdesk.incidents.models import Category, Impact, Incident, Urgency
 
 
@@ -133,3 +133,53 @@ class ProblemIncident(models.Model):
 
     def __str__(self):
         return f"{self.problem} ← {self.incident}"
+
+
+class CandidateState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ProblemCandidate(TimestampedModel, VersionedModel):
+    """Similar incidents trend detection found recurring, with the evidence, for the desk to
+    accept (a problem with those incidents linked) or dismiss (remembered: the same incidents,
+    or some of them, are not offered again)."""
+
+    state = models.CharField(
+        max_length=10, choices=CandidateState.choices, default=CandidateState.OPEN
+    )
+    title = models.CharField(max_length=200)
+    incidents = models.ManyToManyField(Incident, related_name="problem_candidates")
+    # The evidence, as found: how many, when first and last, where, and the words they share.
+    incident_count = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    services = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="problem_candidates_of_service"
+    )
+    cis = models.ManyToManyField(
+        "cmdb.ConfigurationItem", blank=True, related_name="problem_candidates", verbose_name="CIs"
+    )
+    categories = models.ManyToManyField(Category, blank=True, related_name="problem_candidates")
+    top_terms = models.JSONField(default=list, blank=True)
+    cohesion = models.FloatField(default=0.0, help_text="How alike the calls are, 0 to 1.")
+    window_days = models.PositiveSmallIntegerField(default=30)
+    # The sorted incident ids, hashed: the same incidents are the same candidate.
+    signature = models.CharField(max_length=64, db_index=True)
+    found_at = models.DateTimeField()
+    problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.SET_NULL, related_name="candidates"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    dismiss_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        indexes = [models.Index(fields=["state", "-last_seen"], name="candidate_state")]
+
+    def __str__(self):
+        return f"Trend: {self.title}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opsdesk.problems.views import pages
+from opsdesk.problems.views import pages, trends
 
 app_name = "problems"
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("", pages.queue, name="queue"),
     path("new/", pages.create, name="create"),
     path("suggest/", pages.suggest, name="suggest"),
+    path("trends/", trends.candidates, name="trends"),
+    path("trends/look/", trends.look, name="trends_look"),
+    path("trends/<int:pk>/accept/", trends.accept, name="trend_accept"),
+    path("trends/<int:pk>/dismiss/", trends.dismiss, name="trend_dismiss"),
     path("<str:number>/", pages.detail, name="detail"),
     path("<str:number>/edit/<slug:part>/", pages.edit, name="edit"),
     path("<str:number>/apply/", pages.apply, name="apply"),

@@ -77,31 +77,8 @@ def plan_story(item: RequestItem) -> list[dict]:
     return story
 
 
-APPROVER_WORDS = {
-    "pending": "waiting",
-    "approved": "approved",
-    "rejected": "rejected",
-    "not_needed": "no longer needed",
-}
-
-
 def approval_story(item: RequestItem) -> list[dict]:
     """Each approval stage of the item: its name, how it stands, and each approver's answer."""
-    from opsdesk.approvals.selectors import approvals_for_subject
+    from opsdesk.approvals.selectors import approval_story as story_of
 
-    approval = approvals_for_subject(subject=item).order_by("-pk").first()
-    if approval is None:
-        return []
-    story = []
-    for run in approval.runs.order_by("position", "pk"):
-        people = [
-            {
-                "name": str(ask.approver),
-                "words": APPROVER_WORDS.get(ask.state, ask.get_state_display().lower()),
-                "comment": ask.comment,
-                "at": ask.decided_at,
-            }
-            for ask in run.requests.all()
-        ]
-        story.append({"stage": run.stage.name, "state": run.get_state_display(), "people": people})
-    return story
+    return story_of(subject=item)

@@ -19,6 +19,7 @@ from opsdesk.access.scim.resources import (
     user_resource,
 )
 from opsdesk.access.scim.schema import GROUP, USER
+from opsdesk.access.services import person_changed
 from opsdesk.core import services as core
 from opsdesk.core.audit import audit_record
 from opsdesk.core.concurrency import lock_for_update
@@ -49,11 +50,8 @@ LIFECYCLE_FIELDS = ("is_active", "department", "job_title", "manager_id", "leave
 
 
 def _person_changed(*, actor, person, before) -> None:
-    """Hand the change to access management's joiner/mover/leaver handling."""
-    try:
-        from opsdesk.access.services import person_changed
-    except ImportError:
-        return  # access management's lifecycle service is not part of this build yet
+    """Hand the change to access management's joiner/mover/leaver handling, in the same
+    transaction: a leaver's revocations commit with the deactivation or not at all."""
     person_changed(actor=actor, person=person, before=before, source="SCIM")
 
 
