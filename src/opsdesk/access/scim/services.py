@@ -1,6 +1,8 @@
 """The writes behind the SCIM endpoints: one transaction per request, through core's user
 and team services (so validation, versions and the audit trail are core's), with the
-``externalId`` kept in ``ScimLink`` and each change to a person handed to access management.
+``externalId`` kept in ``ScimLink``. Core tells every change to a person's lifecycle fields as
+a ``user.changed`` fact with source SCIM, and access management's joiner/mover/leaver handling
+reacts to it after commit, whichever path changed the person.
 """
 
 from django.db import transaction
@@ -19,7 +21,6 @@ from opsdesk.access.scim.resources import (
     user_resource,
 )
 from opsdesk.access.scim.schema import GROUP, USER
-from opsdesk.access.services import person_changed
 from opsdesk.core import services as core
 from opsdesk.core.audit import audit_record
 from opsdesk.core.concurrency import lock_for_update
@@ -46,17 +47,9 @@ SCIM_NAMES = {
     "name": "displayName",
     "members": "members",
 }
-LIFECYCLE_FIELDS = ("is_active", "department", "job_title", "manager_id", "leaves_on")
-
-
-def _person_changed(*, actor, person, before) -> None:
-    """Hand the change to access management's joiner/mover/leaver handling, in the same
-    transaction: a leaver's revocations commit with the deactivation or not at all."""
-    person_changed(actor=actor, person=person, before=before, source="SCIM")
-
-
-def _lifecycle_snapshot(user: User) -> dict:
-    return {name: getattr(user, name) for name in LIFECYCLE_FIELDS}
+# Told to core's user services, whose ``user.changed`` fact access management turns into
+# joiners, movers and leavers once the change has committed.
+SOURCE = "SCIM"
 
 
 def refusal(error: DomainError, *, if_match: bool = False) -> ScimError:
@@ -160,43 +153,42 @@ def scim_user_create(*, actor, body) -> User:
         .first()
     )
     if former is not None:
-        before = _lifecycle_snapshot(former)
         _manager(values, former)
         try:
-            user = core.user_update(actor=actor, user=former, **values.fields)
+            user = core.user_update(actor=actor, user=former, source=SOURCE, **values.fields)
         except (ValidationFailed, StaleVersion) as error:
             raise refusal(error) from None
         _link_set(actor=actor, obj=user, external_id=values.external_id, clear_missing=True)
-        _person_changed(actor=actor, person=user, before=before)
         return user
     _username_free(username, None)
     _manager(values, None)
     fields = dict(values.fields)
     try:
-        user = core.user_create(actor=actor, username=fields.pop("username"), **fields)
+        user = core.user_create(
+            actor=actor, username=fields.pop("username"), source=SOURCE, **fields
+        )
     except ValidationFailed as error:
         raise refusal(error) from None
     _link_set(actor=actor, obj=user, external_id=values.external_id, clear_missing=True)
-    _person_changed(actor=actor, person=user, before=None)
     return user
 
 
 def _user_apply(*, actor, user: User, values: UserValues, expected_version, clear_external):
-    before = _lifecycle_snapshot(user)
-    version = user.version
     if values.fields["username"].lower() != user.username.lower():
         _username_free(values.fields["username"], user)
     _manager(values, user)
     _refused_self(actor, user, values.fields)
     try:
         user = core.user_update(
-            actor=actor, user=user, expected_version=expected_version, **values.fields
+            actor=actor,
+            user=user,
+            expected_version=expected_version,
+            source=SOURCE,
+            **values.fields,
         )
     except (ValidationFailed, StaleVersion) as error:
         raise refusal(error, if_match=expected_version is not None) from None
     _link_set(actor=actor, obj=user, external_id=values.external_id, clear_missing=clear_external)
-    if user.version != version:
-        _person_changed(actor=actor, person=user, before=before)
     return user
 
 
@@ -235,17 +227,18 @@ def scim_user_delete(*, actor, user_id, expected_version=None) -> None:
     their tickets and history stay; SCIM answers 404 for them from now on."""
     user = _locked_user(user_id)
     _refused_self(actor, user, {"is_active": False})
-    before = _lifecycle_snapshot(user)
     try:
         user = core.user_update(
-            actor=actor, user=user, expected_version=expected_version, is_active=False
+            actor=actor,
+            user=user,
+            expected_version=expected_version,
+            source=SOURCE,
+            is_active=False,
         )
     except (ValidationFailed, StaleVersion) as error:
         raise refusal(error, if_match=expected_version is not None) from None
     _link_set(actor=actor, obj=user, external_id=None, clear_missing=False, deleted=True)
     audit_record(action="user.deprovisioned", obj=user, actor=actor)
-    if before["is_active"]:
-        _person_changed(actor=actor, person=user, before=before)
 
 
 # --- teams ----------------------------------------------------------------------------------
