@@ -32,6 +32,8 @@ urlpatterns = [
     # Fixed paths that Prometheus and PagerDuty clients post to, outside our own /api/ tree.
     path("", include("opsdesk.events.ingest_urls")),
     path("api/", include(api_patterns)),
+    # SCIM 2.0 service provider: identity providers push people and teams here.
+    path("scim/v2/", include("opsdesk.access.scim.urls")),
     path("cmdb/", include("opsdesk.cmdb.urls")),
     path("sla/", include("opsdesk.sla.urls")),
     path("oncall/", include("opsdesk.oncall.urls")),

@@ -573,3 +573,35 @@ class LifecycleEvent(models.Model):
 
     def __str__(self):
         return f"{self.person} {self.get_kind_display().lower()}"
+
+
+class ScimLink(models.Model):
+    """The identity provider's own id (SCIM ``externalId``) for a person or team it pushes to
+    opsdesk's SCIM endpoint; the person and the team themselves stay core's records."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scim_link",
+    )
+    team = models.OneToOneField(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="scim_link"
+    )
+    external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Set when the identity provider deleted the person: the account stays (disabled) so its
+    # history does, but SCIM answers 404 for it, as RFC 7644 §3.6 asks.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, team__isnull=True)
+                | Q(user__isnull=True, team__isnull=False),
+                name="access_scimlink_one_owner",
+            )
+        ]
+
+    def __str__(self):
+        return self.external_id
