@@ -11,27 +11,11 @@ one is made, so the history of who held what when stays true.
 """
 
 from opsdesk.access.models import AccessRequestState, GrantState
-from opsdesk.core.errors import NotPermitted
 from opsdesk.core.models.tickets import HistoryChange
-from opsdesk.core.roles import is_agent
-from opsdesk.core.tickets.guards import needs_reason
+from opsdesk.core.tickets.guards import needs_reason, requester_or_agent, system_only
 from opsdesk.core.workflow import Effect, Transition, Workflow
 
 S = AccessRequestState
-
-
-def system_only(record, *, actor=None, **_):
-    if actor is not None:
-        raise NotPermitted("This step happens by itself: approvers decide, directories answer.")
-    return None
-
-
-def requester_or_agent(record, *, actor=None, **_):
-    if actor is None or is_agent(actor):
-        return None
-    if actor.pk in (record.caller_id, record.requested_for_id):
-        return None
-    raise NotPermitted("Only the requester or the service desk may do this.")
 
 
 def _approved(record, *, now, **_):

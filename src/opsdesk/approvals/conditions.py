@@ -31,3 +31,18 @@ def condition_holds(expr: str, answers: dict) -> bool:
     if not (expr or "").strip():
         return True
     return bool(parse_expression(expr).test(answers or {}))
+
+
+def plain_answer(value):
+    """An answer as an approval keeps it and its conditions read it: numbers as numbers
+    (decimals as floats), dates as ISO text, lists item by item."""
+    from datetime import date
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [plain_answer(v) for v in value]
+    return value

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from opsdesk.approvals.conditions import plain_answer
 from opsdesk.core.errors import NotPermitted, ValidationFailed
 from opsdesk.core.formschema import answers_save, validate
 from opsdesk.core.models import Task, TaskState, User
@@ -202,22 +203,8 @@ def approval_answers(item: RequestItem) -> dict:
 
     catalog_item = item.catalog_item
     cost = float(catalog_item.cost or 0) * item.quantity
-    answers = {key: _plain(value) for key, value in answer_values(item).items()}
+    answers = {key: plain_answer(value) for key, value in answer_values(item).items()}
     return {**answers, "quantity": item.quantity, "cost": cost}
-
-
-def _plain(value):
-    """An answer as the approval keeps it: numbers as numbers, dates as ISO text."""
-    from datetime import date
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def approval_begin(item: RequestItem, *, actor) -> None:

@@ -9,30 +9,12 @@ Approval moves (approve, reject) and the plan's moves (start, fulfil) are the sy
 happen because the approvers decided or the last task closed, whoever triggered it.
 """
 
-from opsdesk.core.errors import NotPermitted
 from opsdesk.core.models.tickets import HistoryChange
-from opsdesk.core.roles import is_agent
-from opsdesk.core.tickets.guards import agents_only, needs_reason
+from opsdesk.core.tickets.guards import agents_only, needs_reason, requester_or_agent, system_only
 from opsdesk.core.workflow import Effect, Transition, Workflow
 from opsdesk.service_requests.models import ItemState, RequestState
 
 S = ItemState
-
-
-def system_only(item, *, actor=None, **_):
-    """Approval outcomes and plan progress are decided by the engine, never typed in."""
-    if actor is not None:
-        raise NotPermitted("This step happens by itself: approvers decide, tasks complete.")
-    return None
-
-
-def requester_or_agent(item, *, actor=None, **_):
-    """The person who ordered it, the person it is for, or the desk."""
-    if actor is None or is_agent(actor):
-        return None
-    if actor.pk in (item.caller_id, item.requested_for_id):
-        return None
-    raise NotPermitted("Only the requester or the service desk may do this.")
 
 
 def _approved(item, *, now, **_):

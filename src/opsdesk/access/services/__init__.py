@@ -49,6 +49,7 @@ from opsdesk.access.selectors import (
     sod_conflicts,
 )
 from opsdesk.access.workflow import GRANT_WORKFLOW
+from opsdesk.approvals.conditions import plain_answer
 from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFailed
 from opsdesk.core.formschema import answers_save, validate
@@ -125,7 +126,7 @@ def approval_answers(
     """What approval stage conditions read: the risk, whether duties conflict, the owners."""
     risk = max((RISK_ORDER.index(Risk(e.risk)) for e in entitlements), default=0)
     return {
-        **{k: _plain(v) for k, v in answers.items()},
+        **{k: plain_answer(v) for k, v in answers.items()},
         "risk": str(RISK_ORDER[risk]),
         "privileged": any(e.privileged for e in entitlements),
         "sod_conflict": bool(request.sod_conflicts),
@@ -133,19 +134,6 @@ def approval_answers(
         "package": request.package.slug,
         "days": (request.valid_to - request.valid_from).days if request.valid_to else None,
     }
-
-
-def _plain(value):
-    from datetime import date
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 @transaction.atomic
@@ -1132,6 +1120,11 @@ def reconcile_record(*, actor, entitlement: Entitlement, person: User) -> Grant:
     _require_manager(actor)
     if Grant.objects.filter(holder=person, entitlement=entitlement, state__in=HELD).exists():
         raise TransitionRefused(f"{person} already holds {entitlement.name}.")
+    return _found_in_directory(actor, person, entitlement, "Found in the directory and recorded.")
+
+
+def _found_in_directory(actor, person, entitlement, reason: str) -> Grant:
+    """A grant for what the directory already holds: nothing to provision."""
     return _grant_write(
         actor=actor,
         holder=person,
@@ -1139,7 +1132,7 @@ def reconcile_record(*, actor, entitlement: Entitlement, person: User) -> Grant:
         source=GrantSource.RECONCILIATION,
         valid_from=timezone.now(),
         valid_to=None,
-        reason="Found in the directory and recorded.",
+        reason=reason,
         already_provisioned=True,
     )
 
@@ -1149,15 +1142,8 @@ def reconcile_revoke(*, actor, entitlement: Entitlement, person: User) -> Grant:
     """Access held without a grant is taken out of the directory; the history keeps what
     was found and when it was removed (a grant from reconciliation, ended at once)."""
     _require_manager(actor)
-    grant = _grant_write(
-        actor=actor,
-        holder=person,
-        entitlement=entitlement,
-        source=GrantSource.RECONCILIATION,
-        valid_from=timezone.now(),
-        valid_to=None,
-        reason="Found in the directory without a grant.",
-        already_provisioned=True,
+    grant = _found_in_directory(
+        actor, person, entitlement, "Found in the directory without a grant."
     )
     _grant_end(
         grant,

@@ -8,6 +8,23 @@ from opsdesk.core.errors import NotPermitted
 from opsdesk.core.roles import is_agent
 
 
+def system_only(record, *, actor=None, **_):
+    """Approval outcomes and the work's progress move a ticket by themselves (the actor is
+    None, the system); nobody types them in."""
+    if actor is not None:
+        raise NotPermitted("This step happens by itself, as approvers decide and the work is done.")
+    return None
+
+
+def requester_or_agent(record, *, actor=None, **_):
+    """The person who asked, the person it is for, or the desk."""
+    if actor is None or is_agent(actor):
+        return None
+    if actor.pk in (record.caller_id, record.requested_for_id):
+        return None
+    raise NotPermitted("Only the requester or the service desk may do this.")
+
+
 def agents_only(record, *, actor=None, **_):
     """Not a matter of the record's state: a requester asking is refused as not permitted."""
     if actor is not None and not is_agent(actor):
