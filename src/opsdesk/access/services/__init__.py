@@ -629,7 +629,13 @@ def _provision(grant: Grant, action: str, *, batch: str, now) -> ProvisioningSte
     else:
         outbox_publish(
             topic="access.manual_step",
-            payload={"step_id": step.pk, "team_id": grant.entitlement.owner_team_id},
+            payload={
+                "step_id": step.pk,
+                "team_id": grant.entitlement.owner_team_id,
+                "action": action,
+                "entitlement": str(grant.entitlement),
+                "person": str(grant.holder),
+            },
         )
     return step
 
@@ -679,7 +685,7 @@ def provisioning_run(*, step_id: int, now: datetime | None = None) -> Provisioni
 
     now = _now(now)
     step = (
-        ProvisioningStep.objects.select_for_update(skip_locked=True)
+        ProvisioningStep.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("grant__entitlement", "target", "person")
         .filter(pk=step_id, state__in=(StepState.PENDING, StepState.RETRYING))
         .first()

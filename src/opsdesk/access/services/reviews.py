@@ -223,7 +223,9 @@ def review_decide(
     """Keep, revoke or shorten one grant; a keep asks the next stage, if there is one."""
     now = now or timezone.now()
     item = (
-        ReviewItem.objects.select_for_update().select_related("campaign", "grant").get(pk=item.pk)
+        ReviewItem.objects.select_for_update(of=("self",))
+        .select_related("campaign", "grant")
+        .get(pk=item.pk)
     )
     _may_decide(actor, item, now)
     fields: dict[str, list[str]] = {}
@@ -280,7 +282,9 @@ def _next_stage(item: ReviewItem, *, now) -> ReviewItem | None:
 @transaction.atomic
 def review_delegate(*, actor, item: ReviewItem, to: User, reason: str) -> ReviewItem:
     item = (
-        ReviewItem.objects.select_for_update().select_related("campaign", "grant").get(pk=item.pk)
+        ReviewItem.objects.select_for_update(of=("self",))
+        .select_related("campaign", "grant")
+        .get(pk=item.pk)
     )
     _may_decide(actor, item, timezone.now())
     fields: dict[str, list[str]] = {}
