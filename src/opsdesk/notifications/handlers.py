@@ -7,8 +7,13 @@ writes are unique per event, so a handler that runs twice queues nothing twice.
 from opsdesk.core.models import OutboxEvent
 from opsdesk.core.outbox import outbox_handler
 from opsdesk.core.tickets.registry import on_register
-from opsdesk.notifications.recipients import OTHER_EVENTS, topics_of
-from opsdesk.notifications.services import notify_alerts_fired, notify_approval, notify_fact
+from opsdesk.notifications.recipients import ACCESS_EVENTS, OTHER_EVENTS, topics_of
+from opsdesk.notifications.services import (
+    notify_access,
+    notify_alerts_fired,
+    notify_approval,
+    notify_fact,
+)
 from opsdesk.notifications.webhooks import webhook_fan_out
 
 
@@ -40,6 +45,14 @@ def alert_fired(*, event_id: int, topic: str, payload: dict) -> None:
 @outbox_handler("approval.reply_refused")
 def approval_mail(*, event_id: int, topic: str, payload: dict) -> None:
     notify_approval(event=OutboxEvent.objects.get(pk=event_id))
+
+
+def access_mail(*, event_id: int, topic: str, payload: dict) -> None:
+    notify_access(event=OutboxEvent.objects.get(pk=event_id))
+
+
+for _topic in ACCESS_EVENTS:
+    outbox_handler(_topic)(access_mail)
 
 
 @outbox_handler("*")
