@@ -11,8 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from opsdesk.access import services as access
-from opsdesk.access.models import ReviewItem
+from opsdesk.access.models import ProvisioningStep, ReviewItem
 from opsdesk.access.services import reviews
+from opsdesk.approvals.models import ApprovalRequest
+from opsdesk.approvals.services import approval_decide
 from opsdesk.core.models import OutboxEvent
 from opsdesk.core.roles import Role
 from opsdesk.core.testing.factories import TeamFactory, UserFactory, admin
@@ -20,7 +22,7 @@ from opsdesk.notifications.handlers import access_mail
 from opsdesk.notifications.models import Delivery, InAppNotification, SentMail
 from opsdesk.notifications.services import preference_set
 from opsdesk.notifications.sink import parse
-from tests.access.factories import entitlement, package, sod_rule
+from tests.access.factories import entitlement, manager_then_owners, package, sod_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -322,3 +324,39 @@ def test_the_access_managers_hear_of_conflicting_duties(manager, alex, mails):
     # Found again by a scan, the same open violation tells nobody twice.
     access.sod_scan()
     assert sum(len(m) for m in mails().values()) == 2
+
+
+# --- access requests (ACC), told as tickets -------------------------------------------------
+def test_a_rejected_request_tells_the_requester_once_and_why(mails):
+    boss = UserFactory(username="boss", roles=[Role.APPROVER])
+    riley = UserFactory(username="riley", roles=[Role.REQUESTER], manager=boss)
+    payroll = entitlement("Payroll", owner_team=_quiet_team("Payroll owners"))
+    pkg = package("Payroll admin", payroll, scheme=manager_then_owners())
+    req = access.access_request_submit(actor=riley, package=pkg, justification="Year end")
+    pending = ApprovalRequest.objects.get(approver=boss, state="pending")
+    approval_decide(
+        request=pending, actor=boss, decision="reject", comment="Not in your role", via="inbox"
+    )
+    got = mails()
+    ((subject, text),) = got[riley.email]
+    assert subject == f"[{req.number}] Your request was rejected: Payroll admin"
+    assert "Not in your role" in text
+    # The approval's rejection says it all: the request's own move to rejected adds no mail.
+    assert not Delivery.objects.filter(address=riley.email, event="resolved").exists()
+
+
+def test_a_granted_request_tells_the_requester_once_it_is_in_place(mails):
+    riley = UserFactory(username="riley", roles=[Role.REQUESTER])
+    team = TeamFactory(name="Payroll owners")
+    nina = UserFactory(username="nina", roles=[Role.AGENT])
+    team.members.add(nina)
+    pkg = package("Payroll admin", entitlement("Payroll", owner_team=team))
+    req = access.access_request_submit(actor=riley, package=pkg, justification="Year end")
+    got = mails()
+    assert riley.email not in got  # opening a request is silent
+    assert [s for s, _ in got[nina.email]] == ["Access to provision by hand for Payroll owners"]
+    step = ProvisioningStep.objects.get(grant__holder=riley)
+    access.manual_step_done(actor=nina, step=step)
+    ((subject, text),) = mails()[riley.email]
+    assert subject == f"[{req.number}] Resolved: Payroll admin"
+    assert url(f"/portal/access/requests/{req.number}/") in text
