@@ -1,6 +1,7 @@
 """Turn an outbox fact into the event it means, the record it is about and who may hear of it."""
 
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -357,6 +358,8 @@ def _local_time(value, user: User) -> str:
     moment = parse_datetime(value) if isinstance(value, str) else value
     if moment is None:
         return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # opsdesk stores and publishes times in UTC
     try:
         zone = ZoneInfo(user.time_zone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
