@@ -36,7 +36,7 @@ def _register_ticket_type():
             workflow=REQUEST_WORKFLOW,
             url=lambda record: reverse("access:request-detail", args=[record.number]),
             portal_url=lambda record: reverse("access:portal-request", args=[record.number]),
-            notification_events={"opened": "", "rejected": "resolved", "granted": "resolved"},
+            notification_events={"opened": "", "rejected": "", "granted": "resolved"},
             search_fields={"short_description": "A", "justification": "C"},
             queues=(
                 Queue(

@@ -254,6 +254,72 @@ APPROVAL_TEMPLATES = {
     ),
 }
 
+# Access management mail names no ticket: it says what waits and links to the page where it
+# is done. Every template sees event, recipient and url, and per event:
+# ``access_expiring`` (to the holder and the entitlement's owner): entitlement, holder, ends
+# (in the recipient's time zone), for_holder (the mail is to the holder), extension (url asks
+# for more time); ``access_review_requested`` and ``access_review_reminder`` (to the
+# reviewer): campaign, count (decisions waiting), deadline; ``access_manual_step`` (to the
+# owner team, or the access managers when there is none): team; ``access_sod_violation`` (to
+# the access managers): rule, person.
+ACCESS_FOOTER = "\n\n--\nYou get this mail because of your part in access management.\n"
+ACCESS_HTML_FOOTER = "<hr><p>You get this mail because of your part in access management.</p>"
+ACCESS_TEMPLATES = {
+    "access_expiring": (
+        "{% if for_holder %}Your access ends soon: {{ entitlement }}"
+        "{% else %}Access ends soon: {{ entitlement }} for {{ holder }}{% endif %}",
+        "{{ recipient }},\n\n"
+        "{% if for_holder %}your access to {{ entitlement }} ends on {{ ends }}.\n\n"
+        "{% if extension %}Still need it? Ask for an extension: {{ url }}"
+        "{% else %}Your access: {{ url }}{% endif %}"
+        "{% else %}the access of {{ holder }} to {{ entitlement }}, which you own, ends on "
+        "{{ ends }}. If they still need it, they can ask for an extension.\n\n{{ url }}"
+        "{% endif %}",
+        "<p>{{ recipient }},</p>"
+        "{% if for_holder %}<p>your access to <b>{{ entitlement }}</b> ends on {{ ends }}.</p>"
+        '{% if extension %}<p>Still need it? <a href="{{ url }}">Ask for an extension</a>.</p>'
+        '{% else %}<p><a href="{{ url }}">Your access</a></p>{% endif %}'
+        "{% else %}<p>the access of {{ holder }} to <b>{{ entitlement }}</b>, which you own, "
+        "ends on {{ ends }}. If they still need it, they can ask for an extension.</p>"
+        '<p><a href="{{ url }}">Access that ends soon</a></p>{% endif %}',
+    ),
+    "access_review_requested": (
+        "Access reviews wait for you: {{ count }} in {{ campaign }}",
+        "{{ recipient }},\n\nplease review {{ count }} access grant{{ count|pluralize }} "
+        "in {{ campaign }} by {{ deadline }}: keep what is still needed, revoke the rest.\n\n"
+        "Your reviews: {{ url }}",
+        "<p>{{ recipient }},</p><p>please review <b>{{ count }}</b> access "
+        "grant{{ count|pluralize }} in {{ campaign }} by {{ deadline }}: keep what is still "
+        'needed, revoke the rest.</p><p><a href="{{ url }}">Your reviews</a></p>',
+    ),
+    "access_review_reminder": (
+        "Reminder, access reviews wait for you: {{ count }} in {{ campaign }}",
+        "{{ recipient }},\n\n{{ count }} access grant{{ count|pluralize }} in {{ campaign }} "
+        "still wait{{ count|pluralize:'s,' }} for your decision; the review closes on "
+        "{{ deadline }}.\n\nYour reviews: {{ url }}",
+        "<p>{{ recipient }},</p><p><b>{{ count }}</b> access grant{{ count|pluralize }} in "
+        "{{ campaign }} still wait{{ count|pluralize:'s,' }} for your decision; the review "
+        'closes on {{ deadline }}.</p><p><a href="{{ url }}">Your reviews</a></p>',
+    ),
+    "access_manual_step": (
+        "Access to provision by hand{% if team %} for {{ team }}{% endif %}",
+        "{{ recipient }},\n\na change of access waits to be made by hand"
+        "{% if team %} by {{ team }}{% endif %}: no directory does it by itself. "
+        "Mark it done once it is made.\n\nProvisioning: {{ url }}",
+        "<p>{{ recipient }},</p><p>a change of access waits to be made by hand"
+        "{% if team %} by {{ team }}{% endif %}: no directory does it by itself. Mark it "
+        'done once it is made.</p><p><a href="{{ url }}">Provisioning</a></p>',
+    ),
+    "access_sod_violation": (
+        "Conflicting duties found: {{ person }} ({{ rule }})",
+        "{{ recipient }},\n\n{{ person }} holds access that the rule {{ rule }} says one "
+        "person may not hold together.\n\nConflicting duties: {{ url }}",
+        "<p>{{ recipient }},</p><p>{{ person }} holds access that the rule <b>{{ rule }}</b> "
+        'says one person may not hold together.</p><p><a href="{{ url }}">Conflicting '
+        "duties</a></p>",
+    ),
+}
+
 
 # Problem managers hear of a new trend-detection candidate (``trend_found``). Templates see
 # recipient, short_description (the candidate's title), count, first_seen, last_seen, terms
@@ -306,4 +372,13 @@ def seed(apps) -> None:
     ]:
         template_model.objects.get_or_create(
             event=event, defaults={"subject": subject, "body_text": text, "body_html": html}
+        )
+    for event, (subject, text, html) in ACCESS_TEMPLATES.items():
+        template_model.objects.get_or_create(
+            event=event,
+            defaults={
+                "subject": subject,
+                "body_text": text + ACCESS_FOOTER,
+                "body_html": html + ACCESS_HTML_FOOTER,
+            },
         )

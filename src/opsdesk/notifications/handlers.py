@@ -7,8 +7,13 @@ writes are unique per event, so a handler that runs twice queues nothing twice.
 from opsdesk.core.models import OutboxEvent
 from opsdesk.core.outbox import outbox_handler
 from opsdesk.core.tickets.registry import on_register
-from opsdesk.notifications.recipients import OTHER_EVENTS, topics_of
-from opsdesk.notifications.services import notify_alerts_fired, notify_approval, notify_fact
+from opsdesk.notifications.recipients import ACCESS_EVENTS, OTHER_EVENTS, topics_of
+from opsdesk.notifications.services import (
+    notify_access,
+    notify_alerts_fired,
+    notify_approval,
+    notify_fact,
+)
 from opsdesk.notifications.trends import notify_trend_found
 from opsdesk.notifications.webhooks import webhook_fan_out
 
@@ -46,6 +51,14 @@ def approval_mail(*, event_id: int, topic: str, payload: dict) -> None:
 @outbox_handler("problem.candidate_found")
 def trend_found(*, event_id: int, topic: str, payload: dict) -> None:
     notify_trend_found(event=OutboxEvent.objects.get(pk=event_id))
+
+
+def access_mail(*, event_id: int, topic: str, payload: dict) -> None:
+    notify_access(event=OutboxEvent.objects.get(pk=event_id))
+
+
+for _topic in ACCESS_EVENTS:
+    outbox_handler(_topic)(access_mail)
 
 
 @outbox_handler("*")

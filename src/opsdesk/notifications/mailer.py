@@ -81,10 +81,11 @@ def build_message(group: list[Delivery]) -> EmailMultiAlternatives:
     if len(group) == 1:
         subject, text, html = lead.subject, lead.body_text, lead.body_html
     else:
+        # A record without a number (an access review, a grant) is named by its first mail.
         subject = (
             f"[{lead.record_number}] {len(group)} updates"
             if lead.record_number
-            else (f"{len(group)} updates")
+            else f"{lead.subject} (and {len(group) - 1} more)"[:255]
         )
         text = "\n\n-----\n\n".join(f"{d.subject}\n\n{d.body_text.strip()}" for d in group)
         text += f"\n\n{lead.url}\n" if lead.url else "\n"

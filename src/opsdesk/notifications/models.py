@@ -34,6 +34,11 @@ class Event(models.TextChoices):
     APPROVAL_REJECTED = "approval_rejected", "Your request was rejected"
     APPROVAL_REPLY_REFUSED = "approval_reply_refused", "Your approval reply decided nothing"
     TREND_FOUND = "trend_found", "Recurring incidents found"
+    ACCESS_EXPIRING = "access_expiring", "Your access ends soon"
+    ACCESS_REVIEW_REQUESTED = "access_review_requested", "Access reviews wait for you"
+    ACCESS_REVIEW_REMINDER = "access_review_reminder", "Access review reminder"
+    ACCESS_MANUAL_STEP = "access_manual_step", "Access to provision by hand"
+    ACCESS_SOD_VIOLATION = "access_sod_violation", "Conflicting duties found"
 
 
 # Being paged is part of being on call; nobody may switch it off.

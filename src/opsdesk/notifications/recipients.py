@@ -1,14 +1,20 @@
 """Turn an outbox fact into the event it means, the record it is about and who may hear of it."""
 
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 
+from opsdesk.access.selectors import may_manage_access, review_items_for
 from opsdesk.cmdb.selectors import service_list, service_users
-from opsdesk.core.models import OutboxEvent, TimelineEntry, User
-from opsdesk.core.roles import is_agent
+from opsdesk.core.models import OutboxEvent, Team, TimelineEntry, User
+from opsdesk.core.roles import Role, is_agent
 from opsdesk.core.tickets.registry import TicketType, ticket_type, ticket_type_of, ticket_types
 from opsdesk.events.models import Alert
 from opsdesk.events.rules import find_team, find_user, parse_recipient
@@ -314,3 +320,159 @@ def notify_recipients(entries: list, *, at) -> list[tuple[User | None, str]]:
             for user in people:
                 add(user, user.email)
     return list(found.values())
+
+
+# --- access management: the people an access fact concerns -------------------------------------
+ACCESS_EVENTS = {
+    "access.grant_expiring": Event.ACCESS_EXPIRING,
+    "access.review_requested": Event.ACCESS_REVIEW_REQUESTED,
+    "access.review_reminder": Event.ACCESS_REVIEW_REMINDER,
+    "access.manual_step": Event.ACCESS_MANUAL_STEP,
+    "access.sod_violation": Event.ACCESS_SOD_VIOLATION,
+}
+
+
+@dataclass
+class Letter:
+    """One person's mail about an access fact: what its template sees and what it is about."""
+
+    user: User
+    context: dict
+    # (app label, model name, primary key) of the access record the mail is about.
+    record: tuple[str, str, Any]
+
+
+def _url(name: str, *args, query: str = "") -> str:
+    return f"{settings.BASE_URL}{reverse(name, args=args)}{'?' + query if query else ''}"
+
+
+def _reachable(ids) -> dict[int, User]:
+    """The active people among ``ids`` who have an address, by id: mail goes to no one else."""
+    wanted = [pk for pk in ids if isinstance(pk, int)]
+    people = User.objects.filter(pk__in=wanted, is_active=True).exclude(email="")
+    return {user.pk: user for user in people.order_by("username")}
+
+
+def _local_time(value, user: User) -> str:
+    """A moment from a fact's payload as the recipient reads it: in their own time zone."""
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # opsdesk stores and publishes times in UTC
+    try:
+        zone = ZoneInfo(user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = moment.astimezone(zone)
+    return f"{local.day} {local:%b %Y %H:%M} ({zone.key})"
+
+
+def _sees_access_desk(user: User) -> bool:
+    return is_agent(user) or may_manage_access(user)
+
+
+def _expiring(payload: dict) -> list[Letter]:
+    """The holder, with the way to ask for more time; the owner, with the holders' list."""
+    holder_id, owner_id = payload.get("holder_id"), payload.get("owner_id")
+    people = _reachable([holder_id, owner_id])
+    holder = people.get(holder_id) or User.objects.filter(pk=holder_id).first()
+    package = payload.get("package") or ""
+    extension = bool(payload.get("extension_allowed") and package)
+    letters = []
+    for user in people.values():
+        for_holder = user.pk == holder_id
+        if for_holder:
+            url = _url("access:portal-order", package) if extension else _url("access:my-access")
+        elif _sees_access_desk(user):
+            who = holder.username if holder else ""
+            url = _url("access:grants", query=urlencode({"expiring": "month", "q": who}))
+        else:
+            url = _url("access:my-access")
+        context = {
+            "entitlement": payload.get("entitlement", ""),
+            "holder": str(holder) if holder else "",
+            "ends": _local_time(payload.get("valid_to"), user),
+            "for_holder": for_holder,
+            "extension": for_holder and extension,
+            "url": url,
+        }
+        letters.append(Letter(user, context, ("access", "grant", payload.get("grant_id"))))
+    return letters
+
+
+def _reviews(payload: dict) -> list[Letter]:
+    """The reviewer, told how many decisions of the campaign still wait for them."""
+    reviewer = _reachable([payload.get("reviewer_id")]).get(payload.get("reviewer_id"))
+    campaign_id = payload.get("campaign_id")
+    if reviewer is None or not isinstance(campaign_id, int):
+        return []
+    # Counted when the mail is written: a reviewer who decided meanwhile is not asked again.
+    waiting = review_items_for(reviewer).filter(campaign_id=campaign_id)
+    count = waiting.count()
+    first = waiting.first()
+    if first is None:
+        return []
+    context = {
+        "campaign": first.campaign.name,
+        "count": count,
+        "deadline": _local_time(first.campaign.deadline, reviewer),
+        "url": _url("access:my-reviews"),
+    }
+    return [Letter(reviewer, context, ("access", "reviewcampaign", campaign_id))]
+
+
+def access_managers() -> list[User]:
+    """Who may manage access (administrators and catalog managers), reachable by mail."""
+    managers = (
+        User.objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__name__in=[str(Role.ADMINISTRATOR), str(Role.CATALOG_MANAGER)])
+        )
+        .distinct()
+        .order_by("username")
+    )
+    return list(managers)
+
+
+def _manual_step(payload: dict) -> list[Letter]:
+    """The owner team's members; without an owner team the step would wait unseen, so the
+    access managers are told instead."""
+    team = (
+        Team.objects.filter(pk=payload.get("team_id")).first() if payload.get("team_id") else None
+    )
+    if team is not None:
+        people = list(team.members.filter(is_active=True).exclude(email="").order_by("username"))
+    else:
+        people = access_managers()
+    context = {"team": team.name if team else "", "url": _url("access:provisioning")}
+    record = ("access", "provisioningstep", payload.get("step_id"))
+    return [Letter(user, dict(context), record) for user in people]
+
+
+def _sod_violation(payload: dict) -> list[Letter]:
+    person = User.objects.filter(pk=payload.get("person_id")).first()
+    context = {
+        "rule": payload.get("rule", ""),
+        "person": str(person) if person else "",
+        "url": _url("access:violations"),
+    }
+    record = ("access", "sodviolation", payload.get("violation_id"))
+    return [Letter(user, dict(context), record) for user in access_managers()]
+
+
+def access_letters(event: OutboxEvent) -> list[Letter]:
+    """One letter per person an access fact concerns (active, with an address), once each."""
+    payload = event.payload
+    kind = ACCESS_EVENTS.get(event.topic)
+    if kind == Event.ACCESS_EXPIRING:
+        return _expiring(payload)
+    if kind in (Event.ACCESS_REVIEW_REQUESTED, Event.ACCESS_REVIEW_REMINDER):
+        return _reviews(payload)
+    if kind == Event.ACCESS_MANUAL_STEP:
+        return _manual_step(payload)
+    if kind == Event.ACCESS_SOD_VIOLATION:
+        return _sod_violation(payload)
+    return []

@@ -2,7 +2,9 @@
 
 ``notify_fact(event=)`` is called by the outbox handler inside its transaction: it writes one
 ``Delivery`` per address and one ``InAppNotification`` per agent, or nothing at all.
-``notify_alerts_fired(event=)`` does the same for the ``notify`` action of event rules.
+``notify_alerts_fired(event=)`` does the same for the ``notify`` action of event rules,
+``notify_approval(event=)`` for approvers and requesters, ``notify_access(event=)`` for the
+people an access management fact concerns.
 """
 
 from datetime import timedelta
@@ -36,7 +38,9 @@ from opsdesk.notifications.models import (
     NotificationTemplate,
 )
 from opsdesk.notifications.recipients import (
+    ACCESS_EVENTS,
     Fact,
+    access_letters,
     alert_url,
     audience_members,
     fact_for,
@@ -453,6 +457,64 @@ def notify_approval(*, event: OutboxEvent) -> int:
         queued = _approval_reply_refused(event)
     else:
         return 0
+    if queued:
+        wake_after_commit()
+    return queued
+
+
+# --- access management: expiring access, reviews, steps by hand, conflicting duties ----------
+def notify_access(*, event: OutboxEvent) -> int:
+    """Mail (and, for agents, a line in the app) to each person an access fact concerns.
+
+    Who hears of what is fixed by the fact (the holder and owner of access that ends, the
+    reviewer, the owner team, the access managers); each person's preferences choose the
+    channels. The rows are unique per fact, so a redelivered fact queues nothing twice.
+    """
+    kind = ACCESS_EVENTS.get(event.topic)
+    template = NotificationTemplate.objects.filter(event=kind).first() if kind else None
+    if kind is None or template is None:
+        return 0
+    letters = access_letters(event)
+    muted = {
+        channel: opted_out([letter.user.pk for letter in letters], kind, channel)
+        for channel in (Channel.EMAIL, Channel.IN_APP)
+    }
+    send_at = timezone.now() + digest_window()
+    queued = 0
+    for letter in letters:
+        user = letter.user
+        app_label, model, pk = letter.record
+        mail = render_mail(
+            template, {"event": Event(kind).label, "recipient": str(user), **letter.context}
+        )
+        record = {
+            "content_type": ContentType.objects.get_by_natural_key(app_label, model),
+            "object_id": str(pk or ""),
+            "url": letter.context.get("url", ""),
+            "event": kind,
+        }
+        if user.pk not in muted[Channel.EMAIL]:
+            _, created = Delivery.objects.get_or_create(
+                source_event_id=event.pk,
+                address=user.email,
+                defaults={
+                    **record,
+                    "recipient": user,
+                    "subject": mail.subject,
+                    "body_text": mail.body_text,
+                    "body_html": mail.body_html,
+                    "message_id": make_msgid(domain=message_id_domain()),
+                    "next_attempt_at": send_at,
+                },
+            )
+            queued += int(created)
+        if is_agent(user) and user.pk not in muted[Channel.IN_APP]:
+            _, created = InAppNotification.objects.get_or_create(
+                source_event_id=event.pk,
+                user=user,
+                defaults={**record, "title": mail.subject, "body": mail.body_text[:2000]},
+            )
+            queued += int(created)
     if queued:
         wake_after_commit()
     return queued
