@@ -35,6 +35,7 @@ class ProblemSerializer(VersionedSerializer):
         queryset=Category.objects.filter(active=True), required=False, allow_null=True
     )
     incidents = LinkSerializer(source="incident_links", many=True, read_only=True)
+    recurrence_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Problem
@@ -70,6 +71,9 @@ class ProblemSerializer(VersionedSerializer):
             "root_cause_at",
             "fix_started_at",
             "resolved_at",
+            "fixed_at",
+            "published_at",
+            "recurrence_count",
             "closed_at",
             "version",
             "incidents",
@@ -86,8 +90,13 @@ class ProblemSerializer(VersionedSerializer):
             "root_cause_at",
             "fix_started_at",
             "resolved_at",
+            "fixed_at",
+            "published_at",
             "closed_at",
         ]
+
+    def get_recurrence_count(self, problem) -> int:
+        return problem.recurrences.count()
 
 
 class ProblemCreateSerializer(ProblemSerializer):
@@ -113,6 +122,9 @@ class MoveSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     review_on = serializers.DateField(required=False, allow_null=True, default=None)
     version = serializers.IntegerField(required=False, min_value=1)
+    # On "resolve": resolve the linked open incidents too, with this message to their callers.
+    resolve_incidents = serializers.BooleanField(required=False, default=False)
+    message = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class LinkInputSerializer(serializers.Serializer):

@@ -78,6 +78,13 @@ class ProblemViewSet(ServiceViewSet):
         )
         return self._answer(problem)
 
+    @extend_schema(request=None, responses=s.ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, number=None):
+        """Publish the known error to the knowledge base (again: update its article)."""
+        problem = services.known_error_publish(actor=request.user, problem=self.get_object())
+        return self._answer(problem)
+
 
 def _move_action(name: str):
     @extend_schema(request=s.MoveSerializer, responses=s.ProblemSerializer)
@@ -93,6 +100,8 @@ def _move_action(name: str):
             expected_version=expected_version(request, data),
             reason=data["reason"],
             review_on=data["review_on"],
+            resolve_incidents=data["resolve_incidents"],
+            message=data["message"],
         )
         return self._answer(moved)
 
