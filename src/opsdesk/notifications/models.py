@@ -33,6 +33,7 @@ class Event(models.TextChoices):
     APPROVAL_REMINDER = "approval_reminder", "Approval reminder"
     APPROVAL_REJECTED = "approval_rejected", "Your request was rejected"
     APPROVAL_REPLY_REFUSED = "approval_reply_refused", "Your approval reply decided nothing"
+    MANAGER_ASSIGNED = "manager_assigned", "A problem is yours to manage"
 
 
 # Being paged is part of being on call; nobody may switch it off.
