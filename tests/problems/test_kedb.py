@@ -446,5 +446,6 @@ def test_the_problem_queues_include_known_errors_awaiting_fix_and_overdue_root_c
     assert late.number in overdue and known.number not in overdue
     fix = client.get("/problems/?queue=fix").content.decode()
     assert known.number in fix and late.number not in fix
-    workspace = client.get("/work/problem/?queue=overdue").content.decode()
+    workspace = client.get("/work/problem/overdue/").content.decode()
     assert "Overdue root cause" in workspace
+    assert late.number in workspace and known.number not in workspace

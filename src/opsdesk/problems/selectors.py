@@ -104,6 +104,8 @@ def recurrence_matches(*, incident: Incident) -> list[Problem]:
     fixed = Problem.objects.filter(
         fixed_at__gte=opened - RECURRENCE_WINDOW, fixed_at__lte=opened
     ).exclude(state=ProblemState.CANCELLED)
+    if not fixed.exists():
+        return []  # most incidents open with no fix in the window: no text search at all
     return _ranked(
         fixed,
         text=f"{incident.short_description} {incident.description}",

@@ -35,7 +35,8 @@ class ProblemSerializer(VersionedSerializer):
         queryset=Category.objects.filter(active=True), required=False, allow_null=True
     )
     incidents = LinkSerializer(source="incident_links", many=True, read_only=True)
-    recurrence_count = serializers.SerializerMethodField()
+    # Annotated by the viewset: incidents that came back after the fix.
+    recurrence_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Problem
@@ -94,9 +95,6 @@ class ProblemSerializer(VersionedSerializer):
             "published_at",
             "closed_at",
         ]
-
-    def get_recurrence_count(self, problem) -> int:
-        return problem.recurrences.count()
 
 
 class ProblemCreateSerializer(ProblemSerializer):

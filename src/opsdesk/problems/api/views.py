@@ -1,5 +1,6 @@
 """Problem API: the record through services, its moves and links as actions."""
 
+from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -24,7 +25,12 @@ class ProblemViewSet(ServiceViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        qs = super().get_queryset().prefetch_related("incident_links__incident")
+        qs = (
+            super()
+            .get_queryset()
+            .prefetch_related("incident_links__incident")
+            .annotate(recurrence_count=Count("recurrences", distinct=True))
+        )
         state = self.request.query_params.get("state")
         return (qs.filter(state=state) if state else qs).order_by("-opened_at", "-id")
 
