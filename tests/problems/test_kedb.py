@@ -132,6 +132,20 @@ def test_publishing_again_updates_the_same_article_and_opens_it_to_requesters(
     assert "archive tab instead" in page
 
 
+def test_resolving_a_published_known_error_puts_the_fix_in_its_article(manager, servers):
+    problem = known_error(manager, servers)
+    services.known_error_publish(actor=manager, problem=problem)
+    services.problem_transition(
+        actor=manager,
+        problem=Problem.objects.get(pk=problem.pk),
+        action="resolve",
+        reason="Four renderer workers",
+    )
+    drain()
+    article = KnowledgeArticle.objects.get()
+    assert "## Permanent fix\n\nFour renderer workers" in article.body
+
+
 def test_only_a_complete_known_error_is_published(manager, servers, api):
     problem = services.problem_create(
         actor=manager, short_description="Slow ERP", assignment_group=servers

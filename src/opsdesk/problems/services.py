@@ -378,6 +378,9 @@ def problem_transition(
         reason=reason,
         review_on=review_on,
     )
+    if action == "resolve" and moved.published_at is not None:
+        # The published article says the permanent fix from now on.
+        moved = known_error_publish(actor=actor, problem=moved)
     if resolve_incidents:
         incidents = list(open_incidents_of(moved).values_list("pk", flat=True))
         outbox_publish_many(
