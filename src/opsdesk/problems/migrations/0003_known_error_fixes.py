@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0010_saved_filters_in_core'),
+        ('incidents', '0009_backfill_ticket_history'),
         ('problems', '0002_search'),
     ]
 
