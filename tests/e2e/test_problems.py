@@ -76,3 +76,74 @@ def test_a_known_error_from_analysis_to_the_desks_intake(
     expect(desk.get_by_test_id("problem-panel")).to_contain_text(problem.number)
     assert Incident.objects.get(pk=incident.pk).state == "resolved"
     assert_no_internal_values(desk)
+
+
+def test_a_problem_from_the_queue_published_fixed_and_its_callers_told(
+    django_db_serialized_rollback, transactional_db, live_server, new_page
+):
+    from opsdesk.core.outbox import outbox_deliver_due
+    from opsdesk.notifications.models import Delivery
+    from opsdesk.problems.models import Problem
+
+    network = TeamFactory(name="Network Operations")
+    pat = UserFactory(
+        username="pat", display_name="Pat Problem", roles=[Role.AGENT, Role.PROBLEM_MANAGER]
+    )
+    network.members.add(pat)
+    alice = requester(username="alice", display_name="Alice Archer", email="alice@x.test")
+    calls = [
+        incident_open(
+            actor=pat,
+            caller=alice,
+            short_description=f"VPN drops every hour ({n})",
+            assignment_group=network,
+        )
+        for n in range(2)
+    ]
+
+    page = sign_in(new_page(), live_server.url, pat)
+    page.goto(f"{live_server.url}/incidents/")
+    for call in calls:
+        page.get_by_label(f"Select {call.number}").check()
+    page.get_by_role("button", name="Create a problem").click()
+    expect(page.get_by_label("Incidents")).to_have_value(f"{calls[0].number} {calls[1].number}")
+    page.get_by_label("Title").fill("VPN client drops the tunnel hourly")
+    page.get_by_role("button", name="Raise the problem").click()
+    confirmed(page, "is raised.")
+    problem = Problem.objects.get()
+    assert problem.incident_links.count() == 2 and problem.assignment_group == network
+    for action in ("assess", "analyse"):
+        problem = services.problem_transition(actor=pat, problem=problem, action=action)
+    problem = services.problem_update(
+        actor=pat,
+        problem=problem,
+        symptoms="VPN disconnects every hour.",
+        root_cause="Client 6.1 drops the tunnel on token renewal.",
+        workaround="Install GlobalProtect 6.2 from Software Center.",
+        workaround_public=True,
+    )
+    services.problem_transition(actor=pat, problem=problem, action="known_error")
+
+    page.reload()
+    page.get_by_role("button", name="Publish to the knowledge base").click()
+    confirmed(page, "is sent to the knowledge base")
+    outbox_deliver_due()
+    page.reload()
+    expect(page.get_by_test_id("known-error-article")).to_contain_text(
+        "Known error: VPN client drops the tunnel hourly"
+    )
+
+    resolve = section(page, "Resolve")
+    resolve.get_by_label("The permanent fix").fill("Every laptop is on GlobalProtect 6.2.")
+    resolve.get_by_label("Resolve the 2 linked open incidents").check()
+    resolve.get_by_label("Message to their callers").fill("The VPN holds again; thank you.")
+    resolve.get_by_role("button", name="Resolve").click()
+    confirmed(page, "is resolved.")
+    for _ in range(3):
+        outbox_deliver_due()
+    assert {i.state for i in Incident.objects.filter(pk__in=[c.pk for c in calls])} == {"resolved"}
+    mail = Delivery.objects.filter(address="alice@x.test", event="resolved")
+    assert mail.count() == 2 and "The VPN holds again" in mail.first().body_text
+    page.reload()
+    expect(page.get_by_test_id("fixed-at")).to_be_visible()
+    assert_no_internal_values(page)

@@ -64,6 +64,15 @@ def _known_errors_match_the_calls_they_explain():
     assert not known_error_suggestions(viewer=requester, text="payslip")
     linked = Problem.objects.get(short_description__startswith="VPN client").incident_count
     assert linked > 0
+    # Both are published as known-error articles; requesters read only the VPN one.
+    outbox_deliver_due(limit=10_000)
+    from opsdesk.servicedesk.knowledge import article_list
+
+    def titles(viewer):
+        return sorted(a.title for a in article_list(viewer=viewer).filter(kind="known_error"))
+
+    assert len(titles(agent)) == 2
+    assert [t[:17] for t in titles(requester)] == ["Known error: VPN "]
 
 
 def _every_incident_has_its_history_and_the_majors_hand_out_tasks():

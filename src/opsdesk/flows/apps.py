@@ -9,5 +9,6 @@ class FlowsConfig(AppConfig):
     nav_items = []
 
     def ready(self):
-        # Outbox handlers: alerts open, join and resolve incidents.
-        from opsdesk.flows import events_to_incidents  # noqa: F401
+        # Outbox handlers: alerts open, join and resolve incidents; a resolved problem
+        # resolves its incidents, and a fixed known error coming back is a recurrence.
+        from opsdesk.flows import events_to_incidents, incidents_and_problems  # noqa: F401

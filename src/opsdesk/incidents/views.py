@@ -65,6 +65,8 @@ def queue(request, name: str = "open"):
         "objects": page.rows,
         "base_query": params.urlencode(),
         "bulk_form": forms.BulkForm(),
+        # Other apps' buttons in the bulk bar (a problem raised from the ticked incidents).
+        "panels": panels_for("incident"),
         "is_first_page": not request.GET.get("after"),
         "now": timezone.now(),
         "saved_filters": selectors.saved_filter_list(viewer=request.user),

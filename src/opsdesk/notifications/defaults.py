@@ -47,6 +47,7 @@ RULES = [
     ("major_declared", "caller", True, False),
     ("major_declared", "watchers", True, False),
     ("major_declared", "service_users", True, False),
+    ("manager_assigned", "named", True, True),
 ]
 
 FOOTER = (
@@ -99,6 +100,13 @@ TEMPLATES = {
         '<p>If this fixes it, please <a href="{{ url }}">confirm the resolution</a>. If it '
         'does not, <a href="{{ url }}">reject the resolution</a> (or reply to this mail) '
         "and we will reopen it.</p>",
+    ),
+    "manager_assigned": (
+        "Yours to manage: {{ short_description }}",
+        "Hello {{ recipient }},\n\nYou are the problem manager of {{ number }} ({{ priority }}): "
+        "{{ short_description }}\nGroup: {{ assignment_group }}",
+        "<p>Hello {{ recipient }},</p><p>You are the problem manager of <b>{{ number }}</b> "
+        "({{ priority }}): {{ short_description }}<br>Group: {{ assignment_group }}</p>",
     ),
     "reopened": (
         "Reopened: {{ short_description }}",

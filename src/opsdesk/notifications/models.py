@@ -39,6 +39,7 @@ class Event(models.TextChoices):
     ACCESS_REVIEW_REMINDER = "access_review_reminder", "Access review reminder"
     ACCESS_MANUAL_STEP = "access_manual_step", "Access to provision by hand"
     ACCESS_SOD_VIOLATION = "access_sod_violation", "Conflicting duties found"
+    MANAGER_ASSIGNED = "manager_assigned", "A problem is yours to manage"
 
 
 # Being paged is part of being on call; nobody may switch it off.

@@ -198,6 +198,9 @@ def fact_for(event: OutboxEvent) -> Fact | None:
     elif kind == Event.ESCALATION_NOTICE:
         fact.named_users = list(User.objects.filter(pk__in=payload.get("user_ids") or []))
         fact.extra.update(level=payload.get("level", ""), why=payload.get("why", ""))
+    elif kind == Event.MANAGER_ASSIGNED:
+        # The problem manager the fact names (a record type's own role, not its assignee).
+        fact.named_users = list(User.objects.filter(pk__in=payload.get("named_user_ids") or []))
     elif kind == Event.SURVEY:
         fact.named_users = list(User.objects.filter(pk=payload.get("caller_id")))
         fact.extra["survey_url"] = payload.get("survey_url", "")

@@ -18,6 +18,7 @@ def _register_ticket_type():
     from opsdesk.core.tickets.registry import TicketType, default_visible_to, register
     from opsdesk.problems.clocks import PROBLEM_CLOCKS
     from opsdesk.problems.models import Problem
+    from opsdesk.problems.queues import workspace_queues
     from opsdesk.problems.selectors import problem_list
     from opsdesk.problems.workflow import PROBLEM_WORKFLOW
     from opsdesk.sla.hold_reasons import register_states
@@ -41,6 +42,11 @@ def _register_ticket_type():
                 "workaround": "C",
             },
             clocks=PROBLEM_CLOCKS,
+            # The problem manager hears a problem is theirs; the other ticket facts mean
+            # what they mean for every record type.
+            notification_events={"manager_assigned": "manager_assigned"},
+            # The workspace queue at /work/problem/, beside open, mine and unassigned.
+            queues=workspace_queues(),
         )
     )
     register_states(record_type="problem", choices=PROBLEM_WORKFLOW.states.items())
@@ -54,3 +60,5 @@ def _add_panels():
     add_panel("incident", slot="details", template="problems/_incident_panel.html", order=30)
     # While an agent logs an incident: known errors matching what is typed.
     add_panel("incident", slot="create", template="problems/_intake.html", order=10)
+    # In the incident queue's bulk bar: a problem raised from the ticked incidents.
+    add_panel("incident", slot="bulk", template="problems/_bulk_create.html", order=10)

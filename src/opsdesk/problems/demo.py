@@ -112,6 +112,9 @@ def load(*, progress) -> None:
             problem = services.problem_update(actor=manager, problem=problem, **spec["analysis"])
         for action in spec["moves"]:
             problem = services.problem_transition(actor=manager, problem=problem, action=action)
+        if problem.is_known_error:
+            # In the knowledge base too: the VPN one for everyone, the payslip one for agents.
+            services.known_error_publish(actor=manager, problem=problem)
     review = PostIncidentReview.objects.select_related("incident").order_by("outage_start").first()
     if review is not None:
         problem = services.problem_from_review(actor=manager, review=review)
@@ -128,6 +131,9 @@ def load(*, progress) -> None:
             actor=manager, problem=problem, action="resolve", reason="Fixed as the review said."
         )
         services.problem_transition(actor=manager, problem=problem, action="close")
-    progress(f"{Problem.objects.count()} problems, two of them known errors the desk uses")
+    progress(
+        f"{Problem.objects.count()} problems, two of them known errors the desk uses, "
+        "published to the knowledge base"
+    )
     # A recurring failure nobody has raised yet, and the night's trend detection run.
     trends_demo.load(actor=manager, progress=progress)

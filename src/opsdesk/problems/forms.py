@@ -124,3 +124,11 @@ class LinkForm(forms.Form):
 class MoveForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     review_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # On resolve: the linked open incidents are resolved too, with this message to callers.
+    resolve_incidents = forms.BooleanField(required=False)
+    message = forms.CharField(
+        label="Message to their callers",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
+    )

@@ -87,6 +87,10 @@ class Problem(Ticket):
     assessed_at = models.DateTimeField(null=True, blank=True)
     root_cause_at = models.DateTimeField(null=True, blank=True)
     fix_started_at = models.DateTimeField(null=True, blank=True)
+    # The known error is fixed when the problem is resolved; recurrences count from here.
+    fixed_at = models.DateTimeField(null=True, blank=True)
+    # Last published to the knowledge base (the article itself is the service desk's).
+    published_at = models.DateTimeField(null=True, blank=True)
 
     # The impact tally, kept current as incidents are linked.
     incident_count = models.PositiveIntegerField(default=0)
@@ -133,6 +137,31 @@ class ProblemIncident(models.Model):
 
     def __str__(self):
         return f"{self.problem} ← {self.incident}"
+
+
+class RecurrenceVia(models.TextChoices):
+    MATCHED = "matched", "Matched the known error"
+    LINKED = "linked", "Linked by hand"
+
+
+class Recurrence(models.Model):
+    """An incident opened within the recurrence window after the fix that looks like the same
+    failure: reporting reads when, which incident, and how many days after the fix."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="recurrences")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="recurrences")
+    via = models.CharField(max_length=20, choices=RecurrenceVia.choices)
+    fixed_at = models.DateTimeField(help_text="When the fix it came back after was made.")
+    detected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "incident"], name="recurrence_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.incident} recurred {self.problem}"
 
 
 class CandidateState(models.TextChoices):

@@ -8,15 +8,27 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from opsdesk.core.audit import audit_record
 from opsdesk.core.errors import ValidationFailed
 from opsdesk.core.models import TimelineKind
+from opsdesk.core.outbox import outbox_publish, outbox_publish_many
 from opsdesk.core.records import record_update
 from opsdesk.core.tickets import services as tickets
 from opsdesk.core.tickets.registry import ticket_type
 from opsdesk.core.timeline import timeline_add
-from opsdesk.incidents.models import Incident, PostIncidentReview
+from opsdesk.incidents.models import OPEN_STATES, Incident, PostIncidentReview
 from opsdesk.incidents.routing import priority_for
-from opsdesk.problems.models import FactorCategory, LinkVia, Problem, ProblemIncident
+from opsdesk.problems.models import (
+    KNOWN_ERROR_STATES,
+    FactorCategory,
+    LinkVia,
+    Problem,
+    ProblemIncident,
+    ProblemState,
+    Recurrence,
+    RecurrenceVia,
+)
+from opsdesk.problems.selectors import RECURRENCE_WINDOW
 
 # What an edit of the record may change; state moves go through ``problem_transition``.
 EDITABLE = {
@@ -39,6 +51,7 @@ EDITABLE = {
 }
 MAX_WHYS = 10
 MAX_FACTORS = 30
+MAX_MESSAGE = 4000
 
 
 def _checked(values: dict) -> dict:
@@ -117,7 +130,19 @@ def problem_create(
     if incidents:
         _link(actor, problem, list(incidents), via=via, reason=reason)
     tickets.ticket_publish(problem, "opened", actor=actor)
+    _manager_told(problem, actor=actor)
     return problem
+
+
+def _manager_told(problem: Problem, *, actor) -> None:
+    """The problem manager hears that a problem is theirs (notifications reads the fact)."""
+    if problem.problem_manager_id:
+        tickets.ticket_publish(
+            problem,
+            "manager_assigned",
+            actor=actor,
+            named_user_ids=[problem.problem_manager_id],
+        )
 
 
 def _link(actor, problem: Problem, incidents: list[Incident], *, via: str, reason: str) -> int:
@@ -158,7 +183,71 @@ def _link(actor, problem: Problem, incidents: list[Incident], *, via: str, reaso
             problem, "incidents_linked", actor=actor, incident_ids=[i.pk for i in new], via=via
         )
         problem_tally(problem)
+        if via != LinkVia.RECURRENCE:
+            # An agent linking an incident that came back after the fix flags it too.
+            for incident in new:
+                if recurs_after_fix(problem, incident):
+                    _recurrence(actor, problem, incident, via=RecurrenceVia.LINKED)
     return len(new)
+
+
+def recurs_after_fix(problem: Problem, incident: Incident) -> bool:
+    """Opened after the problem's fix and within the recurrence window of it."""
+    fixed = problem.fixed_at
+    return fixed is not None and fixed <= incident.opened_at <= fixed + RECURRENCE_WINDOW
+
+
+def _recurrence(actor, problem: Problem, incident: Incident, *, via: str) -> Recurrence | None:
+    recurrence, created = Recurrence.objects.get_or_create(
+        problem=problem, incident=incident, defaults={"via": via, "fixed_at": problem.fixed_at}
+    )
+    if not created:
+        return None
+    days = (incident.opened_at - recurrence.fixed_at).days
+    timeline_add(
+        record=problem,
+        kind=TimelineKind.SYSTEM,
+        author=actor,
+        body=f"{incident.number} is a recurrence, {days} day{'s' if days != 1 else ''} after "
+        f"the fix: {incident.short_description}",
+        data={"recurrence": incident.number, "via": via},
+        at=timezone.now(),
+    )
+    audit_record(
+        action="problem.recurrence",
+        obj=problem,
+        changes={"recurrence": [None, incident.number], "via": [None, via]},
+        actor=actor,
+    )
+    tickets.ticket_publish(
+        problem, "recurrence", actor=actor, incident_id=incident.pk, via=via, days_after_fix=days
+    )
+    return recurrence
+
+
+@transaction.atomic
+def problem_recurrence_record(*, actor, problem: Problem, incident: Incident) -> bool:
+    """Flag ``incident`` as the fixed known error coming back: it is linked to the problem
+    (as a recurrence) and counted on it. Returns whether it was new; an incident outside
+    the window after the fix is refused."""
+    tickets.require_agent(actor)
+    current = tickets.locked(problem)
+    if not recurs_after_fix(current, incident):
+        raise ValidationFailed(
+            f"{incident.number} was not opened within "
+            f"{RECURRENCE_WINDOW.days} days after {current.number} was fixed.",
+            fields={"incident": ["Not a recurrence of this fix."]},
+        )
+    if Recurrence.objects.filter(problem=current, incident=incident).exists():
+        return False
+    _link(
+        actor,
+        current,
+        [incident],
+        via=LinkVia.RECURRENCE,
+        reason=f"Came back after the fix of {current.number}",
+    )
+    return _recurrence(actor, current, incident, via=RecurrenceVia.MATCHED) is not None
 
 
 @transaction.atomic
@@ -230,10 +319,13 @@ def problem_update(*, actor, problem: Problem, expected_version=None, **values) 
     impact = values.get("impact", current.impact)
     urgency = values.get("urgency", current.urgency)
     old_priority = current.priority
+    old_manager_id = current.problem_manager_id
     values["priority"] = priority_for(impact=impact, urgency=urgency)
     updated = record_update(
         current, values=values, actor=actor, action="problem.updated", locked=True
     )
+    if updated.problem_manager_id != old_manager_id:
+        _manager_told(updated, actor=actor)
     if updated.priority != old_priority:
         now = timezone.now()
         tickets.ticket_note_change(
@@ -248,9 +340,37 @@ def problem_update(*, actor, problem: Problem, expected_version=None, **values) 
 
 @transaction.atomic
 def problem_transition(
-    *, actor, problem: Problem, action: str, expected_version=None, reason: str = "", review_on=None
+    *,
+    actor,
+    problem: Problem,
+    action: str,
+    expected_version=None,
+    reason: str = "",
+    review_on=None,
+    resolve_incidents: bool = False,
+    message: str = "",
 ) -> Problem:
-    return tickets.ticket_transition(
+    """Move the problem. On "resolve" (which marks the known error fixed), with
+    ``resolve_incidents`` its linked open incidents are resolved too, each on its own with
+    ``message`` to its caller (``flows`` reacts to one fact per incident)."""
+    message = (message or "").strip()
+    if resolve_incidents:
+        if action != "resolve":
+            raise ValidationFailed(
+                "Only resolving a problem resolves its incidents.",
+                fields={"resolve_incidents": ["Only with the resolve move."]},
+            )
+        if not message:
+            raise ValidationFailed(
+                "Tell the callers what was fixed.",
+                fields={"message": ["Write the message the callers receive."]},
+            )
+        if len(message) > MAX_MESSAGE:
+            raise ValidationFailed(
+                "The message is too long.",
+                fields={"message": [f"At most {MAX_MESSAGE} characters."]},
+            )
+    moved = tickets.ticket_transition(
         actor=actor,
         record=problem,
         action=action,
@@ -258,6 +378,105 @@ def problem_transition(
         reason=reason,
         review_on=review_on,
     )
+    if action == "resolve" and moved.published_at is not None:
+        # The published article says the permanent fix from now on.
+        moved = known_error_publish(actor=actor, problem=moved)
+    if resolve_incidents:
+        incidents = list(open_incidents_of(moved).values_list("pk", flat=True))
+        outbox_publish_many(
+            [
+                (
+                    "problem.incident_resolution_requested",
+                    {
+                        "problem_id": moved.pk,
+                        "number": moved.number,
+                        "incident_id": pk,
+                        "message": message,
+                        "actor_id": getattr(actor, "pk", None),
+                    },
+                )
+                for pk in incidents
+            ]
+        )
+        timeline_add(
+            record=moved,
+            kind=TimelineKind.SYSTEM,
+            author=actor,
+            body=f"Resolving its {len(incidents)} open incident{'s' if len(incidents) != 1 else ''}"
+            f" with this message to their callers:\n{message}",
+            data={"resolving_incidents": len(incidents)},
+            at=timezone.now(),
+        )
+    return moved
+
+
+def open_incidents_of(problem: Problem):
+    """The problem's linked incidents that are still open, oldest first."""
+    return Incident.objects.filter(problem_links__problem=problem, state__in=OPEN_STATES).order_by(
+        "pk"
+    )
+
+
+# Where a published known error can be: found and not yet worked away, or fixed.
+PUBLISHABLE = (*KNOWN_ERROR_STATES, ProblemState.RESOLVED, ProblemState.CLOSED)
+
+
+@transaction.atomic
+def known_error_publish(*, actor, problem: Problem, expected_version=None) -> Problem:
+    """Publish the known error to the knowledge base: the service desk writes (or, published
+    again, updates) its known-error article from the fact, visible to agents and, when the
+    workaround is safe for them, to requesters."""
+    tickets.require_agent(actor)
+    current = tickets.locked(problem, expected_version)
+    tickets.require_visible(actor, current)
+    if current.state not in PUBLISHABLE:
+        raise ValidationFailed(
+            f"{current.number} is not a known error yet.",
+            fields={"state": ["Record the problem as a known error first."]},
+        )
+    from opsdesk.problems.workflow import needs_known_error
+
+    missing = needs_known_error(current)
+    if missing:
+        raise ValidationFailed(
+            "The known error is incomplete.", fields={k: [v] for k, v in missing.items()}
+        )
+    again = current.published_at is not None
+    updated = record_update(
+        current,
+        values={"published_at": timezone.now()},
+        actor=actor,
+        action="problem.known_error_published",
+        locked=True,
+    )
+    outbox_publish(
+        topic="problem.known_error_published",
+        payload={
+            "problem_id": updated.pk,
+            "number": updated.number,
+            "title": updated.short_description,
+            "symptoms": updated.symptoms,
+            "root_cause": updated.root_cause,
+            "workaround": updated.workaround,
+            "workaround_public": updated.workaround_public,
+            "permanent_fix": updated.permanent_fix,
+            "fixed_at": updated.fixed_at,
+            "state_label": updated.get_state_display(),
+            "service_ids": list(updated.services.values_list("pk", flat=True)),
+            "actor_id": getattr(actor, "pk", None),
+        },
+    )
+    timeline_add(
+        record=updated,
+        kind=TimelineKind.SYSTEM,
+        author=actor,
+        body="Published the known error again to the knowledge base."
+        if again
+        else "Published the known error to the knowledge base.",
+        data={"published": True},
+        at=updated.published_at,
+    )
+    return updated
 
 
 @transaction.atomic

@@ -52,7 +52,8 @@ def _accepted(problem, *, now, reason="", review_on=None, **_):
 
 
 def _resolved(problem, *, now, reason="", **_):
-    values = {"resolved_at": now}
+    # Resolving marks the known error fixed: recurrences are counted from here.
+    values = {"resolved_at": now, "fixed_at": now}
     if (reason or "").strip() and not (problem.permanent_fix or "").strip():
         values["permanent_fix"] = reason.strip()
     return values
@@ -121,7 +122,13 @@ PROBLEM_WORKFLOW = Workflow(
         "resolve": Effect(
             topic="resolved", values=_resolved, milestone="resolved", clock="resolved"
         ),
-        "reopen": Effect(topic="reopened", milestone="reopened", clock="reopened"),
+        "reopen": Effect(
+            topic="reopened",
+            # The fix did not hold: the known error is not fixed any more.
+            values=lambda p, *, now, **_: {"fixed_at": None},
+            milestone="reopened",
+            clock="reopened",
+        ),
         "close": Effect(
             topic="closed", values=lambda p, *, now, **_: {"closed_at": now}, clock="closed"
         ),

@@ -27,7 +27,8 @@ class ServicedeskConfig(AppConfig):
     ]
 
     def ready(self):
-        # Outbox handlers: a resolved incident asks its caller for feedback.
+        # Outbox handlers: a resolved incident asks its caller for feedback; a published
+        # known error becomes a knowledge article.
         from opsdesk.incidents.views import use_resolve_form
         from opsdesk.servicedesk import handlers  # noqa: F401
 
@@ -41,6 +42,8 @@ class ServicedeskConfig(AppConfig):
 def _add_incident_panels():
     from opsdesk.core.tickets.registry import add_panel
 
+    # On a problem: the knowledge article its known error is published as.
+    add_panel("problem", slot="after_details", template="servicedesk/_known_error_article.html")
     # The knowledge articles an incident was resolved with, in its details.
     add_panel("incident", slot="details", template="servicedesk/_resolved_with.html")
     # Beside the reply box: canned responses and "resolved with article".

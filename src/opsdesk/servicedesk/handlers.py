@@ -1,7 +1,10 @@
 """Reactions to other domains' facts, delivered by the outbox (at least once, so idempotent)."""
 
+from django.contrib.auth import get_user_model
+
 from opsdesk.core.outbox import outbox_handler
 from opsdesk.core.tickets.registry import TicketType, on_register, ticket_type
+from opsdesk.servicedesk.knowledge import known_error_article_publish
 from opsdesk.servicedesk.surveys import survey_request
 
 
@@ -24,3 +27,11 @@ def _listen(kind: TicketType) -> None:
 
 
 on_register(_listen)
+
+
+@outbox_handler("problem.known_error_published")
+def known_error_to_article(*, event_id, topic, payload):
+    """Problem management published a known error: write or update its knowledge article,
+    in the name of who published it (redelivery writes the same content again: no change)."""
+    actor = get_user_model().objects.filter(pk=payload.get("actor_id")).first()
+    known_error_article_publish(actor=actor, fact=payload)

@@ -18,6 +18,7 @@ from opsdesk.core.roles import is_agent
 from opsdesk.servicedesk import search
 from opsdesk.servicedesk.models import (
     ArticleCategory,
+    ArticleKind,
     ArticleRevision,
     ArticleState,
     ArticleVote,
@@ -211,3 +212,64 @@ def article_deflected(*, actor, article) -> Deflection:
     return Deflection.objects.create(
         article=article, user=actor if getattr(actor, "is_authenticated", False) else None
     )
+
+
+# --- known errors, as problem management publishes them ---------------------------------------
+def _known_error_body(fact: dict) -> str:
+    parts = [
+        ("Symptoms", fact.get("symptoms")),
+        ("Cause", fact.get("root_cause")),
+        ("Workaround", fact.get("workaround")),
+        ("Permanent fix", fact.get("permanent_fix")),
+    ]
+    body = "\n\n".join(f"## {title}\n\n{text.strip()}" for title, text in parts if text)
+    return f"{body}\n\nKnown error of problem {fact['number']}."
+
+
+def known_error_article_publish(*, actor, fact: dict) -> KnowledgeArticle:
+    """Write the known-error article of the problem the fact names, or bring it up to date:
+    one article per problem, published at once (the problem manager reviewed what it says),
+    for everyone when the workaround is safe for requesters, else for agents only."""
+    _require_agent(actor)
+    values = {
+        "title": f"Known error: {fact['title']}"[:200],
+        "body": _known_error_body(fact),
+        "audience": Audience.PUBLIC if fact.get("workaround_public") else Audience.INTERNAL,
+        "service_id": (fact.get("service_ids") or [None])[0],
+        "keywords": fact["number"],
+    }
+    article = KnowledgeArticle.objects.filter(problem_id=fact["problem_id"]).first()
+    now = timezone.now()
+    if article is None:
+        values.update(
+            number=number_next(prefix=KnowledgeArticle.NUMBER_PREFIX),
+            kind=ArticleKind.KNOWN_ERROR,
+            problem_id=fact["problem_id"],
+            state=ArticleState.PUBLISHED,
+            published_at=now,
+            author=actor,
+        )
+        article = record_create(
+            KnowledgeArticle, values=values, actor=actor, action="article.known_error_published"
+        )
+        _revision(article, actor)
+    else:
+        if article.state != ArticleState.PUBLISHED:
+            # Published again: a retired or reworked copy is the known error's article again.
+            values["state"] = ArticleState.PUBLISHED
+        before = article.version
+        article = record_update(
+            article, values=values, actor=actor, action="article.known_error_published"
+        )
+        if article.version != before:
+            _revision(article, actor)
+    outbox_publish(
+        topic="servicedesk.article_published",
+        payload={"article_id": article.pk, "number": article.number, "state": article.state},
+    )
+    return article
+
+
+def known_error_article_for(*, viewer, problem) -> KnowledgeArticle | None:
+    """The known-error article published from ``problem``, as the viewer may read it."""
+    return article_list(viewer=viewer).filter(problem=problem).first()

@@ -109,6 +109,12 @@ class ArticleState(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class ArticleKind(models.TextChoices):
+    ARTICLE = "article", "Article"
+    # Written from a problem's known error when it is published; kept in step with it.
+    KNOWN_ERROR = "known_error", "Known error"
+
+
 class ArticleCategory(TimestampedModel, VersionedModel):
     """A shelf of the knowledge base; categories nest, e.g. Software > Email."""
 
@@ -179,6 +185,15 @@ class KnowledgeArticle(TimestampedModel, VersionedModel, NumberedModel):
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated.")
     state = models.CharField(
         max_length=10, choices=ArticleState.choices, default=ArticleState.DRAFT
+    )
+    kind = models.CharField(max_length=20, choices=ArticleKind.choices, default=ArticleKind.ARTICLE)
+    # The problem a known-error article is published from: publishing again updates it.
+    problem = models.OneToOneField(
+        "problems.Problem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="knowledge_article",
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -35,6 +35,8 @@ class ProblemSerializer(VersionedSerializer):
         queryset=Category.objects.filter(active=True), required=False, allow_null=True
     )
     incidents = LinkSerializer(source="incident_links", many=True, read_only=True)
+    # Annotated by the viewset: incidents that came back after the fix.
+    recurrence_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Problem
@@ -70,6 +72,9 @@ class ProblemSerializer(VersionedSerializer):
             "root_cause_at",
             "fix_started_at",
             "resolved_at",
+            "fixed_at",
+            "published_at",
+            "recurrence_count",
             "closed_at",
             "version",
             "incidents",
@@ -86,6 +91,8 @@ class ProblemSerializer(VersionedSerializer):
             "root_cause_at",
             "fix_started_at",
             "resolved_at",
+            "fixed_at",
+            "published_at",
             "closed_at",
         ]
 
@@ -113,6 +120,9 @@ class MoveSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     review_on = serializers.DateField(required=False, allow_null=True, default=None)
     version = serializers.IntegerField(required=False, min_value=1)
+    # On "resolve": resolve the linked open incidents too, with this message to their callers.
+    resolve_incidents = serializers.BooleanField(required=False, default=False)
+    message = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class LinkInputSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Problem API: the record through services, its moves and links as actions."""
 
+from django.db.models import Count
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -24,7 +25,12 @@ class ProblemViewSet(ServiceViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        qs = super().get_queryset().prefetch_related("incident_links__incident")
+        qs = (
+            super()
+            .get_queryset()
+            .prefetch_related("incident_links__incident")
+            .annotate(recurrence_count=Count("recurrences", distinct=True))
+        )
         state = self.request.query_params.get("state")
         return (qs.filter(state=state) if state else qs).order_by("-opened_at", "-id")
 
@@ -78,6 +84,13 @@ class ProblemViewSet(ServiceViewSet):
         )
         return self._answer(problem)
 
+    @extend_schema(request=None, responses=s.ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, number=None):
+        """Publish the known error to the knowledge base (again: update its article)."""
+        problem = services.known_error_publish(actor=request.user, problem=self.get_object())
+        return self._answer(problem)
+
 
 def _move_action(name: str):
     @extend_schema(request=s.MoveSerializer, responses=s.ProblemSerializer)
@@ -93,6 +106,8 @@ def _move_action(name: str):
             expected_version=expected_version(request, data),
             reason=data["reason"],
             review_on=data["review_on"],
+            resolve_incidents=data["resolve_incidents"],
+            message=data["message"],
         )
         return self._answer(moved)
 

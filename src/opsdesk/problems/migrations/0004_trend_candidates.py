@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cmdb', '0004_ci_full_text_search'),
         ('incidents', '0010_saved_filters_in_core'),
-        ('problems', '0002_search'),
+        ('problems', '0003_known_error_fixes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,12 +1,16 @@
 """Problem pages: the queue, raising a problem (from incidents), the record with its analysis,
 known error, linked incidents and moves. Every write goes through the services."""
 
+import csv
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import DomainError, NotPermitted
@@ -25,16 +29,8 @@ from opsdesk.problems.forms import (
     ProblemCreateForm,
     numbers_in,
 )
-from opsdesk.problems.models import KNOWN_ERROR_STATES, ProblemState
+from opsdesk.problems.queues import QUEUES, queue_filter
 from opsdesk.problems.workflow import OPEN
-
-QUEUES = {
-    "mine": "My problems",
-    "unassigned": "Unassigned",
-    "known": "Known errors",
-    "fix": "Awaiting fix",
-    "open": "All open",
-}
 
 
 @agent_required
@@ -43,25 +39,14 @@ def queue(request):
     if name not in QUEUES:
         name = "open"
     problems = selectors.problem_list(viewer=request.user).filter(state__in=list(OPEN))
-    if name == "mine":
-        problems = problems.filter(problem_manager=request.user) | problems.filter(
-            assignee=request.user
-        )
-    elif name == "unassigned":
-        problems = problems.filter(assignee__isnull=True)
-    elif name == "known":
-        problems = problems.filter(state__in=list(KNOWN_ERROR_STATES))
-    elif name == "fix":
-        problems = problems.filter(
-            state__in=[ProblemState.KNOWN_ERROR, ProblemState.FIX_IN_PROGRESS]
-        )
+    problems = queue_filter(name, problems, request.user)
     return list_page(
         request,
         queryset=problems.order_by("priority", "opened_at", "pk"),
         filter_form=None,
         template="problems/queue.html",
         rows_template="problems/_rows.html",
-        extra={"queues": QUEUES, "queue": name},
+        extra={"queues": {key: label for key, (label, _) in QUEUES.items()}, "queue": name},
     )
 
 
@@ -143,6 +128,9 @@ def detail(request, number):
             "timeline": timeline_for(record=problem),
             "panels": panels_for("problem"),
             "is_open": problem.state in OPEN,
+            "open_incidents": selectors.open_incident_count(problem),
+            "recurrences": selectors.recurrences_of(problem),
+            "publishable": problem.state in services.PUBLISHABLE,
         },
     )
 
@@ -201,17 +189,33 @@ def action(request, number, name):
             incident = get_object_or_404(Incident, number=request.POST.get("incident", ""))
             services.problem_unlink_incident(actor=request.user, problem=problem, incident=incident)
             messages.success(request, f"{incident.number} is unlinked.")
+        elif name == "publish":
+            services.known_error_publish(actor=request.user, problem=problem)
+            messages.success(
+                request, f"The known error of {problem.number} is sent to the knowledge base."
+            )
         elif name in {t.name for t in ticket_type("problem").workflow.transitions}:
             form = MoveForm(request.POST)
-            form.is_valid()
+            if not form.is_valid():
+                errors = "; ".join(m for msgs in form.errors.values() for m in msgs)
+                messages.error(request, f"Not moved: {errors}")
+                return redirect("problems:detail", number=problem.number)
+            resolve_incidents = form.cleaned_data.get("resolve_incidents", False)
             moved = services.problem_transition(
                 actor=request.user,
                 problem=problem,
                 action=name,
                 reason=form.cleaned_data.get("reason", ""),
                 review_on=form.cleaned_data.get("review_on"),
+                resolve_incidents=resolve_incidents,
+                message=form.cleaned_data.get("message", ""),
             )
             messages.success(request, f"{moved.number} is {moved.get_state_display().lower()}.")
+            if resolve_incidents:
+                messages.info(
+                    request,
+                    "Its open incidents are being resolved; their callers get your message.",
+                )
         else:
             raise Http404
     except NotPermitted as refusal:
@@ -258,3 +262,71 @@ def apply(request, number):
             request, f"The workaround of {problem.number} is sent and {incident.number} resolved."
         )
     return redirect("incidents:detail", pk=incident.pk)
+
+
+@agent_required
+@require_POST
+def from_incidents(request):
+    """The incident queue's bulk bar: the ticked incidents open the create form, linked."""
+    ids = [int(i) for i in request.POST.getlist("incidents") if i.isdigit()]
+    numbers = list(
+        incident_list(viewer=request.user)
+        .filter(pk__in=ids)
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+    if not numbers:
+        messages.error(request, "Tick the incidents the problem explains.")
+        return redirect("incidents:queue", "open")
+    return redirect(f"{reverse('problems:create')}?{urlencode({'incidents': ' '.join(numbers)})}")
+
+
+KEDB_COLUMNS = (
+    "Number",
+    "Title",
+    "State",
+    "Services",
+    "Symptoms",
+    "Root cause",
+    "Workaround",
+    "Linked incidents",
+    "Review date",
+    "Fixed at",
+)
+
+
+def _cell(value) -> str:
+    # A cell a spreadsheet would run as a formula is kept as text.
+    text = str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@agent_required
+def kedb_export(request):
+    """The known-error database as CSV, for the desk."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="known-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(KEDB_COLUMNS)
+    zone = timezone.get_current_timezone()
+    for problem in selectors.kedb(viewer=request.user):
+        writer.writerow(
+            [
+                _cell(value)
+                for value in (
+                    problem.number,
+                    problem.short_description,
+                    problem.get_state_display(),
+                    ", ".join(sorted(s.name for s in problem.services.all())),
+                    problem.symptoms,
+                    problem.root_cause,
+                    problem.workaround,
+                    problem.incident_count,
+                    problem.review_on.isoformat() if problem.review_on else "",
+                    problem.fixed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                    if problem.fixed_at
+                    else "",
+                )
+            ]
+        )
+    return response

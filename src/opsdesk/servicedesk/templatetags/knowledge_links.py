@@ -7,6 +7,7 @@ templates need not know how the service desk links articles.
 
 from django import template
 
+from opsdesk.servicedesk.knowledge import known_error_article_for
 from opsdesk.servicedesk.links import articles_resolved_with
 
 register = template.Library()
@@ -19,3 +20,13 @@ def articles_resolved_with_tag(context, incident):
     if viewer is None or incident is None:
         return []
     return list(articles_resolved_with(viewer=viewer, incident=incident))
+
+
+@register.simple_tag(takes_context=True, name="known_error_article")
+def known_error_article_tag(context, problem):
+    """``{% known_error_article problem as article %}``: the article published from it."""
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    if viewer is None or problem is None:
+        return None
+    return known_error_article_for(viewer=viewer, problem=problem)
