@@ -461,8 +461,8 @@ def _staff(department: str) -> list[User]:
 
 
 def _schemes(admin: User) -> dict[str, ApprovalScheme]:
-    schemes = {s.name: s for s in ApprovalScheme.objects.filter(name__in=[MANAGER_THEN_OWNER])}
-    schemes.update({s.name: s for s in ApprovalScheme.objects.filter(name=PRIVILEGED)})
+    named = ApprovalScheme.objects.filter(name__in=[MANAGER_THEN_OWNER, PRIVILEGED])
+    schemes = {s.name: s for s in named}
     sod_stage = {
         "name": SOD_STAGE,
         "rule": "any",
@@ -648,7 +648,7 @@ def _held(admin, entitlements, people) -> None:
     migrated(
         engineer,
         "Payroll administrator",
-        "Payroll engine upgrade to 12.5 (CHG-1042)",
+        "Given in the old tool for the payroll engine upgrade (CHG-1042)",
         valid_to=now + timedelta(days=12),
     )
 
