@@ -700,7 +700,7 @@ def _requests(people) -> int:
     )
     # Jordan said yes; Robin, who owns the ERP roles, decides next.
     waiting = ask(finance[2], "accounts-payable", "Joining accounts payable in January.")
-    _decide(waiting, jordan, "approve", "Yes, she moves to accounts payable.")
+    _decide(waiting, jordan, "approve", "Agreed: the move to accounts payable is in January.")
     # A payroll officer asks to edit employee records while HR's records officer is away:
     # the duties conflict, so after the manager and the owner the CIO decides the exception.
     officer = finance[4]
@@ -718,10 +718,10 @@ def _requests(people) -> int:
     # Privileged and granted: an ERP engineer patches the payment job this week.
     erp = teams["ERP Applications"]
     engineer = erp.members.exclude(pk=erp.lead_id).order_by("pk").first()
-    admin = ask(engineer, "erp-administrator", "Patch the month-end payment run job (CHG-1051).")
-    _decide(admin, engineer.manager, "approve", "Agreed in the change board.")
-    _decide(admin, robin, "approve", "For the patch only.")
-    _done_by_hand(admin, erp)
+    erp_admin = ask(engineer, "erp-administrator", "Patch the payment run job (CHG-1051).")
+    _decide(erp_admin, engineer.manager, "approve", "Agreed in the change board.")
+    _decide(erp_admin, robin, "approve", "For the patch only.")
+    _done_by_hand(erp_admin, erp)
     # Privileged and ending in two days: on call for the data centre's switch upgrade.
     network = teams["Network Operations"]
     on_call = network.members.exclude(pk=network.lead_id).order_by("pk").first()
