@@ -129,6 +129,12 @@ def _riley_is_refused_payment_approval_with_the_rules_name(client):
         )
     reason = refused.value.fields["__all__"][0]
     assert access_demo.VENDOR_RULE in reason and "Approve payments" in reason
+    # The portal says the same where Riley asks.
+    page = client.post(
+        reverse("access:portal-order", args=[package.slug]),
+        {"justification": "Month-end payment runs."},
+    )
+    assert page.status_code == 200 and access_demo.VENDOR_RULE in page.content.decode()
     assert AccessRequest.objects.count() == asked
     assert not Grant.objects.filter(holder=riley, entitlement__name="Approve payments").exists()
 
