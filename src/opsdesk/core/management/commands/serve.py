@@ -23,6 +23,7 @@ SIGN_INS = [
     ("approver", "approver"),
     ("catalog", "catalog manager"),
     ("problems", "problem manager"),
+    ("reviewer", "access reviewer"),
 ]
 ADMIN_USERNAME = "admin"
 
