@@ -11,6 +11,12 @@ def run_provisioning(*, event_id, topic, payload):
     services.provisioning_run(step_id=payload["step_id"])
 
 
+@outbox_handler("access.batch_due")
+def run_batch(*, event_id, topic, payload):
+    """A leaver's or a review's removals, together: one connection per directory."""
+    services.provisioning_run_batch(batch=payload["batch"])
+
+
 @outbox_handler("user.changed")
 def joiner_mover_leaver(*, event_id, topic, payload):
     """A person's record changed (the people pages, the API, an HR import, SCIM): note a

@@ -50,6 +50,22 @@ SUGGESTIONS = 5
 SAME_PLACE_BONUS = 1.0  # a known error on the same service or CI outranks words alone
 
 
+def known_errors_on_services(*, viewer, service_ids=None, limit: int = 10) -> list[Problem]:
+    """Open known errors on these services (every service when None), newest first: what the
+    portal's service status says "we know about". Requesters get only the ones whose
+    workaround they may apply themselves; a fixed known error is no longer news."""
+    if not getattr(viewer, "is_authenticated", False):
+        return []
+    qs = Problem.objects.filter(
+        state__in=[ProblemState.KNOWN_ERROR, ProblemState.FIX_IN_PROGRESS], fixed_at__isnull=True
+    )
+    if not is_agent(viewer):
+        qs = qs.filter(workaround_public=True)
+    if service_ids is not None:
+        qs = qs.filter(services__in=list(service_ids))
+    return list(qs.prefetch_related("services").distinct().order_by("-opened_at")[:limit])
+
+
 def known_error_suggestions(
     *, viewer, text: str = "", service_id=None, ci_id=None, limit: int = SUGGESTIONS
 ) -> list[Problem]:

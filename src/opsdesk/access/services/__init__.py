@@ -498,7 +498,12 @@ def _grant_move(grant: Grant, action: str, **values) -> Grant:
 def _grant_end(grant: Grant, *, actor, reason: str, why: str = "", batch: str, now=None) -> bool:
     """End ``grant`` and take it out of its directory; False when it had already ended."""
     now = _now(now)
-    grant = Grant.objects.select_for_update().get(pk=grant.pk)
+    # The audit entry names the holder and the entitlement: fetched with the grant.
+    grant = (
+        Grant.objects.select_for_update(of=("self",))
+        .select_related("holder", "entitlement__application", "entitlement__target")
+        .get(pk=grant.pk)
+    )
     if grant.state == GrantState.ENDED:
         return False
     was_scheduled = grant.state == GrantState.SCHEDULED
@@ -624,8 +629,10 @@ def _provision(grant: Grant, action: str, *, batch: str, now) -> ProvisioningSte
         step.state = StepState.PENDING
         _step_done(step, now=now)
     elif target is not None:
-        # The worker runs it right after this commits; the sweep retries it if that fails.
-        outbox_publish(topic="access.provisioning_due", payload={"step_id": step.pk})
+        # The worker runs it right after this commits; the sweep retries it if that fails. A
+        # batch's steps (a leaver, a review applied) are run together: see _batch_due.
+        if not batch:
+            outbox_publish(topic="access.provisioning_due", payload={"step_id": step.pk})
     else:
         outbox_publish(
             topic="access.manual_step",
@@ -663,10 +670,12 @@ def _step_done(step: ProvisioningStep, *, now, actor=None) -> None:
         )
 
 
-def _step_call(step: ProvisioningStep) -> None:
+def _step_call(step: ProvisioningStep, connectors: dict) -> None:
     from opsdesk.access.connectors import connector_for
 
-    connector = connector_for(step.target)
+    connector = connectors.get(step.target_id)
+    if connector is None:
+        connector = connectors[step.target_id] = connector_for(step.target)
     if step.action == StepAction.DISABLE_ACCOUNT:
         connector.disable_account(person=step.person)
         return
@@ -678,15 +687,60 @@ def _step_call(step: ProvisioningStep) -> None:
         connector.remove_member(group=group, person=step.person)
 
 
+def _close(connectors: dict) -> None:
+    for connector in connectors.values():
+        close = getattr(connector, "close", None)
+        if close is not None:
+            close()
+
+
+def provisioning_run(
+    *, step_id: int, now: datetime | None = None, connectors: dict | None = None
+) -> ProvisioningStep | None:
+    """Write one step to its target; a failure is kept with its reason and retried later.
+
+    ``connectors`` (target id -> connector) lets a batch reuse one connection per target.
+    """
+    if connectors is not None:
+        return _run_step(step_id=step_id, now=now, connectors=connectors)
+    own: dict = {}
+    try:
+        return _run_step(step_id=step_id, now=now, connectors=own)
+    finally:
+        _close(own)
+
+
+def provisioning_run_batch(*, batch: str, now: datetime | None = None) -> int:
+    """Every waiting step of a batch, each in its own transaction, one connection per
+    target for all of them."""
+    ids = list(
+        ProvisioningStep.objects.filter(
+            batch=batch, state__in=(StepState.PENDING, StepState.RETRYING)
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    connectors: dict = {}
+    try:
+        for step_id in ids:
+            provisioning_run(step_id=step_id, now=now, connectors=connectors)
+    finally:
+        _close(connectors)
+    return len(ids)
+
+
+def _batch_due(batch: str) -> None:
+    outbox_publish(topic="access.batch_due", payload={"batch": batch})
+
+
 @transaction.atomic
-def provisioning_run(*, step_id: int, now: datetime | None = None) -> ProvisioningStep | None:
-    """Write one step to its target; a failure is kept with its reason and retried later."""
+def _run_step(*, step_id: int, now: datetime | None, connectors: dict) -> ProvisioningStep | None:
     from opsdesk.access.connectors import ConnectorError
 
     now = _now(now)
     step = (
         ProvisioningStep.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("grant__entitlement", "target", "person")
+        .select_related("grant__entitlement__application", "grant__holder", "target", "person")
         .filter(pk=step_id, state__in=(StepState.PENDING, StepState.RETRYING))
         .first()
     )
@@ -694,7 +748,7 @@ def provisioning_run(*, step_id: int, now: datetime | None = None) -> Provisioni
         return None
     step.attempts += 1
     try:
-        _step_call(step)
+        _step_call(step, connectors)
     except ConnectorError as exc:
         reason = str(exc)[:2000]
         step.last_error = reason
@@ -705,9 +759,18 @@ def provisioning_run(*, step_id: int, now: datetime | None = None) -> Provisioni
             _grant_provisioning(step.grant, Provisioning.FAILED, now=now, error=reason)
         return step
     _step_done(step, now=now)
-    if step.batch:
-        outbox_publish(topic="access.batch_progress", payload={"batch": step.batch})
+    _batch_progress(step)
     return step
+
+
+def _batch_progress(step: ProvisioningStep) -> None:
+    """The last step of a batch done: the batch is told as done (its start is in the audit)."""
+    if step.batch and not (
+        ProvisioningStep.objects.filter(batch=step.batch)
+        .exclude(state__in=(StepState.DONE, StepState.CANCELLED))
+        .exists()
+    ):
+        outbox_publish(topic="access.batch_done", payload={"batch": step.batch})
 
 
 def provisioning_run_due(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -754,8 +817,7 @@ def manual_step_done(*, actor, step: ProvisioningStep, note: str = "") -> Provis
     now = timezone.now()
     _step_done(step, now=now, actor=actor)
     audit_record(action="access.manual_step_done", obj=step, actor=actor, changes={"note": note})
-    if step.batch:
-        outbox_publish(topic="access.batch_progress", payload={"batch": step.batch})
+    _batch_progress(step)
     return step
 
 
@@ -1049,7 +1111,7 @@ def _leave(person: User, *, now) -> str:
     for target in ProvisioningTarget.objects.filter(
         pk__in=targets, kind=TargetKind.SCIM, active=True
     ):
-        step = ProvisioningStep.objects.create(
+        ProvisioningStep.objects.create(
             person=person,
             target=target,
             action=StepAction.DISABLE_ACCOUNT,
@@ -1057,7 +1119,7 @@ def _leave(person: User, *, now) -> str:
             created_at=now,
             batch=batch,
         )
-        outbox_publish(topic="access.provisioning_due", payload={"step_id": step.pk})
+    _batch_due(batch)
     tokens = ApiToken.objects.filter(user=person, revoked_at__isnull=True).update(revoked_at=now)
     sessions = _end_sessions(person)
     if person.is_active:

@@ -405,6 +405,9 @@ def campaign_apply(*, actor, campaign: ReviewCampaign) -> dict:
             )
             shortened += 1
         ReviewItem.objects.filter(pk=item.pk).update(applied_at=now)
+    from opsdesk.access.services import _batch_due
+
+    _batch_due(batch)
     campaign.state = CampaignState.APPLIED
     campaign.applied_at = now
     campaign.version += 1

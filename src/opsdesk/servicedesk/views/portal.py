@@ -37,9 +37,16 @@ FOLLOWED_SHOWN = 25
 
 
 def _status_context(request, notes=()) -> dict:
+    from opsdesk.problems.selectors import known_errors_on_services
+
     followed = selectors.followed_services(viewer=request.user)
+    used = selectors.services_used_by(viewer=request.user)
     return {
         "status": selectors.service_status(viewer=request.user),
+        # "We know about this": open known errors on the services the viewer uses (all, for
+        # someone with no history yet), so they follow the service instead of filing again.
+        "known_errors": known_errors_on_services(viewer=request.user, service_ids=used or None),
+        "followed_ids": set(followed.values_list("pk", flat=True)),
         "followed": followed[:FOLLOWED_SHOWN],
         "followed_more": max(0, followed.count() - FOLLOWED_SHOWN),
         "follow_choices": selectors.services_to_follow(viewer=request.user),
