@@ -96,7 +96,7 @@ def test_privileged_access_is_approved_twice_and_granted_by_the_owner_team(
     assert_no_internal_values(page)
 
     desk = sign_in(new_page(), live_server.url, tom)
-    open_menu(desk, "More", "Access")
+    open_menu(desk, "Service desk", "Access")
     desk.get_by_role("link", name="1 to do by hand").click()
     expect(desk.get_by_role("heading", level=1)).to_have_text("Provisioning")
     row = desk.get_by_role("row").filter(has_text="Riley Reed")
@@ -185,7 +185,7 @@ def test_a_reviewer_refuses_access_and_the_administrator_takes_it_away(
     expect(reviewer.get_by_text("No access reviews are waiting for you.")).to_be_visible()
 
     desk = sign_in(new_page(), live_server.url, ada)
-    open_menu(desk, "More", "Access")
+    open_menu(desk, "Service desk", "Access")
     desk.get_by_role("link", name="Access reviews").click()
     desk.get_by_role("link", name="Year-end review").click()
     expect(desk.get_by_test_id("campaign-state")).to_have_text("Under way")
@@ -222,7 +222,7 @@ def test_an_administrator_processes_a_leaver_and_every_grant_ends_at_once(
         )
 
     page = sign_in(new_page(), live_server.url, ada)
-    open_menu(page, "More", "Access")
+    open_menu(page, "Service desk", "Access")
     page.get_by_role("link", name="Who has what").click()
     expect(page.get_by_role("row").filter(has_text="Riley Reed")).to_have_count(2)
     assert_no_internal_values(page)

@@ -13,7 +13,7 @@ NAV_MENUS = (
     (
         "service-desk",
         "Service desk",
-        ("incidents", "service_requests", "problems", "servicedesk", "approvals"),
+        ("incidents", "service_requests", "problems", "servicedesk", "approvals", "access"),
     ),
     ("operations", "Operations", ("events", "oncall")),
     ("configuration", "Configuration", ("cmdb", "sla", "core", "notifications")),

@@ -63,7 +63,7 @@ def known_errors_on_services(*, viewer, service_ids=None, limit: int = 10) -> li
         qs = qs.filter(workaround_public=True)
     if service_ids is not None:
         qs = qs.filter(services__in=list(service_ids))
-    return list(qs.prefetch_related("services").distinct().order_by("-opened_at")[:limit])
+    return list(qs.prefetch_related("services__ci_class").distinct().order_by("-opened_at")[:limit])
 
 
 def known_error_suggestions(

@@ -37,21 +37,38 @@ FOLLOWED_SHOWN = 25
 
 
 def _status_context(request, notes=()) -> dict:
-    from opsdesk.problems.selectors import known_errors_on_services
-
     followed = selectors.followed_services(viewer=request.user)
     used = selectors.services_used_by(viewer=request.user)
     return {
         "status": selectors.service_status(viewer=request.user),
         # "We know about this": open known errors on the services the viewer uses (all, for
         # someone with no history yet), so they follow the service instead of filing again.
-        "known_errors": known_errors_on_services(viewer=request.user, service_ids=used or None),
-        "followed_ids": set(followed.values_list("pk", flat=True)),
+        "known_errors": _known_error_rows(request.user, used, followed),
         "followed": followed[:FOLLOWED_SHOWN],
         "followed_more": max(0, followed.count() - FOLLOWED_SHOWN),
         "follow_choices": selectors.services_to_follow(viewer=request.user),
         "status_notes": notes,
     }
+
+
+def _known_error_rows(viewer, used: set[int], followed) -> list[dict]:
+    from opsdesk.problems.selectors import known_errors_on_services
+
+    followed_ids = set(followed.values_list("pk", flat=True))
+    rows = []
+    for problem in known_errors_on_services(viewer=viewer, service_ids=used or None):
+        for service in problem.services.all():
+            if used and service.pk not in used:
+                continue
+            rows.append(
+                {
+                    "service": service,
+                    "problem": problem,
+                    "followed": service.pk in followed_ids,
+                    "followable": service.ci_class.is_business_service,
+                }
+            )
+    return rows
 
 
 def _home_context(request, notes=()) -> dict:
