@@ -690,8 +690,8 @@ def test_a_campaign_from_start_to_apply(manager, boss, review):
 
     progress = client.get(f"{API}/campaigns/{pk}/progress/").json()
     assert {row["reviewer"]: (row["total"], row["decided"]) for row in progress} == {
-        "boss": (2, 2),
-        "access-manager": (1, 0),
+        boss.display_name: (2, 2),
+        manager.display_name: (1, 0),
     }
     closed = client.post(f"{API}/campaigns/{pk}/close/").json()
     assert closed["undecided"] == 1 and closed["campaign"]["state"] == "closed"
