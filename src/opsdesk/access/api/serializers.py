@@ -12,6 +12,7 @@ from opsdesk.access.models import (
     AccessPackage,
     AccessRequest,
     Decision,
+    EndReason,
     Entitlement,
     EntitlementKind,
     Grant,
@@ -142,7 +143,7 @@ class EntitlementSerializer(VersionedSerializer):
 class PackageSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     entitlements = EntitlementBriefSerializer(many=True, read_only=True)
     approval_scheme = serializers.CharField(
-        source="approval_scheme.name", default=None, read_only=True
+        source="approval_scheme.name", default=None, allow_null=True, read_only=True
     )
     needs_justification = serializers.SerializerMethodField()
     form_fields = serializers.SerializerMethodField(
@@ -298,9 +299,15 @@ class GrantSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     entitlement = EntitlementBriefSerializer(read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     source_label = serializers.CharField(source="get_source_display", read_only=True)
-    request = serializers.CharField(source="request.number", default=None, read_only=True)
+    request = serializers.CharField(
+        source="request.number", default=None, allow_null=True, read_only=True
+    )
     granted_by = UserBriefSerializer(read_only=True, allow_null=True)
     provisioning_label = serializers.CharField(source="get_provisioning_display", read_only=True)
+    # Empty until the grant ends.
+    end_reason = serializers.ChoiceField(
+        choices=EndReason.choices, allow_blank=True, read_only=True
+    )
     end_reason_label = serializers.CharField(source="get_end_reason_display", read_only=True)
     ended_by = UserBriefSerializer(read_only=True, allow_null=True)
 
@@ -368,10 +375,12 @@ class GrantCreateSerializer(serializers.Serializer):
 class ProvisioningStepSerializer(serializers.ModelSerializer):
     grant = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     entitlement = EntitlementBriefSerializer(
-        source="grant.entitlement", read_only=True, default=None
+        source="grant.entitlement", read_only=True, default=None, allow_null=True
     )
     person = UserBriefSerializer(read_only=True)
-    target = serializers.CharField(source="target.name", default=None, read_only=True)
+    target = serializers.CharField(
+        source="target.name", default=None, allow_null=True, read_only=True
+    )
     action_label = serializers.CharField(source="get_action_display", read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     done_by = UserBriefSerializer(read_only=True, allow_null=True)
