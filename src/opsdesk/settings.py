@@ -307,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         "GrantStateEnum": "opsdesk.access.models.GrantState",
         "GrantSourceEnum": "opsdesk.access.models.GrantSource",
         "ReviewerSourceEnum": "opsdesk.access.models.ReviewerSource",
+        "SodActionEnum": "opsdesk.access.models.SodAction",
     },
 }
 

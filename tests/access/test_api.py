@@ -163,7 +163,10 @@ def test_the_same_name_twice_on_one_application_is_refused(manager, payroll):
         "owner": payroll.owner.username,
     }
     refused = client_for(manager).post(f"{API}/entitlements/", body, format="json")
-    assert_error_shape(refused, 400)
+    error = assert_error_shape(refused, 400, "name")
+    assert error["fields"]["name"] == [
+        "Payroll administrator app already has an entitlement called Payroll administrator."
+    ]
     assert Entitlement.objects.count() == 1
 
 
@@ -243,6 +246,38 @@ def test_check_without_conflicts_and_outside_the_window(riley, vendor_rule):
         f"{API}/packages/vendor-maintenance/check/", body, format="json"
     )
     assert checked.json() == {"conflicts": [], "blocked": False}
+
+
+def test_a_conflict_that_asks_an_extra_approval_needs_the_exception_stated(riley):
+    payments = entitlement("Approve payments")
+    vendors = entitlement("Create vendors")
+    make_grant(entitlement=payments, holder=riley)
+    sod_rule("Payments vs vendors", [payments], [vendors], action="approve")
+    package("Vendor maintenance", vendors, scheme=manager_then_owners())
+    url = f"{API}/packages/vendor-maintenance/"
+    client = client_for(riley)
+    checked = client.post(f"{url}check/", {}, format="json").json()
+    assert checked["blocked"] is False
+    assert (
+        checked["conflicts"][0]["action_label"] == "Ask an extra approval with a stated exception"
+    )
+    refused = client.post(f"{url}request/", {"justification": "x"}, format="json")
+    assert_error_shape(refused, 400, "sod_exception")
+    assert not AccessRequest.objects.exists()
+    asked = client.post(
+        f"{url}request/",
+        {
+            "justification": "Covering the vendor desk",
+            "sod_exception": "Two-person check on every payment this month",
+            "sod_exception_until": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        },
+        format="json",
+    )
+    assert asked.status_code == 201, asked.content
+    (conflict,) = asked.json()["sod_conflicts"]
+    assert conflict["rule"] == "Payments vs vendors" and conflict["action"] == "approve"
+    assert conflict["action_label"] == "Ask an extra approval with a stated exception"
+    assert asked.json()["sod_exception"] == "Two-person check on every payment this month"
 
 
 @pytest.mark.parametrize(

@@ -232,6 +232,15 @@ def conflict_data(conflict) -> dict:
     }
 
 
+class StoredConflictSerializer(serializers.Serializer):
+    rule_id = serializers.IntegerField()
+    rule = serializers.CharField()
+    action = serializers.ChoiceField(choices=SodAction.choices)
+    action_label = serializers.CharField()
+    entitlements = serializers.ListField(child=serializers.CharField())
+    message = serializers.CharField()
+
+
 # --- requests ----------------------------------------------------------------------------------
 class RequestGrantSerializer(serializers.ModelSerializer):
     entitlement = EntitlementBriefSerializer(read_only=True)
@@ -260,6 +269,9 @@ class AccessRequestSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     caller = UserBriefSerializer(read_only=True)
     requested_for = UserBriefSerializer(read_only=True, allow_null=True)
     grants = RequestGrantSerializer(many=True, read_only=True)
+    sod_conflicts = serializers.SerializerMethodField(
+        help_text="The conflicting duties seen when it was asked for."
+    )
 
     class Meta:
         model = AccessRequest
@@ -287,6 +299,14 @@ class AccessRequestSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "grants",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(StoredConflictSerializer(many=True))
+    def get_sod_conflicts(self, request) -> list:
+        labels = dict(SodAction.choices)
+        return [
+            {**conflict, "action_label": str(labels.get(conflict.get("action"), ""))}
+            for conflict in request.sod_conflicts or []
+        ]
 
 
 class AccessReasonSerializer(serializers.Serializer):

@@ -26,6 +26,13 @@ def _checked(values: dict, entitlement: Entitlement | None) -> None:
     # A connected entitlement must say which group it is, or the worker has nothing to write.
     if current("target") is not None and not (current("external_id") or "").strip():
         fields["external_id"] = ["Name the group in the directory it is provisioned to."]
+    application, name = current("application"), (current("name") or "").strip()
+    if application is not None and name:
+        taken = Entitlement.objects.filter(application=application, name=name)
+        if entitlement is not None:
+            taken = taken.exclude(pk=entitlement.pk)
+        if taken.exists():
+            fields["name"] = [f"{application.name} already has an entitlement called {name}."]
     if values.get("max_duration_days") == 0:
         fields["max_duration_days"] = ["Leave it empty for no limit, or give at least one day."]
     if fields:
