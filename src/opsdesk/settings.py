@@ -303,6 +303,11 @@ SPECTACULAR_SETTINGS = {
         "EventActionEnum": "opsdesk.events.models.Action",
         "PriorityEnum": "opsdesk.incidents.models.Priority",
         "TaskPriorityEnum": "opsdesk.core.models.tickets.TASK_PRIORITY_CHOICES",
+        "AccessRequestStateEnum": "opsdesk.access.models.AccessRequestState",
+        "GrantStateEnum": "opsdesk.access.models.GrantState",
+        "GrantSourceEnum": "opsdesk.access.models.GrantSource",
+        "ReviewerSourceEnum": "opsdesk.access.models.ReviewerSource",
+        "SodActionEnum": "opsdesk.access.models.SodAction",
     },
 }
 

@@ -12,6 +12,7 @@ api_patterns = [
     path("sla/", include("opsdesk.sla.api.urls")),
     path("oncall/", include("opsdesk.oncall.api.urls")),
     path("approvals/", include("opsdesk.approvals.api")),
+    path("access/", include("opsdesk.access.api.urls")),
     path("incidents/", include("opsdesk.incidents.api.urls")),
     path("problems/", include("opsdesk.problems.api.urls")),
     path("events/", include("opsdesk.events.api.urls")),
