@@ -63,7 +63,7 @@ def test_serve_starts_web_and_worker_and_stops_both(tmp_path):
     reader.start()
     ready = f"opsdesk is ready: open http://127.0.0.1:{port}"
     try:
-        assert wait_for(lambda: any(ready in line for line in lines), 90), "".join(lines)
+        assert wait_for(lambda: any(ready in line for line in lines), 240), "".join(lines)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as health:
             assert health.status == 200
         kids = children_of(proc.pid)
