@@ -67,6 +67,9 @@ def known_error_suggestions(
             scores[pk] = scores.get(pk, 0.0) + SAME_PLACE_BONUS
     if not scores:
         return []
-    found = Problem.objects.in_bulk(list(scores))
-    best = sorted(found.values(), key=lambda p: (-scores[p.pk], -p.opened_at.timestamp()))
-    return best[:limit]
+    # Up to 400 candidates are ordered on their opening time alone; only the few shown are
+    # read whole (their texts are long, and reading them all was most of the time taken).
+    opened = Problem.objects.filter(pk__in=list(scores)).values_list("pk", "opened_at")
+    best = sorted(opened, key=lambda row: (-scores[row[0]], -row[1].timestamp()))[:limit]
+    found = Problem.objects.in_bulk([pk for pk, _ in best])
+    return [found[pk] for pk, _ in best if pk in found]
