@@ -225,7 +225,9 @@ def _sqlite(record_type, qs, terms, *, any_word=False):
     # Implicit AND of quoted words: the porter tokenizer stems each, FTS5 matches any order.
     match = (" OR " if any_word else " ").join(f'"{term}"' for term in terms)
     # The visibility filter runs inside the full-text query, so a viewer who may see only a
-    # few of many matches still gets theirs, not whatever survives a first cut.
+    # few of many matches still gets theirs, not whatever survives a first cut. ``+rowid``
+    # keeps SQLite from handing the IN list to FTS5 as rowid lookups, which runs the MATCH
+    # once per visible row (seconds over 10,000 rows) instead of once, checking the list after.
     try:
         visible_sql, visible_params = qs.values("pk").query.sql_with_params()
     except EmptyResultSet:
@@ -233,7 +235,7 @@ def _sqlite(record_type, qs, terms, *, any_word=False):
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT rowid, -bm25({fts}, {weights}) FROM {fts} "
-            f"WHERE {fts} MATCH %s AND rowid IN ({visible_sql}) "
+            f"WHERE {fts} MATCH %s AND +rowid IN ({visible_sql}) "
             f"ORDER BY 2 DESC, rowid DESC LIMIT {MAX_HITS}",
             [match, *visible_params],
         )
