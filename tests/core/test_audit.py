@@ -1,5 +1,6 @@
 """The audit trail: written with the change, sealed with a key, and tampering is caught."""
 
+import itertools
 import json
 import stat
 
@@ -402,3 +403,26 @@ def test_an_upgraded_trail_without_key_or_checkpoint_asks_for_a_checkpoint(
     assert _verify_command()[0] == 2
     call_command("audit", "checkpoint")  # makes the key and records the end
     assert _verify_command() == (0, "")
+
+
+def test_an_entry_rolled_back_with_its_savepoint_is_not_linked_to(admin_user_):
+    """Entries of one transaction link to each other without reading the head again; an
+    entry undone with its savepoint must not become the next one's predecessor."""
+    with transaction.atomic():
+        first = team_create(actor=admin_user_, name="Kept")
+        kept = AuditEntry.objects.get(object_id=str(first.pk), action="team.created")
+        try:
+            with transaction.atomic():
+                team_create(actor=admin_user_, name="Undone")
+                raise RuntimeError("changed my mind")
+        except RuntimeError:
+            pass
+        team_create(actor=admin_user_, name="Next")
+        with transaction.atomic():
+            team_create(actor=admin_user_, name="Nested")
+        team_create(actor=admin_user_, name="Last")
+    entries = list(AuditEntry.objects.filter(id__gte=kept.id).order_by("id"))
+    assert [e.object_repr for e in entries] == ["Kept", "Next", "Nested", "Last"]
+    for before, after in itertools.pairwise(entries):
+        assert after.prev_hash == before.entry_hash and after.seq == before.seq + 1
+    assert audit_verify().first_broken_id is None

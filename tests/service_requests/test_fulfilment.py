@@ -232,3 +232,46 @@ def test_only_catalog_managers_change_the_catalog(caller, agent_user, new_starte
             services.catalog_item_save(actor=person, item=new_starter, name="Renamed")
     manager = UserFactory(roles=[Role.CATALOG_MANAGER])
     services.catalog_item_save(actor=manager, item=new_starter, name="New starter kit")
+
+
+def test_a_standard_order_writes_every_step_once_and_few_queries(caller, teams):
+    """Ordering moves a fresh item in place (no re-reading what the order just wrote), yet
+    its history, facts, dates and audit chain are those of each step."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.core.audit import audit_verify
+
+    item_model = CatalogItemFactory(name="Headset", slug="headset", owner_team=teams["Desk"])
+    PlanStepFactory(item=item_model, name="Hand it over", team=teams["Desk"])
+    services.request_submit(actor=caller, lines=[(item_model, {}, 1)])  # warm the caches
+    first_event = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    with CaptureQueriesContext(connection) as queries:
+        request = services.request_submit(actor=caller, lines=[(item_model, {}, 1)])
+    item = request.items.get()
+    assert item.state == "in_fulfilment"
+    assert item.approved_at is not None and item.fulfilment_started_at is not None
+    moves = TicketHistory.objects.filter(
+        record_type="request_item", record_id=item.pk, change="state"
+    ).order_by("id")
+    assert [(h.from_value, h.to_value, h.actor_id) for h in moves] == [
+        ("submitted", "approved", None),
+        ("approved", "in_fulfilment", None),
+    ]
+    topics = list(
+        OutboxEvent.objects.filter(id__gt=first_event)
+        .order_by("id")
+        .values_list("topic", flat=True)
+    )
+    assert topics == [
+        "service_request.opened",
+        "request_item.opened",
+        "request_item.state_changed",
+        "request_item.approved",
+        "request_item.state_changed",
+        "request_item.fulfilment_started",
+        "task.opened",
+    ]
+    assert audit_verify().first_broken_id is None
+    # 79 statements before the order stopped re-reading its own rows and audit head.
+    assert len(queries.captured_queries) <= 45, [q["sql"][:80] for q in queries.captured_queries]

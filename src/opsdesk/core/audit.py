@@ -220,6 +220,52 @@ def _head() -> Head | None:
     return Head(entry_id, entry_hash, seq)
 
 
+class _HeadMark:
+    """The transaction's own newest entry, kept beside the change's commit callbacks.
+
+    Django drops a savepoint's commit callbacks when the savepoint rolls back, and all of them
+    when the transaction ends, so while this mark is still among the connection's callbacks
+    the entry it names is still written and still the head: nobody else can append before this
+    transaction ends (it holds the advisory lock on PostgreSQL, and SQLite's write lock since
+    its first write). The next entry links to it without reading the head again. Once it has
+    run (the transaction committed) it names nothing any more.
+    """
+
+    __slots__ = ("head", "ran", "savepoints")
+
+    def __init__(self, head: Head, savepoints: list) -> None:
+        self.head = head
+        self.savepoints = savepoints
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+
+
+def _known_head() -> Head | None:
+    """The head this transaction appended last, if it still stands (see ``_HeadMark``)."""
+    mark = getattr(connection, "_opsdesk_audit_head", None)
+    if mark is None or mark.ran:
+        return None
+    for _savepoints, func, _robust in reversed(connection.run_on_commit):
+        if func is mark:
+            return mark.head
+    connection._opsdesk_audit_head = None
+    return None
+
+
+def _remember_head(head: Head, *, still_marked: bool) -> None:
+    mark = getattr(connection, "_opsdesk_audit_head", None)
+    savepoints = list(connection.savepoint_ids)
+    if still_marked and mark is not None and not mark.ran and mark.savepoints == savepoints:
+        # Same savepoint: whatever rolls the new entry back rolls this mark back with it.
+        mark.head = head
+        return
+    mark = _HeadMark(head, savepoints)
+    transaction.on_commit(mark)
+    connection._opsdesk_audit_head = mark
+
+
 def audit_record(
     *,
     action: str,
@@ -240,11 +286,15 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr if object_repr is not None else str(obj)[:200]
-    if connection.vendor == "postgresql":
-        # Appends must not race for the same previous hash; SQLite already serialises writers.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-    head = _head()
+    head = _known_head()
+    known = head is not None
+    if not known:
+        if connection.vendor == "postgresql":
+            # Appends must not race for the same previous hash; SQLite already serialises
+            # writers. The lock lasts until the transaction ends.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+        head = _head()
     entry = AuditEntry(
         at=timezone.now(),
         actor=actor,
@@ -262,6 +312,7 @@ def audit_record(
     )
     entry.entry_hash = entry_digest(entry, key)
     entry.save()
+    _remember_head(Head(entry.pk, entry.entry_hash, entry.seq), still_marked=known)
     _checkpoint_after_commit()
     return entry
 

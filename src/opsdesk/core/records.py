@@ -39,18 +39,28 @@ def validate_or_fail(obj: models.Model, **full_clean_kwargs) -> None:
 
 
 def validated_save(
-    obj: models.Model, *, exclude: list[str] | None = None, unique_known: tuple[str, ...] = ()
+    obj: models.Model,
+    *,
+    exclude: list[str] | None = None,
+    unique_known: tuple[str, ...] = (),
+    unchanged: frozenset[str] = frozenset(),
 ) -> None:
     """``full_clean`` then ``save``, with the same errors but fewer queries (see ``full_check``)."""
     try:
-        full_check(obj, exclude=exclude, unique_known=unique_known)
+        full_check(obj, exclude=exclude, unique_known=unique_known, unchanged=unchanged)
     except ValidationError as error:
         raise validation_failed(error) from None
     obj.save()
 
 
 # --- validation without needless queries -------------------------------------------------------
-def full_check(obj: models.Model, *, exclude=None, unique_known: tuple[str, ...] = ()) -> None:
+def full_check(
+    obj: models.Model,
+    *,
+    exclude=None,
+    unique_known: tuple[str, ...] = (),
+    unchanged: frozenset[str] = frozenset(),
+) -> None:
     """What ``obj.full_clean(exclude=exclude)`` checks, raising the same ValidationError.
 
     Three checks are answered without a query where the answer is already known:
@@ -58,13 +68,18 @@ def full_check(obj: models.Model, *, exclude=None, unique_known: tuple[str, ...]
     looked up again; a check constraint over the record's own fields is decided in Python
     with SQL's NULL logic (``constraint_holds``), falling back to the database for anything
     else; and ``unique_known`` names fields whose uniqueness the caller guarantees (a number
-    from its sequence). The database's own constraints stay behind all three.
+    from its sequence). ``unchanged`` names the fields an update leaves as the stored row has
+    them: their plain foreign keys still point at a row and their single-field uniqueness
+    still holds, since the database's constraints admitted the stored values. The database's
+    own constraints stay behind all of these.
     """
     exclude = set(exclude or ())
     errors: dict = {}
+    if unchanged:
+        unique_known = (*unique_known, *(unchanged & _unique_fields(type(obj))))
     try:
         obj.full_clean(
-            exclude=exclude | _loaded_relations(obj),
+            exclude=exclude | _loaded_relations(obj) | (unchanged & _plain_foreign_keys(type(obj))),
             validate_unique=False,
             validate_constraints=False,
         )
@@ -111,6 +126,18 @@ def _foreign_keys(model: type[models.Model]) -> tuple:
         and not f.validators
         and not f.remote_field.limit_choices_to
     )
+
+
+@cache
+def _plain_foreign_keys(model: type[models.Model]) -> frozenset[str]:
+    return frozenset(f.name for f in _foreign_keys(model))
+
+
+@cache
+def _unique_fields(model: type[models.Model]) -> frozenset[str]:
+    """Fields unique on their own (``unique=True``); unique_together and constraints are
+    checked whatever changed, since they span fields."""
+    return frozenset(f.name for f in model._meta.concrete_fields if f.unique and not f.primary_key)
 
 
 def _validate_constraints(obj: models.Model, exclude: set[str]) -> None:
@@ -346,7 +373,9 @@ def record_update(
         return current  # nothing to do: no version bump, no audit noise
     if hasattr(current, "version"):
         current.version += 1
-    validated_save(current)
+    # ``current`` is the stored row with ``values`` applied: what did not change was admitted
+    # by the database already and needs no lookup again.
+    validated_save(current, unchanged=frozenset(fields) - changes.keys())
     for name, items in (m2m or {}).items():
         getattr(current, name).set(items)
     audit_record(

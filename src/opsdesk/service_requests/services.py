@@ -151,7 +151,7 @@ def _item_create(actor, request, catalog_item, cleaned, quantity, requested_for,
         },
         channel_label=channel_label,
     )
-    answers_keep(item, catalog_item, cleaned, actor=actor)
+    answers_keep(item, catalog_item, cleaned, actor=actor, new_record=True)
     # The catalog's order count is bumped by the outbox afterwards (handlers.py): one shared
     # row updated inside every order would make concurrent orders of one item wait in line.
     tickets.ticket_publish(
@@ -169,16 +169,20 @@ def _asks_approval(catalog_item: CatalogItem) -> bool:
 
 
 def _item_begin(item: RequestItem, actor) -> None:
-    """Ask for approval, or approve at once and start the plan: the system's steps."""
+    """Ask for approval, or approve at once and start the plan: the system's steps.
+
+    ``item`` was inserted by this transaction, so it is its current, locked copy: the moves
+    change it in place instead of reading it again.
+    """
     if _asks_approval(item.catalog_item):
-        item = _system_move(item, "request_approval")
+        item = _system_move(item, "request_approval", is_locked=True)
         approval_begin(item, actor=actor)
     else:
-        _approval_outcome(item, approved=True, reason="")
+        _approval_outcome(item, approved=True, reason="", is_locked=True, fresh=True)
 
 
-def _system_move(item, action: str, **kwargs):
-    current = tickets.locked(item)
+def _system_move(item, action: str, *, is_locked: bool = False, **kwargs):
+    current = item if is_locked else tickets.locked(item)
     return tickets.ticket_transition_step(current, action, actor=None, now=timezone.now(), **kwargs)
 
 
@@ -191,10 +195,18 @@ def answers_clean(item: CatalogItem, raw, *, user, prefix: str = "") -> tuple[di
     return validate(item.form, raw, user=user, prefix=prefix)
 
 
-def answers_keep(record, catalog_item: CatalogItem, cleaned: dict, *, actor) -> None:
+def answers_keep(
+    record, catalog_item: CatalogItem, cleaned: dict, *, actor, new_record: bool = False
+) -> None:
     """Keep the cleaned answers with the item, typed and queryable (``core.FormAnswer``)."""
     if catalog_item.form_id is not None:
-        answers_save(record=record, schema=catalog_item.form, cleaned=cleaned, actor=actor)
+        answers_save(
+            record=record,
+            schema=catalog_item.form,
+            cleaned=cleaned,
+            actor=actor,
+            new_record=new_record,
+        )
 
 
 def approval_answers(item: RequestItem) -> dict:
@@ -244,11 +256,15 @@ def item_approval_outcome(*, item: RequestItem, approved: bool, reason: str = ""
     return item
 
 
-def _approval_outcome(item: RequestItem, *, approved: bool, reason: str) -> RequestItem:
+def _approval_outcome(
+    item: RequestItem, *, approved: bool, reason: str, is_locked: bool = False, fresh: bool = False
+) -> RequestItem:
+    """``is_locked``: ``item`` is this transaction's current, locked copy; ``fresh``: it was
+    ordered in this transaction, so no task of its plan exists yet."""
     if approved:
-        item = _system_move(item, "approve")
-        return plan_start(item)
-    return _system_move(item, "reject", reason=reason or "Rejected.")
+        item = _system_move(item, "approve", is_locked=is_locked)
+        return plan_start(item, is_locked=True, fresh=fresh)
+    return _system_move(item, "reject", reason=reason or "Rejected.", is_locked=is_locked)
 
 
 # --- the request follows its items ------------------------------------------------------------
@@ -264,23 +280,33 @@ def request_follow_items(request: ServiceRequest) -> ServiceRequest:
 
 
 # --- fulfilment plan --------------------------------------------------------------------------
-def plan_start(item: RequestItem) -> RequestItem:
+def plan_start(item: RequestItem, *, is_locked: bool = False, fresh: bool = False) -> RequestItem:
     """Begin fulfilment as the system: the steps without predecessors get their tasks."""
-    item = _system_move(item, "start")
-    _plan_advance(item)
+    item = _system_move(item, "start", is_locked=is_locked)
+    _plan_advance(item, fresh=fresh)
     return item
 
 
-def _plan_advance(item: RequestItem) -> None:
+def _plan_advance(item: RequestItem, *, fresh: bool = False) -> None:
+    """Give the ready steps their tasks, or fulfil the item once every task is done.
+    ``fresh``: the item was ordered in this transaction, so none of its tasks exists yet."""
     if item.state != ItemState.IN_FULFILMENT:
         return
-    steps = list(item.catalog_item.steps.prefetch_related("after").order_by("order", "pk"))
+    steps = list(
+        item.catalog_item.steps.select_related("team", "target_team")
+        .prefetch_related("after")
+        .order_by("order", "pk")
+    )
     if not steps:
         return  # fulfilled by hand by the owner team
-    made = {
-        row.step_id: row.task.state
-        for row in ItemTask.objects.filter(item=item).select_related("task")
-    }
+    made = (
+        {}
+        if fresh
+        else {
+            row.step_id: row.task.state
+            for row in ItemTask.objects.filter(item=item).select_related("task")
+        }
+    )
     ready = [
         step
         for step in steps

@@ -175,17 +175,22 @@ def _answer(*, field: dict, value, position: int, record_type, record_id: str) -
 
 
 @transaction.atomic
-def answers_save(*, record: Model, schema, cleaned: dict, actor) -> list[FormAnswer]:
+def answers_save(
+    *, record: Model, schema, cleaned: dict, actor, new_record: bool = False
+) -> list[FormAnswer]:
     """Replace ``record``'s answers with ``cleaned`` (what ``validate`` returned), in the
     caller's transaction. Empty answers are not stored; uploaded files become the record's
-    attachments. The audit entry lists the answers as shown on the page."""
+    attachments. The audit entry lists the answers as shown on the page. ``new_record`` says
+    the record was created in this transaction, so it has no answers to replace yet."""
     from opsdesk.core.attachments import attachment_store
 
     record_type = ContentType.objects.get_for_model(record)
     record_id = str(record.pk)
-    existing = FormAnswer.objects.filter(content_type=record_type, object_id=record_id)
-    before = {a.field_key: a.display for a in existing}
-    existing.delete()
+    before: dict = {}
+    if not new_record:
+        existing = FormAnswer.objects.filter(content_type=record_type, object_id=record_id)
+        before = {a.field_key: a.display for a in existing}
+        existing.delete()
     rows = []
     for position, field in enumerate(fields_of(schema)):
         value = cleaned.get(field["key"])

@@ -18,7 +18,7 @@ from opsdesk.core.errors import NotPermitted, TransitionRefused, ValidationFaile
 from opsdesk.core.models import TimelineKind
 from opsdesk.core.models.tickets import HistoryChange
 from opsdesk.core.numbering import number_next
-from opsdesk.core.outbox import outbox_publish
+from opsdesk.core.outbox import outbox_publish, outbox_publish_many
 from opsdesk.core.records import record_create, record_update
 from opsdesk.core.roles import is_agent
 from opsdesk.core.tickets.history import history_add
@@ -424,15 +424,22 @@ def ticket_transition_step(current, action: str, *, actor, now, is_locked: bool 
         tt.clocks.state_changed(
             updated, from_state=old_state, to_state=updated.state, at=now, responded=responded
         )
-    ticket_publish(
-        updated,
-        "state_changed",
-        actor=actor,
-        action=action,
-        from_state=old_state,
-        to_state=updated.state,
+    # Both facts in one insert, in this order.
+    outbox_publish_many(
+        [
+            (
+                tt.topic("state_changed"),
+                ticket_payload(
+                    updated,
+                    actor=actor,
+                    action=action,
+                    from_state=old_state,
+                    to_state=updated.state,
+                ),
+            ),
+            (tt.topic(effect.topic or action), ticket_payload(updated, actor=actor)),
+        ]
     )
-    ticket_publish(updated, effect.topic or action, actor=actor)
     return updated
 
 
