@@ -232,3 +232,13 @@ def test_the_scan_finds_conflicts_made_outside_opsdesk_and_exceptions_run_out(ri
     assert violation.state == "open"
     services.grant_revoke(actor=manager, grant=Grant.objects.get(entitlement=create), reason="SoD")
     assert services.sod_scan() == {"found": 0, "resolved": 1}
+
+
+def test_nobody_learns_a_strangers_conflicts(riley):
+    approve = entitlement("Approve payments")
+    create = entitlement("Create vendors")
+    sod_rule("Vendor fraud", [approve], [create])
+    services.grant_create(actor=admin(), holder=riley, entitlement=create, source="rule")
+    stranger = UserFactory(username="stranger", roles=[Role.REQUESTER])
+    with pytest.raises(NotPermitted):
+        services.request_check(actor=stranger, package=package("Pay", approve), requested_for=riley)

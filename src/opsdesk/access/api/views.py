@@ -43,12 +43,6 @@ def _sees_desk(user) -> bool:
     return is_agent(user) or selectors.may_manage_access(user)
 
 
-def _may_ask_for(actor, person) -> bool:
-    """Whom the caller may ask (or check) access for: themselves, their reports, or anyone when
-    they are the desk; the same rule ``access_request_submit`` applies."""
-    return person is None or person == actor or is_agent(actor) or person.manager_id == actor.pk
-
-
 class SeesAccessDesk(permissions.BasePermission):
     message = "Only the service desk and access managers see this."
 
@@ -157,10 +151,7 @@ class PackageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return get_object_or_404(AccessPackage.objects.filter(active=True), slug=slug)
 
     def _person(self, data):
-        person = data.get("requested_for") or self.request.user
-        if not _may_ask_for(self.request.user, person):
-            raise NotPermitted("You may ask for access for yourself or for the people you manage.")
-        return person
+        return services.requested_for_checked(self.request.user, data.get("requested_for"))
 
     @extend_schema(request=s.AccessCheckSerializer, responses=s.CheckResultSerializer)
     @action(detail=True, methods=["post"])

@@ -104,15 +104,18 @@ def _checked_window(
 def request_check(
     *, actor, package: AccessPackage, requested_for=None, valid_from=None, valid_to=None
 ) -> list[Conflict]:
-    """The conflicting duties the request would create: shown before submitting."""
-    person = requested_for or actor
+    """The conflicting duties the request would create: shown before submitting. Only for
+    someone the actor may ask for (what a stranger holds is not theirs to learn)."""
+    person = requested_for_checked(actor, requested_for)
     now = timezone.now()
     entitlements = list(package.entitlements.filter(active=True))
     start, end, _ = _checked_window(package, entitlements, valid_from, valid_to, now)
     return sod_conflicts(person, {e.pk for e in entitlements}, Window(start, end))
 
 
-def _checked_requested_for(actor, requested_for) -> User:
+def requested_for_checked(actor, requested_for) -> User:
+    """Whom the actor may ask access for: themselves, the people they manage, or anyone when
+    they are the desk."""
     if requested_for is None or requested_for == actor:
         return actor
     if is_agent(actor) or requested_for.manager_id == actor.pk:
@@ -159,7 +162,7 @@ def access_request_submit(
     """
     if actor is None or not actor.is_authenticated:
         raise NotPermitted("Sign in to ask for access.")
-    person = _checked_requested_for(actor, requested_for)
+    person = requested_for_checked(actor, requested_for)
     if not may_request(package, person):
         raise NotPermitted(f"{package.name} is not something {_name(person)} may ask for.")
     now = timezone.now()
