@@ -15,7 +15,7 @@ from opsdesk.approvals import selectors, services
 from opsdesk.approvals.forms import DecisionForm, DelegationForm
 from opsdesk.approvals.models import DecidedVia, Delegation, RequestState, TokenKind
 from opsdesk.core.errors import DomainError
-from opsdesk.core.views.generic import apply_domain_error
+from opsdesk.core.views.generic import admin_required, apply_domain_error
 
 PAGE_SIZE = 20
 
@@ -163,3 +163,105 @@ def delegation_end(request, pk: int):
         request, f"Your approvals come back to you; {found.delegate} no longer decides."
     )
     return redirect("approvals:delegations")
+
+
+# --- the schemes, for administrators ----------------------------------------------------------
+STAGE_INITIAL_FIELDS = (
+    "name",
+    "condition",
+    "rule",
+    "required_count",
+    "required_percent",
+    "from_manager",
+    "from_team",
+    "from_ci_owner",
+    "from_service_owner",
+    "from_answer",
+    "fallback_approver",
+    "timeout_hours",
+    "timeout_action",
+    "reminder_hours",
+)
+
+
+@admin_required
+def schemes(request):
+    rows = selectors.scheme_list(viewer=request.user).prefetch_related("stages")
+    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "approvals/schemes.html", {"page_obj": page_obj})
+
+
+def _stage_initial(scheme) -> list[dict]:
+    initial = []
+    for stage in scheme.stages.order_by("position", "pk"):
+        values = {name: getattr(stage, name) for name in STAGE_INITIAL_FIELDS}
+        values["from_user"] = stage.from_users.first()
+        initial.append(values)
+    return initial
+
+
+@admin_required
+def scheme_edit(request, pk=None):
+    """A scheme and its stages in one form: the stages are written whole, in order."""
+    from opsdesk.approvals.forms import SchemeForm, StageFormSet
+
+    scheme = None
+    if pk is not None:
+        scheme = selectors.scheme_list(viewer=request.user).filter(pk=pk).first()
+        if scheme is None:
+            raise Http404
+    initial = (
+        {"name": scheme.name, "description": scheme.description, "active": scheme.active}
+        if scheme
+        else None
+    )
+    form = SchemeForm(request.POST or None, initial=initial)
+    stages = StageFormSet(
+        request.POST or None, prefix="stage", initial=_stage_initial(scheme) if scheme else None
+    )
+    in_use = bool(scheme and scheme.approvals.exists())
+    # A scheme in use keeps its stages (shown, not sent): only its own fields are checked.
+    if request.method == "POST" and form.is_valid() and (in_use or stages.is_valid()):
+        # Blank extra rows are left out; ticked "Delete" rows too.
+        chosen = [] if in_use else [f for f in stages.forms if f.has_changed() or f.initial]
+        kept = [f.stage_data() for f in chosen if not f.cleaned_data.get("DELETE")]
+        try:
+            if scheme is None:
+                saved = services.scheme_create(actor=request.user, stages=kept, **form.cleaned_data)
+            else:
+                data = dict(form.cleaned_data)
+                if not in_use:
+                    data["stages"] = kept
+                saved = services.scheme_update(actor=request.user, scheme=scheme, data=data)
+        except DomainError as refusal:
+            # Stage messages come as "stages[1].condition": shown on top, with the stage's number.
+            apply_domain_error(form, _numbered(refusal))
+        else:
+            count = saved.stages.count()
+            messages.success(request, f"“{saved.name}” is saved with {count} stages.")
+            return redirect("approvals:scheme-edit", pk=saved.pk)
+    return render(
+        request,
+        "approvals/scheme_edit.html",
+        {
+            "scheme": scheme,
+            "form": form,
+            "stages": stages,
+            "in_use": in_use,
+        },
+    )
+
+
+def _numbered(refusal: DomainError) -> DomainError:
+    import re
+
+    fields = {}
+    for key, messages_ in refusal.fields.items():
+        found = re.match(r"stages\[(\d+)\]\.(\w+)", key)
+        if found:
+            fields.setdefault("__all__", []).extend(
+                f"Stage {int(found.group(1)) + 1}: {m}" for m in messages_
+            )
+        else:
+            fields[key] = messages_
+    return DomainError(refusal.message, fields=fields)
