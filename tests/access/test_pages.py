@@ -154,3 +154,17 @@ def test_access_is_in_the_service_catalog_like_any_item(client, riley):
     assert "Payroll reports" in searched
     other = client.get(reverse("service_requests:catalog"), {"q": "laptop"}).content.decode()
     assert "Payroll reports" not in other
+
+
+def test_conflicting_duties_read_in_words(client, riley):
+    approve = entitlement("Approve payments")
+    create = entitlement("Create vendors")
+    manager = admin()
+    for ent in (approve, create):
+        services.grant_create(actor=manager, holder=riley, entitlement=ent, source="migration")
+    sod_rule("Vendor fraud", [approve], [create])
+    client.force_login(manager)
+    client.post(reverse("access:violations-scan"))
+    page = client.get(reverse("access:violations")).content.decode()
+    assert "Vendor fraud" in page and "by the nightly scan" in page
+    assert "(scan)" not in page

@@ -420,6 +420,16 @@ class SodViolation(TimestampedModel):
     def __str__(self):
         return f"{self.rule} — {self.person}"
 
+    FOUND_BY_LABELS = {
+        "request": "when it was asked for",
+        "grant": "when it was granted",
+        "scan": "by the nightly scan",
+    }
+
+    @property
+    def found_by_label(self) -> str:
+        return self.FOUND_BY_LABELS.get(self.found_by, self.found_by)
+
 
 class BirthrightRule(TimestampedModel):
     """Entitlements everyone in a department (or everyone) gets when they join or move in."""
