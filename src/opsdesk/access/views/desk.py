@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from opsdesk.access import selectors, services
 from opsdesk.access.evidence import COLUMNS, evidence_pdf, evidence_rows
-from opsdesk.access.forms import CampaignForm, ReasonForm
+from opsdesk.access.forms import CampaignForm, PeopleImportForm, ReasonForm
 from opsdesk.access.models import (
     AccessRequestState,
     CampaignState,
@@ -29,6 +29,7 @@ from opsdesk.access.models import (
     ViolationState,
 )
 from opsdesk.access.services import reviews
+from opsdesk.access.services.people import people_import as run_import
 from opsdesk.approvals.selectors import approval_story
 from opsdesk.core.errors import DomainError, NotPermitted
 from opsdesk.core.models import User
@@ -434,9 +435,6 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 @manager_required
 def people_import(request):
     """An HR export in: joiners get their birthrights, movers a review, leavers lose all."""
-    from opsdesk.access.forms import PeopleImportForm
-    from opsdesk.access.hr_import import people_import as run_import
-
     form = PeopleImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():

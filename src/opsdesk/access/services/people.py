@@ -141,6 +141,6 @@ def people_import(*, actor, raw: bytes) -> ImportResult:
         for username, manager, _ in plans:
             person = people[username]
             boss = people.get(manager) if manager else None
-            if manager and person.manager_id != boss.pk:
+            if boss is not None and person.manager_id != boss.pk:
                 user_update(actor=actor, user=person, source="HR import", manager=boss)
     return result
