@@ -168,3 +168,30 @@ def test_conflicting_duties_read_in_words(client, riley):
     page = client.get(reverse("access:violations")).content.decode()
     assert "Vendor fraud" in page and "by the nightly scan" in page
     assert "(scan)" not in page
+
+
+def test_who_had_what_on_a_past_day_includes_access_since_taken_away(client, riley):
+    from datetime import timedelta
+
+    from opsdesk.access.models import Grant
+
+    manager = admin()
+    grant = services.grant_create(
+        actor=manager, holder=riley, entitlement=entitlement("Old CRM"), source="rule"
+    )
+    week_ago = timezone.now() - timedelta(days=7)
+    Grant.objects.filter(pk=grant.pk).update(valid_from=week_ago, started_at=week_ago)
+    services.grant_revoke(actor=manager, grant=grant, reason="Retired")
+    client.force_login(agent())
+    today = client.get(reverse("access:grants")).content.decode()
+    assert "Old CRM" not in today  # active grants only, by default
+    past = client.get(
+        reverse("access:grants"), {"on": (week_ago + timedelta(days=1)).date().isoformat()}
+    ).content.decode()
+    assert "Old CRM" in past and "Ended" in past
+    before = client.get(
+        reverse("access:grants"), {"on": (week_ago - timedelta(days=2)).date().isoformat()}
+    ).content.decode()
+    assert "Old CRM" not in before
+    bad = client.get(reverse("access:grants"), {"on": "yesterday"}, follow=True).content.decode()
+    assert "Give the date as YYYY-MM-DD." in bad

@@ -1,9 +1,6 @@
 """Filters of the access management API's lists."""
 
-from datetime import datetime, time, timedelta
-
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 
 from opsdesk.access.models import (
@@ -22,6 +19,7 @@ from opsdesk.access.models import (
     StepState,
     ViolationState,
 )
+from opsdesk.access.selectors import held_on_day
 from opsdesk.core.errors import ValidationFailed
 
 
@@ -90,19 +88,11 @@ class GrantFilterSet(django_filters.FilterSet):
 
     def filter_held_on(self, queryset, name, value):
         try:
-            start = timezone.make_aware(datetime.combine(value, time.min))
-            end = start + timedelta(days=1)
+            return held_on_day(queryset, value)
         except OverflowError:
             raise ValidationFailed(
                 "That day is out of range.", fields={"held_on": ["Give a day before 9999."]}
             ) from None
-        # Held that day: it had started before the day ended, and neither its window nor an
-        # early end (revoked, the person left) closed before the day began.
-        return (
-            queryset.filter(started_at__isnull=False, started_at__lt=end, valid_from__lt=end)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
-            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
-        )
 
 
 class ProvisioningStepFilterSet(django_filters.FilterSet):

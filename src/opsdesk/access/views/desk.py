@@ -2,12 +2,11 @@
 needs a hand or failed, reviews, conflicting duties and leavers."""
 
 import csv
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -99,49 +98,23 @@ def request_detail(request, number):
     )
 
 
-def _grant_filters(request, qs):
+def _grant_report(request):
     get = request.GET
-    now = timezone.now()
-    if get.get("q"):
-        text = get["q"].strip()
-        qs = qs.filter(
-            Q(holder__username__icontains=text)
-            | Q(holder__first_name__icontains=text)
-            | Q(holder__last_name__icontains=text)
-            | Q(holder__display_name__icontains=text)
-            | Q(entitlement__name__icontains=text)
-            | Q(entitlement__application__name__icontains=text)
-        )
-    state = get.get("state", "active")
-    if state in GrantState.values:
-        qs = qs.filter(state=state)
-    if get.get("source") in GrantSource.values:
-        qs = qs.filter(source=get["source"])
-    if get.get("risk") in Risk.values:
-        qs = qs.filter(entitlement__risk=get["risk"])
-    if get.get("expiring") == "month":
-        qs = qs.filter(
-            state=GrantState.ACTIVE, valid_to__gt=now, valid_to__lte=now + timedelta(days=30)
-        )
-    on = get.get("on")
-    if on:
+    held_on = None
+    if get.get("on"):
         try:
-            day = timezone.make_aware(datetime.fromisoformat(on))
+            held_on = date.fromisoformat(get["on"])
         except ValueError:
             messages.error(request, "Give the date as YYYY-MM-DD.")
-        else:
-            qs = (
-                selectors.grants_visible(request.user)
-                .filter(valid_from__lte=day, started_at__isnull=False)
-                .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
-                .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=day))
-            )
-            if get.get("q"):
-                qs = qs.filter(
-                    Q(holder__username__icontains=get["q"])
-                    | Q(entitlement__name__icontains=get["q"])
-                )
-    return qs.order_by("holder__username", "entitlement__name")
+    return selectors.grants_report(
+        request.user,
+        text=get.get("q", ""),
+        state=get.get("state", GrantState.ACTIVE),
+        source=get.get("source", ""),
+        risk=get.get("risk", ""),
+        expiring_within_days=30 if get.get("expiring") == "month" else None,
+        held_on=held_on,
+    )
 
 
 GRANT_COLUMNS = [
@@ -184,7 +157,7 @@ def _grant_row(g) -> list[str]:
 @role_required(lambda u: u.is_authenticated)
 def grants(request):
     """Who has what, since when, why, approved by whom; what a person had on a date."""
-    qs = _grant_filters(request, selectors.grants_visible(request.user))
+    qs = _grant_report(request)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="access-grants.csv"'
