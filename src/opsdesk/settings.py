@@ -34,6 +34,7 @@ OPSDESK_APPS = [
     "opsdesk.flows",
     "opsdesk.notifications",
     "opsdesk.servicedesk",
+    "opsdesk.reporting",
 ]
 
 INSTALLED_APPS = [
@@ -236,6 +237,9 @@ WHITENOISE_USE_FINDERS = True
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
+# The organisation's zone: reporting's periods are its days (a day of incidents in London
+# starts at midnight in London, whatever zone the server runs in).
+OPSDESK_TIME_ZONE = config.env_str("OPSDESK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

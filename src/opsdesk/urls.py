@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("opsdesk.access.urls")),
     path("", include("opsdesk.service_requests.urls")),
     path("portal/", include("opsdesk.servicedesk.urls")),
+    path("reports/", include("opsdesk.reporting.urls")),
     path("", include("opsdesk.core.urls")),
 ]
 

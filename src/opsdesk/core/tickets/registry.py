@@ -134,6 +134,9 @@ class TicketType:
     # survey, once per ticket); empty: the record type asks nobody.
     survey_states: frozenset[str] = frozenset()
     clocks: Clocks = field(default_factory=NoClocks)
+    # Where reporting reads a dimension that is not on the record under its usual name
+    # (service_id, ci_id, category, channel): {"service": "catalog_item.service_id"}.
+    report_dimensions: dict[str, str] = field(default_factory=dict)
     # Room for the request issue: an approvals definition and a form schema (None: none).
     approvals: object | None = None
     form: object | None = None

@@ -1,0 +1,1 @@
+"""Reporting: the metrics of Service Operation, dashboards, exports and ``/metrics``."""
