@@ -16,6 +16,7 @@ NAV_MENUS = (
         ("incidents", "service_requests", "problems", "servicedesk", "approvals", "access"),
     ),
     ("operations", "Operations", ("events", "oncall")),
+    ("reports", "Reports", ("reporting",)),
     ("configuration", "Configuration", ("cmdb", "sla", "core", "notifications")),
 )
 OTHER_MENU = ("more", "More")

@@ -4,7 +4,10 @@ from django.apps import AppConfig
 class ReportingConfig(AppConfig):
     name = "opsdesk.reporting"
     label = "reporting"
-    nav_items = [("Reports", "reporting:home", "agent")]
+    nav_items = [
+        ("Dashboards", "reporting:home", "agent"),
+        ("Improvement register", "reporting:improvements", "agent"),
+    ]
 
     def ready(self):
         from django.db.backends.signals import connection_created
@@ -14,3 +17,13 @@ class ReportingConfig(AppConfig):
         from opsdesk.reporting.aggregates import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="opsdesk-percentile")
+
+        from opsdesk.core.tickets.registry import add_panel
+
+        # On a problem: the improvement actions raised from it, and raising one.
+        add_panel(
+            "problem",
+            slot="after_details",
+            template="reporting/improvement/_problem_panel.html",
+            order=50,
+        )

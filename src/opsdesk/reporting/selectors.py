@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import parse_qsl
+
 from django.db.models import QuerySet
 
 from opsdesk.core.roles import is_admin, is_agent
 from opsdesk.reporting import metrics
 from opsdesk.reporting.metrics import Filters, Result
-from opsdesk.reporting.models import RecordFact
+from opsdesk.reporting.models import ImprovementAction, RecordFact
 
 
 def may_see_reports(viewer) -> bool:
@@ -32,3 +36,83 @@ def metric_records(*, key: str, filters: Filters, viewer, group: str | None = No
     if not is_admin(viewer):
         qs = qs.exclude(confidential=True)
     return qs.order_by("-opened_at", "-id")
+
+
+# --- the improvement register -----------------------------------------------------------------
+# "Before" spans as many days as "after" does, at least a week, at most a period's maximum.
+MIN_MEASURE_DAYS = 7
+
+
+@dataclass
+class Measure:
+    """A metric's headline before an action started and since: the action page's comparison."""
+
+    metric: metrics.Metric
+    before: Result
+    after: Result | None
+    column: str
+
+    @property
+    def before_value(self):
+        return self.before.total.get(self.column)
+
+    @property
+    def after_value(self):
+        return None if self.after is None else self.after.total.get(self.column)
+
+    @property
+    def moved(self) -> str:
+        """ "better", "worse", "same" or "" (nothing to compare yet)."""
+        before, after = self.before_value, self.after_value
+        if before is None or after is None:
+            return ""
+        if after == before:
+            return "same"
+        lower_is_better = self.metric.better == "lower"
+        return "better" if (after < before) == lower_is_better else "worse"
+
+
+def improvement_list(*, viewer, state: str = "") -> QuerySet[ImprovementAction]:
+    if not may_see_reports(viewer):
+        return ImprovementAction.objects.none()
+    qs = ImprovementAction.objects.select_related("owner", "problem")
+    return qs.filter(state=state) if state else qs
+
+
+def improvement_filters(action: ImprovementAction, *, start: date, end: date) -> Filters:
+    return Filters.from_query(
+        {
+            **dict(parse_qsl(action.metric_filters)),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
+    )
+
+
+def improvement_measure(*, action: ImprovementAction, today: date) -> Measure | None:
+    """The action's metric over the days before it started and the days since (to its end,
+    when finished); before it starts, the recent figure alone. ``None``: the metric is gone."""
+    try:
+        found = metrics.metric(action.metric_key)
+    except KeyError:
+        return None
+    column = found.headline if found.kind != "ratio" else "value"
+    if action.started_on is None:
+        days = 30
+        before = metrics.compute(
+            found.key,
+            improvement_filters(action, start=today - timedelta(days=days - 1), end=today),
+        )
+        return Measure(metric=found, before=before, after=None, column=column)
+    last = min(action.finished_on or today, today)
+    length = max((last - action.started_on).days + 1, MIN_MEASURE_DAYS)
+    before_end = action.started_on - timedelta(days=1)
+    before = metrics.compute(
+        found.key,
+        improvement_filters(action, start=before_end - timedelta(days=length - 1), end=before_end),
+    )
+    after = metrics.compute(
+        found.key,
+        improvement_filters(action, start=action.started_on, end=max(last, action.started_on)),
+    )
+    return Measure(metric=found, before=before, after=after, column=column)

@@ -1,9 +1,14 @@
 from django.urls import path
 
-from opsdesk.reporting.views import pages
+from opsdesk.reporting.views import improvement, pages
 
 app_name = "reporting"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("improvements/", improvement.register, name="improvements"),
+    path("improvements/new/", improvement.create, name="improvement-create"),
+    path("improvements/<str:number>/", improvement.detail, name="improvement"),
+    path("improvements/<str:number>/edit/", improvement.edit, name="improvement-edit"),
+    path("improvements/<str:number>/<slug:name>/", improvement.move, name="improvement-move"),
 ]

@@ -38,3 +38,9 @@ def figure_text(kind: str, column: str, value) -> str:
 def figure(result, row: dict, column: str) -> str:
     """``{% figure result row "mean" %}``: a value of one of the result's rows, formatted."""
     return figure_text(result.metric.kind, column, (row or {}).get(column))
+
+
+@register.simple_tag
+def figure_value(metric, column: str, value) -> str:
+    """A bare value (a target) in the metric's units."""
+    return figure_text(metric.kind, column, value)
