@@ -209,3 +209,27 @@ def test_a_form_with_errors_saves_nothing(client, desk_agent):
 def test_requesters_are_kept_out(client, caller):
     client.force_login(caller)
     assert client.get(reverse("reporting:improvements")).status_code == 403
+
+
+def test_a_major_incidents_review_lists_its_actions(client, desk_agent, caller):
+    from opsdesk.incidents.models import PostIncidentReview
+    from opsdesk.incidents.testing import IncidentFactory
+
+    incident = IncidentFactory(caller=caller, is_major=True)
+    review = PostIncidentReview.objects.create(
+        incident=incident, outage_start=incident.opened_at, outage_end=incident.opened_at
+    )
+    client.force_login(desk_agent)
+    client.post(
+        reverse("reporting:improvement-create"),
+        {
+            "title": "Failover drill every quarter",
+            "owner": desk_agent.email,
+            "metric_key": "opened",
+            "review": incident.number,
+        },
+    )
+    action = ImprovementAction.objects.get()
+    assert action.review == review
+    page = client.get(reverse("incidents:detail", args=[incident.pk]))
+    assert "Improvement actions from the review" in page.text and action.number in page.text

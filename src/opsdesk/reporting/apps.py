@@ -27,3 +27,10 @@ class ReportingConfig(AppConfig):
             template="reporting/improvement/_problem_panel.html",
             order=50,
         )
+        # On a major incident with its post-incident review: the follow-ups the team owns.
+        add_panel(
+            "incident",
+            slot="after_details",
+            template="reporting/improvement/_review_panel.html",
+            order=60,
+        )

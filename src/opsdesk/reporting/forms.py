@@ -9,6 +9,7 @@ from opsdesk.core.models import Team
 from opsdesk.core.models.tickets import TicketPriority
 from opsdesk.core.pickers import PersonField
 from opsdesk.core.tickets.registry import ticket_types
+from opsdesk.incidents.models import PostIncidentReview
 from opsdesk.problems.models import Problem
 from opsdesk.reporting import metrics
 
@@ -56,6 +57,11 @@ class ImprovementForm(forms.Form):
     problem = forms.CharField(
         label="Problem", required=False, help_text="The problem it comes from, e.g. PRB0001002."
     )
+    review = forms.CharField(
+        label="Post-incident review",
+        required=False,
+        help_text="The major incident whose review asked for it, e.g. INC0001042.",
+    )
     dashboard = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -87,6 +93,7 @@ class ImprovementForm(forms.Form):
             "priority": scope.get("priority"),
             "target": target,
             "problem": action.problem.number if action.problem_id else "",
+            "review": action.review.incident.number if action.review_id else "",
             "dashboard": action.dashboard,
         }
 
@@ -97,6 +104,15 @@ class ImprovementForm(forms.Form):
         found = Problem.objects.filter(number=number).first()
         if found is None:
             raise forms.ValidationError(f"No problem is numbered {number}.")
+        return found
+
+    def clean_review(self):
+        number = (self.cleaned_data.get("review") or "").strip().upper()
+        if not number:
+            return None
+        found = PostIncidentReview.objects.filter(incident__number=number).first()
+        if found is None:
+            raise forms.ValidationError(f"{number} has no post-incident review.")
         return found
 
     def values(self) -> dict:
@@ -126,6 +142,7 @@ class ImprovementForm(forms.Form):
             "metric_filters": urlencode({k: v for k, v in scope.items() if v}),
             "target": target,
             "problem": data.get("problem"),
+            "review": data.get("review"),
             "dashboard": data.get("dashboard") or "",
         }
 

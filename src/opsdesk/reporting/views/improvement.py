@@ -53,8 +53,9 @@ def create(request):
         for key in ("metric_key", "team", "service", "priority", "record_type", "dashboard")
         if request.GET.get(key)
     }
-    if request.GET.get("problem"):
-        initial["problem"] = request.GET["problem"]
+    for key in ("problem", "review"):
+        if request.GET.get(key):
+            initial[key] = request.GET[key]
     initial.setdefault("owner", request.user)
     form = ImprovementForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
