@@ -39,12 +39,13 @@ def every_entry(audience: set[str]) -> set[str]:
 def test_admin_sees_the_entries_grouped_into_menus():
     user = admin(is_staff=True)
     found = menus(browser_for(user).get(reverse("servicedesk:my-work")).content.decode())
-    assert list(found) == ["Service desk", "Operations", "Configuration"]
+    assert list(found) == ["Service desk", "Operations", "Reports", "Configuration"]
     assert reverse("incidents:queue-default") in found["Service desk"]
     assert reverse("servicedesk:kb-manage") in found["Service desk"]
     assert reverse("servicedesk:home") in found["Service desk"]
     assert reverse("events:console") in found["Operations"]
     assert reverse("oncall:index") in found["Operations"]
+    assert reverse("reporting:improvements") in found["Reports"]
     for name in ("cmdb:ci-list", "sla:policy-list", "core:team-list", "core:user-list"):
         assert reverse(name) in found["Configuration"]
     assert found["Configuration"][-1] == reverse("admin:index")
