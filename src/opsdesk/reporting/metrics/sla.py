@@ -386,13 +386,16 @@ def _snapshots(filters: Filters) -> QuerySet[BacklogSnapshot]:
 
 
 def _trend_aggregates() -> dict:
+    # Named apart from the snapshot's own ``count`` column, which they add up.
     return {
-        "count": Sum("count"),
+        "open_count": Sum("count"),
         **{key: Sum("count", filter=Q(bucket=key)) for key, _ in BUCKET_COLUMNS},
     }
 
 
 def _zeroes(row: dict) -> dict:
+    if "open_count" in row:
+        row["count"] = row.pop("open_count")
     for key in ("count", *(key for key, _ in BUCKET_COLUMNS)):
         row[key] = row.get(key) or 0
     return row
