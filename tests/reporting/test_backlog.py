@@ -2,7 +2,7 @@
 the day's end, a daylight-saving day), its nightly job and backfill, the ageing and the
 trend drawn from the snapshots."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from django.utils import timezone
