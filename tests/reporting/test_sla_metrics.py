@@ -328,3 +328,32 @@ def test_the_fact_refresh_writes_a_records_holds(desk_agent, caller, team):
     # Refreshing again replaces them rather than adding.
     record_fact_refresh(record_type="incident", record_id=incident.pk)
     assert GroupHold.objects.count() == 2
+
+
+def test_a_reopened_incident_counts_each_cycles_clocks(desk_agent, caller, team):
+    """Through the SLA engine itself: resolved, reopened and resolved again."""
+    PolicyFactory(name="Standard", response_calendar=CalendarFactory(always_open=True))
+    incident = incidents.incident_open(
+        actor=desk_agent, caller=caller, short_description="Mail bounces", assignment_group=team
+    )
+    incident = incidents.incident_acknowledge(actor=desk_agent, incident=incident)
+    for action in ("resolve", "reopen", "resolve"):
+        incident = incidents.incident_transition(
+            actor=desk_agent,
+            incident=incident,
+            action=action,
+            resolution_code=resolution_code() if action == "resolve" else None,
+            resolution_notes="Fixed the MX record" if action == "resolve" else "",
+            reason="Bounces again" if action == "reopen" else "",
+        )
+    record_fact_refresh(record_type="incident", record_id=incident.pk)
+    today = Filters.default(days=1)
+    result = compute("sla_compliance", today)
+    # Response met once; resolution met in cycle 1 and again in cycle 2: 3 of 3.
+    assert {row["group"]: figures(row) for row in result.rows} == {
+        "Standard · Resolution": (2, 2, 1.0),
+        "Standard · Response": (1, 1, 1.0),
+    }
+    assert list(metric("sla_compliance").records(today).values_list("number", flat=True)) == [
+        incident.number
+    ]

@@ -208,8 +208,8 @@ SLA_COMPLIANCE = register(
             "clocks that stopped on the period's days; per policy and target unless grouped "
             "otherwise. A reopened record starts a new cycle whose clocks count on their own; "
             "cancelled clocks are left out and running or paused ones are not completed yet. "
-            "A clock is met or breached against its business-time target once, so business "
-            "or calendar time does not change this ratio."
+            "A clock is met or breached once, against its target in its own calendar, so "
+            "choosing business or calendar time does not change this ratio."
         ),
         compute=lambda filters: _compliance(filters, ola=False, metric=lambda: SLA_COMPLIANCE),
         records=lambda filters: _timer_records(filters, ola=False),
@@ -516,7 +516,8 @@ def _csat(filters: Filters) -> Result:
             sent, _group_expression(filters, at="created_at", fact=fact, own=own), SENT_AGGREGATES
         ):
             by_group.setdefault(row["group"], {"group": row["group"]}).update(row)
-        keys = sorted(by_group, key=lambda key: (key is None, str(key) if key is not None else ""))
+        # Keys of one grouping share a type; the one empty key sorts last.
+        keys = sorted(by_group, key=lambda key: (key is None, key))
         rows = [_csat_finish(by_group[key]) for key in keys]
     return Result(metric=CSAT, filters=filters, rows=rows, total=total)
 

@@ -3,7 +3,7 @@ holds), the daily backlog snapshot and its backfill."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -13,7 +13,7 @@ from opsdesk.core.tickets.registry import ticket_type, ticket_types
 from opsdesk.reporting.backlog import age_bucket_case, open_at
 from opsdesk.reporting.facts import fact_values
 from opsdesk.reporting.models import BacklogSnapshot, RecordFact
-from opsdesk.reporting.periods import day_end, local_day
+from opsdesk.reporting.periods import day_end, local_day, organisation_zone
 from opsdesk.reporting.services.holds import group_holds_write
 
 
@@ -80,6 +80,18 @@ def backlog_snapshot_take(*, day: date | None = None) -> int:
             BacklogSnapshot(day=day, **row) for row in grouped
         )
     return len(created)
+
+
+def backlog_snapshot_due(*, now: datetime | None = None) -> int | None:
+    """What the hourly job does: take yesterday's snapshot in the organisation's first hour
+    of the day (whatever its zone and daylight-saving time), or at any hour when yesterday
+    is missing (the worker was down at midnight). Returns the rows written, or None."""
+    now = now or timezone.now()
+    yesterday = local_day(now) - timedelta(days=1)
+    midnight_hour = now.astimezone(organisation_zone()).hour == 0
+    if midnight_hour or not BacklogSnapshot.objects.filter(day=yesterday).exists():
+        return backlog_snapshot_take(day=yesterday)
+    return None
 
 
 def backlog_snapshots_backfill(*, days: int = 90, until: date | None = None) -> int:
