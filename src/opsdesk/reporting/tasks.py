@@ -3,10 +3,12 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from opsdesk.reporting.services import backlog_snapshot_take
+from opsdesk.reporting.services import backlog_snapshot_due
 
 
-@db_periodic_task(crontab(minute="5", hour="0"))
+@db_periodic_task(crontab(minute="5"))
 def backlog_snapshot_nightly():
-    """Just after midnight (UTC), yesterday's backlog, so the trend can be drawn."""
-    backlog_snapshot_take()
+    """Yesterday's backlog just after the organisation's midnight, so the trend can be
+    drawn. The job wakes every hour, since that midnight is not at a fixed hour of UTC (the
+    zone, daylight-saving time), and takes a day the worker missed at its next hour."""
+    backlog_snapshot_due()

@@ -1,17 +1,20 @@
-"""Every write of reporting: fact rows after each ticket change, the daily backlog snapshot."""
+"""Every write of reporting: fact rows after each ticket change (with the record's group
+holds), the daily backlog snapshot and its backfill."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models import Count
 from django.utils import timezone
 
 from opsdesk.core.tickets.registry import ticket_type, ticket_types
+from opsdesk.reporting.backlog import age_bucket_case, open_at
 from opsdesk.reporting.facts import fact_values
-from opsdesk.reporting.models import AGE_BUCKETS, BacklogSnapshot, RecordFact
-from opsdesk.reporting.periods import day_end, local_day
+from opsdesk.reporting.models import BacklogSnapshot, RecordFact
+from opsdesk.reporting.periods import day_end, local_day, organisation_zone
+from opsdesk.reporting.services.holds import group_holds_write
 
 
 def _known_error_resolved(record_type: str, record) -> bool:
@@ -40,6 +43,7 @@ def record_fact_refresh(*, record_type: str, record_id: int) -> RecordFact | Non
         fact, _ = RecordFact.objects.update_or_create(
             record_type=record_type, record_id=record_id, defaults=values
         )
+        group_holds_write(fact)
     return fact
 
 
@@ -56,26 +60,10 @@ def facts_rebuild(*, record_type: str | None = None, batch: int = 500) -> int:
     return done
 
 
-def age_bucket_case(end):
-    """The SQL ``CASE`` that puts a record opened at ``opened_at`` in its age bucket at ``end``."""
-    whens = [
-        When(opened_at__gt=end - timedelta(days=high), then=Value(key))
-        for key, _label, _low, high in AGE_BUCKETS
-        if high is not None
-    ]
-    return Case(*whens, default=Value(AGE_BUCKETS[-1][0]), output_field=CharField())
-
-
-def open_at(end) -> Q:
-    """Records open at ``end``: opened before it and not yet resolved or closed by then."""
-    finished_later = Q(resolved_at__gte=end) | Q(resolved_at__isnull=True, closed_at__gte=end)
-    return Q(opened_at__lt=end, is_cancelled=False) & (Q(is_open=True) | finished_later)
-
-
 def backlog_snapshot_take(*, day: date | None = None) -> int:
-    """Count what was open at the end of ``day`` (yesterday by default) per type, team,
-    priority and age bucket, in one grouped query; taking a day again replaces its rows.
-    Returns the rows written."""
+    """Count what was open at the end of ``day`` (yesterday by default, in the organisation's
+    zone) per type, team, priority and age bucket (ages at the day's end), in one grouped
+    query; taking a day again replaces its rows. Returns the rows written."""
     if day is None:
         day = local_day(timezone.now()) - timedelta(days=1)
     end = day_end(day)
@@ -92,3 +80,26 @@ def backlog_snapshot_take(*, day: date | None = None) -> int:
             BacklogSnapshot(day=day, **row) for row in grouped
         )
     return len(created)
+
+
+def backlog_snapshot_due(*, now: datetime | None = None) -> int | None:
+    """What the hourly job does: take yesterday's snapshot in the organisation's first hour
+    of the day (whatever its zone and daylight-saving time), or at any hour when yesterday
+    is missing (the worker was down at midnight). Returns the rows written, or None."""
+    now = now or timezone.now()
+    yesterday = local_day(now) - timedelta(days=1)
+    midnight_hour = now.astimezone(organisation_zone()).hour == 0
+    if midnight_hour or not BacklogSnapshot.objects.filter(day=yesterday).exists():
+        return backlog_snapshot_take(day=yesterday)
+    return None
+
+
+def backlog_snapshots_backfill(*, days: int = 90, until: date | None = None) -> int:
+    """Take the snapshots of the ``days`` days up to ``until`` (yesterday by default) from the
+    fact rows as they are now, for a trend that starts before the nightly job did (demo data,
+    an upgrade). Returns the rows written."""
+    if days < 1:
+        raise ValueError("backfill at least one day")
+    if until is None:
+        until = local_day(timezone.now()) - timedelta(days=1)
+    return sum(backlog_snapshot_take(day=until - timedelta(days=offset)) for offset in range(days))
