@@ -59,6 +59,8 @@ class SlaTimer(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "cycle"]),
             models.Index(fields=["state", "next_check_at"]),
+            # Reporting's compliance counts clocks stopped in a period.
+            models.Index(fields=["stopped_at", "kind"], name="timer_stopped"),
         ]
 
     def __str__(self):
