@@ -70,6 +70,8 @@ def label_rows(rows: list[dict], group_by: str) -> list[dict]:
         names = {tt.key: tt.label for tt in ticket_types()}
     for row in rows:
         key = row["group"]
+        if row.get("label"):
+            continue  # the metric named its own rows (per policy and target, per bucket)
         if key in (None, ""):
             row["label"] = NONE_LABELS.get(group_by, "None")
         elif group_by in ("day", "week", "month"):
