@@ -53,7 +53,8 @@ def _day(text: str, group_by: str) -> str:
 
 
 def label_rows(rows: list[dict], group_by: str) -> list[dict]:
-    """Give every row a ``label`` for its ``group`` key, with one query per grouping."""
+    """Give every row a ``label`` for its ``group`` key, with one query per grouping. A row
+    its metric labelled already (a grouping of its own, such as per integration) keeps it."""
     keys = [row["group"] for row in rows]
     names: dict = {}
     if group_by == "team":
@@ -70,6 +71,8 @@ def label_rows(rows: list[dict], group_by: str) -> list[dict]:
         names = {tt.key: tt.label for tt in ticket_types()}
     for row in rows:
         key = row["group"]
+        if row.get("label"):
+            continue
         if key in (None, ""):
             row["label"] = NONE_LABELS.get(group_by, "None")
         elif group_by in ("day", "week", "month"):
