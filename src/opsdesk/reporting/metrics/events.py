@@ -3,7 +3,7 @@
 Events are the messages monitoring tools send (millions); de-duplication folds them into
 alerts (one per fingerprint while active); some alerts open an incident or are attached to
 one (``incidents.IncidentAlert``). Everything here is counted by grouped database
-aggregates, one query per level, and never loads events.
+aggregates (a grouped count per level) and never loads events.
 
 Each level is counted on its own day: events by the day they were received, alerts by the day
 they were first seen, incidents through the alerts first seen in the period (an incident
@@ -88,17 +88,24 @@ def _grouping(filters: Filters, *, alert: str, moment: str):
 
 
 def _counts(filters: Filters) -> tuple[list[dict], dict]:
-    """Events, alerts and incidents per group and in total: three grouped queries and
-    three totals, merged by group key."""
+    """Events, alerts and incidents per group and in total, merged by group key.
+
+    Every event and alert falls in exactly one group, so their totals are the sums of the
+    groups (one scan of each, not two); an incident may hold alerts of several groups, so
+    its total is counted apart (over the few incident links)."""
     totals: dict = {}
     by_group: dict = {}
     for level, (qs, alert, moment) in _levels(filters).items():
-        measure = Count("incident_id", distinct=True) if level == "incidents" else Count("pk")
-        totals[level] = qs.aggregate(n=measure)["n"]
+        distinct = level == "incidents"
+        measure = Count("incident_id", distinct=True) if distinct else Count("pk")
         expression = _grouping(filters, alert=alert, moment=moment)
+        if expression is None or distinct:
+            totals[level] = qs.aggregate(n=measure)["n"]
         if expression is None:
             continue
-        rows = qs.annotate(group=expression).values("group").annotate(n=measure).order_by()
+        rows = list(qs.annotate(group=expression).values("group").annotate(n=measure).order_by())
+        if not distinct:
+            totals[level] = sum(row["n"] for row in rows)
         for row in rows:
             key = row["group"]
             if hasattr(key, "isoformat"):
