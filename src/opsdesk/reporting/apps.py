@@ -7,6 +7,7 @@ class ReportingConfig(AppConfig):
     nav_items = [
         ("Dashboards", "reporting:home", "agent"),
         ("Improvement register", "reporting:improvements", "agent"),
+        ("Service hours", "reporting:service_hours", "admin"),
     ]
 
     def ready(self):

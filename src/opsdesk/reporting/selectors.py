@@ -116,3 +116,34 @@ def improvement_measure(*, action: ImprovementAction, today: date) -> Measure | 
         improvement_filters(action, start=action.started_on, end=max(last, action.started_on)),
     )
     return Measure(metric=found, before=before, after=after, column=column)
+
+
+def service_hours_overview(*, viewer) -> QuerySet:
+    """Every service measured for availability, with the calendar its hours follow
+    (``hours_calendar`` is empty for the 24x7 default); administrators only."""
+    from django.db.models import OuterRef, Subquery
+
+    from opsdesk.cmdb.models import SERVICE_CLASSES, ConfigurationItem
+    from opsdesk.reporting.models import ServiceHours
+
+    if not is_admin(viewer):
+        return ConfigurationItem.objects.none()
+    hours = ServiceHours.objects.filter(service_id=OuterRef("pk"))
+    return (
+        ConfigurationItem.objects.filter(ci_class__key__in=SERVICE_CLASSES)
+        .annotate(hours_calendar=Subquery(hours.values("calendar__name")[:1]))
+        .select_related("ci_class")
+        .order_by("name", "pk")
+    )
+
+
+def service_hours_calendar_id(*, service_id) -> int | None:
+    """The calendar a service's hours follow now (``None``: the 24x7 default)."""
+    from opsdesk.reporting.models import ServiceHours
+
+    try:
+        service_id = int(service_id)
+    except (TypeError, ValueError):
+        return None
+    found = ServiceHours.objects.filter(service_id=service_id).values_list("calendar_id", flat=True)
+    return found.first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opsdesk.reporting.views import improvement, pages
+from opsdesk.reporting.views import improvement, pages, service_hours
 
 app_name = "reporting"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("improvements/<str:number>/", improvement.detail, name="improvement"),
     path("improvements/<str:number>/edit/", improvement.edit, name="improvement-edit"),
     path("improvements/<str:number>/<slug:name>/", improvement.move, name="improvement-move"),
+    path("service-hours/", service_hours.service_hours, name="service_hours"),
 ]

@@ -53,7 +53,8 @@ def _day(text: str, group_by: str) -> str:
 
 
 def label_rows(rows: list[dict], group_by: str) -> list[dict]:
-    """Give every row a ``label`` for its ``group`` key, with one query per grouping."""
+    """Give every row a ``label`` for its ``group`` key, with one query per grouping. A row
+    its metric labelled already (a grouping of its own, such as per integration) keeps it."""
     keys = [row["group"] for row in rows]
     names: dict = {}
     if group_by == "team":

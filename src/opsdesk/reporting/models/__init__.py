@@ -1,6 +1,7 @@
 from opsdesk.reporting.models.facts import AGE_BUCKETS, BacklogSnapshot, RecordFact
 from opsdesk.reporting.models.holds import GroupHold
 from opsdesk.reporting.models.improvement import ImprovementAction, ImprovementState
+from opsdesk.reporting.models.service import ServiceHours
 
 __all__ = [
     "AGE_BUCKETS",
@@ -9,4 +10,5 @@ __all__ = [
     "ImprovementAction",
     "ImprovementState",
     "RecordFact",
+    "ServiceHours",
 ]

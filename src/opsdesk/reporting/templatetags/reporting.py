@@ -25,7 +25,7 @@ def figure_text(kind: str, column: str, value) -> str:
     """One value of a result row as people read it."""
     if value is None:
         return "—"
-    if kind == "duration" and column in ("mean", "median", "p90"):
+    if (kind == "duration" and column in ("mean", "median", "p90")) or column.endswith("_seconds"):
         return duration_text(value)
     if kind == "ratio" and column == "value":
         return f"{value * 100:.1f}%"
