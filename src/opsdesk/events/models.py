@@ -237,6 +237,8 @@ class Alert(models.Model):
             # Processing finds each event's alert, active or cleared moments ago, by these:
             # without it every batch read all active alerts through the status index.
             models.Index(fields=["integration", "fingerprint"], name="events_alert_fingerprint"),
+            # Reporting's noise figures count the alerts first seen in a period.
+            models.Index(fields=["first_seen"], name="events_alert_first_seen"),
         ]
 
     def __str__(self):
