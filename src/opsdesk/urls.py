@@ -19,6 +19,7 @@ api_patterns = [
     path("requests/", include("opsdesk.service_requests.api.urls")),
     path("notifications/", include("opsdesk.notifications.api.urls")),
     path("servicedesk/", include("opsdesk.servicedesk.api.urls")),
+    path("reports/", include("opsdesk.reporting.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the page works under our strict CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
