@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from opsdesk.core.views import health
+from opsdesk.reporting.views import prometheus
 
 api_patterns = [
     path("", include("opsdesk.core.api.urls")),
@@ -28,6 +29,8 @@ api_patterns = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus scrapes opsdesk's own gauges here, with a bearer token.
+    path("metrics", prometheus.metrics, name="prometheus-metrics"),
     # Browsers and feed readers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", RedirectView.as_view(url=static("core/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
