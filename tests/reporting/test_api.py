@@ -208,6 +208,11 @@ def test_every_bad_filter_is_named_at_once(api):
     assert error["message"].startswith("Please correct the filters listed")
 
 
+def test_a_number_as_it_stands_now_has_no_days_to_group_by(api, figures):
+    error = assert_error_shape(get(api(agent()), "backlog/", group_by="day"), 400, "group_by")
+    assert "as things stand now" in error["fields"]["group_by"][0]
+
+
 def test_an_unknown_metric_is_a_404(api):
     client = api(agent())
     assert_error_shape(get(client, "mean_time_to_coffee/"), 404)

@@ -38,6 +38,13 @@ class MaySeeReports(permissions.BasePermission):
         return may_see_reports(request.user)
 
 
+def _refuse(errors: dict[str, list[str]]) -> ValidationFailed:
+    first, messages = next(iter(errors.items()))
+    return ValidationFailed(
+        f"Please correct the filters listed: {first}: {messages[0]}", fields=errors
+    )
+
+
 def _filters(query) -> Filters:
     """The filters of a request; a 400 naming each bad field."""
     errors: dict[str, list[str]] = {}
@@ -49,10 +56,7 @@ def _filters(query) -> Filters:
     if time and time not in TIMES:
         errors["time"] = ["Choose calendar or business."]
     if errors:
-        first, messages = next(iter(errors.items()))
-        raise ValidationFailed(
-            f"Please correct the filters listed: {first}: {messages[0]}", fields=errors
-        )
+        raise _refuse(errors)
     return filters
 
 
@@ -136,7 +140,10 @@ class MetricResultView(APIView):
     def get(self, request, key: str):
         found = _metric(key)
         filters = _filters(request.query_params)
-        result = metric_result(key=found.key, filters=filters, viewer=request.user)
+        try:
+            result = metric_result(key=found.key, filters=filters, viewer=request.user)
+        except FilterError as exc:  # a filter this metric cannot take (its own message)
+            raise _refuse(exc.errors) from None
         return Response(ResultSerializer(result).data)
 
 
