@@ -69,7 +69,8 @@ def figures(desk, network):
     """Four incidents of the week of 2 March 2026, one of them still open, one confidential.
 
     Service Desk: 1 h (business 1 h) on Monday 2nd, 2 h (business 30 min) on Tuesday 3rd.
-    Network: 3 h (business 2 h) on Tuesday 3rd, confidential; one still open, opened Wed 4th.
+    Network: 3 h (business 2 h) on Tuesday 3rd, confidential. One still open, of no team or
+    priority, opened Wednesday 4th.
     """
     RecordFact.objects.bulk_create(
         [
@@ -96,7 +97,7 @@ def figures(desk, network):
                 business=2 * HOUR,
                 confidential=True,
             ),
-            fact(4, team=network, opened=datetime(2026, 3, 4, 10, tzinfo=UTC)),
+            fact(4, opened=datetime(2026, 3, 4, 10, tzinfo=UTC), priority=None),
         ]
     )
 
@@ -265,6 +266,18 @@ def test_the_records_of_one_row_and_confidential_ones_for_administrators_only(
     assert first["record_type_label"] and first["channel_label"] == "Portal"
     # The agent's number counts it, but the list leaves the confidential record out.
     assert get(api(agent()), "mttr/records/", **query).json()["results"] == []
+
+
+def test_the_open_backlog_lists_a_record_of_no_team_with_empty_names(api, figures):
+    client = api(agent())
+    body = get(client, "backlog/", group_by="team").json()
+    assert [(r["group"], r["label"], r["values"]) for r in body["rows"]] == [
+        (None, "No team", {"count": 1})
+    ]
+    rows = get(client, "backlog/records/").json()["results"]
+    assert [(r["number"], r["team"], r["team_name"], r["priority_label"]) for r in rows] == [
+        ("INC0000004", None, None, None)
+    ]
 
 
 @pytest.mark.parametrize(
