@@ -15,6 +15,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from opsdesk.core.models import OutboxEvent
 from opsdesk.core.models.outbox import OutboxStatus
@@ -210,6 +211,21 @@ def test_each_family_is_one_query(installation, settings, django_assert_num_quer
     # Backlog, alerts, SLA clocks, outbox, mail: five aggregate queries, no rows loaded.
     with django_assert_num_queries(5):
         assert scrape().status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_queue_that_does_not_answer_shows_as_down(settings, monkeypatch):
+    settings.OPSDESK_METRICS_TOKEN = TOKEN
+
+    def refused():
+        raise ConnectionError("Redis is not answering")
+
+    monkeypatch.setattr(HUEY, "pending_count", refused)
+    text = scrape().content.decode()
+    assert "opsdesk_worker_queue_up 0.0" in text.splitlines()
+    assert "opsdesk_worker_queue_pending" not in text
+    # The other families are still there.
+    assert 'opsdesk_outbox_events{status="pending"} 0.0' in text
 
 
 @pytest.mark.django_db
