@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from opsdesk.core.views import health
+from opsdesk.reporting.views import prometheus
 
 api_patterns = [
     path("", include("opsdesk.core.api.urls")),
@@ -19,6 +20,7 @@ api_patterns = [
     path("requests/", include("opsdesk.service_requests.api.urls")),
     path("notifications/", include("opsdesk.notifications.api.urls")),
     path("servicedesk/", include("opsdesk.servicedesk.api.urls")),
+    path("reports/", include("opsdesk.reporting.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script as a file, so the page works under our strict CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
@@ -27,6 +29,8 @@ api_patterns = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus scrapes opsdesk's own gauges here, with a bearer token.
+    path("metrics", prometheus.metrics, name="prometheus-metrics"),
     # Browsers and feed readers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", RedirectView.as_view(url=static("core/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),

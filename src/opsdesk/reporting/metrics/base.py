@@ -229,8 +229,13 @@ def facts(filters: Filters, *, on: str | None = "opened_on") -> QuerySet[RecordF
     return qs
 
 
-def group_expression(filters: Filters, *, on: str):
+def group_expression(filters: Filters, *, on: str | None):
     """The expression rows are grouped by (``None``: one total row)."""
+    if on is None and filters.group_by in PERIOD_GROUPINGS:
+        # A number as things stand now (the open backlog) has no day to put a record in.
+        raise FilterError(
+            {"group_by": ["This number is as things stand now: group it by something else."]}
+        )
     match filters.group_by:
         case "":
             return None
@@ -248,7 +253,9 @@ def group_expression(filters: Filters, *, on: str):
             return F(other)
 
 
-def grouped(qs: QuerySet, filters: Filters, *, on: str, **aggregates) -> tuple[list[dict], dict]:
+def grouped(
+    qs: QuerySet, filters: Filters, *, on: str | None, **aggregates
+) -> tuple[list[dict], dict]:
     """Run ``aggregates`` per group and over everything: (rows, total), rows in group order."""
     total = qs.aggregate(**aggregates)
     expression = group_expression(filters, on=on)
