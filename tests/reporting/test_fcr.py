@@ -133,13 +133,8 @@ CASES = [
 
 class Desk:
     def __init__(self, clock, team, network, agent, caller):  # noqa: F811
-        self.clock, self.team, self.network, self.agent, self.caller = (
-            clock,
-            team,
-            network,
-            agent,
-            caller,
-        )
+        self.clock, self.team, self.network = clock, team, network
+        self.agent, self.caller = agent, caller
         self.known_error = None
 
     def open(self, channel, when):

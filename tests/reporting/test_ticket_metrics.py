@@ -462,3 +462,20 @@ def test_grouping_gives_labelled_rows(desk, team, network):
         desk["C"].number,
         desk["D"].number,
     }
+
+
+def test_an_agent_reporting_for_themselves_is_not_their_own_first_response(
+    clock, policies, team, desk_agent
+):
+    colleague = UserFactory(roles=[Role.AGENT])
+    team.members.add(colleague)
+    # Mon 23 Mar: the agent reports their own laptop at 10:00 and adds a public comment at
+    # 10:05 (their comment is the caller's); a colleague answers at 10:25: 25 min = 1 500 s.
+    clock.at(2026, 3, 23, 10, 0)
+    mine = open_incident(desk_agent, desk_agent, team, channel="portal")
+    clock.at(2026, 3, 23, 10, 5)
+    incidents.incident_comment(actor=desk_agent, incident=mine, body="It still beeps")
+    clock.at(2026, 3, 23, 10, 25)
+    incidents.incident_comment(actor=colleague, incident=mine, body="Bring it to the desk")
+    clock.deliver()
+    assert (fact(mine).response_seconds, fact(mine).response_business_seconds) == (1500, 1500)

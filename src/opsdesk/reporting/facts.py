@@ -120,8 +120,16 @@ def first_public_reply(record, rows: list[TicketHistory]) -> datetime | None:
     public reply" row when a reply is the first response; after an acknowledgement it writes
     none, so the first public comment by an agent on the timeline counts then. Work notes
     are not public, and automatic replies (posted by the system, no author) and the
-    caller's own comments are no replies."""
-    replied = [row.at for row in rows if row.change == HistoryChange.FIRST_PUBLIC_REPLY]
+    caller's own comments (an agent reporting for themselves) are no replies."""
+    replied = [
+        row.at
+        for row in rows
+        if row.change == HistoryChange.FIRST_PUBLIC_REPLY and row.actor_id != record.caller_id
+    ]
+    if replied or record.first_response_at is None:
+        # Every public agent reply sets ``first_response_at`` if it is empty: without it
+        # nobody answered, and with a reply row that row is the first answer.
+        return min(replied, default=None)
     content_type = ContentType.objects.get_for_model(type(record))
     comments = (
         TimelineEntry.objects.filter(
@@ -134,11 +142,7 @@ def first_public_reply(record, rows: list[TicketHistory]) -> datetime | None:
         .select_related("author")
         .order_by("created_at", "id")
     )
-    for entry in comments:
-        if is_agent(entry.author):
-            replied.append(entry.created_at)
-            break
-    return min(replied, default=None)
+    return next((entry.created_at for entry in comments if is_agent(entry.author)), None)
 
 
 def _seconds(delta: timedelta | None) -> float | None:
