@@ -1,5 +1,6 @@
 """Ticket time and volume: MTTA, first response, MTTR (first and total), opened, resolved,
-and the open backlog. Every ticket type's fact rows take part unless a filter narrows them."""
+the open backlog, the reopen rate and first-contact resolution. Every ticket type's fact
+rows take part unless a filter narrows them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from opsdesk.reporting.metrics.base import (
     duration_aggregates,
     facts,
     grouped,
+    ratio_finish,
 )
 
 
@@ -171,4 +173,78 @@ BACKLOG = _count_metric(
     extra=Q(is_open=True),
     description="Records open now, whatever the period (the trend comes from daily snapshots).",
     better="lower",
+)
+
+
+# --- ratios -----------------------------------------------------------------------------------
+# A record reopened within this many days of a resolution counts as reopened: later than
+# that, a reply is more likely a new matter than the old one coming back (days of 24 hours).
+REOPEN_WINDOW_DAYS = 7
+
+
+def _ratio_metric(
+    *, key, label, on, description, scope: Q, counted: Q, better="higher", target=None
+) -> Metric:
+    """``counted`` ÷ the records matching ``scope`` whose ``on`` day is in the period."""
+
+    def scoped(filters: Filters):
+        return facts(filters, on=on).filter(scope)
+
+    def compute(filters: Filters) -> Result:
+        rows, total = grouped(
+            scoped(filters),
+            filters,
+            on=on,
+            numerator=Count("pk", filter=counted),
+            denominator=Count("pk"),
+        )
+        return Result(
+            metric=found,
+            filters=filters,
+            rows=[ratio_finish(row) for row in rows],
+            total=ratio_finish(total),
+        )
+
+    found = register(
+        Metric(
+            key=key,
+            label=label,
+            kind="ratio",
+            description=description,
+            compute=compute,
+            records=scoped,
+            better=better,
+            target=target,
+            headline="value",
+        )
+    )
+    return found
+
+
+REOPEN_RATE = _ratio_metric(
+    key="reopen_rate",
+    label="Reopen rate",
+    on="first_resolved_on",
+    description=(
+        f"Records reopened within {REOPEN_WINDOW_DAYS} days of a resolution (by an agent, or by "
+        "the caller answering that it is not fixed) ÷ records first resolved in the period; "
+        "cancelled records are left out."
+    ),
+    scope=Q(is_cancelled=False, first_resolved_at__isnull=False),
+    counted=Q(reopen_gap_seconds__lte=REOPEN_WINDOW_DAYS * 24 * 3600),
+    better="lower",
+)
+FCR = _ratio_metric(
+    key="fcr",
+    label="First-contact resolution",
+    on="first_resolved_on",
+    description=(
+        "Records resolved at the first contact ÷ eligible contacts resolved in the period. "
+        "First contact: no reassignment to another group, escalation, wait for the caller or "
+        "callback before the resolution; a call, chat or walk-in resolved within an hour, a "
+        "mail or portal message within one business hour. Resolutions by a known error count; "
+        "records made by monitoring events are not eligible."
+    ),
+    scope=Q(fcr__isnull=False),
+    counted=Q(fcr=True),
 )

@@ -15,8 +15,9 @@ class RecordFact(models.Model):
     """One row per ticket of any registered type: its dimensions, milestones and durations.
 
     Durations are in seconds. ``*_business_seconds`` count only the working time of the
-    record's SLA calendar (the calendar of its resolution clock, else the default calendar)
-    and, for resolution, leave out the time the SLA was paused. ``fcr`` is empty when the
+    record's SLA calendars (acknowledgement and response: its response clock's; resolution:
+    its latest resolution clock's; calendar time for a record without clocks) and, for
+    resolution, leave out the time the resolution clock was paused. ``fcr`` is empty when the
     record is not eligible for first-contact resolution (made by an event, or not resolved).
     """
 
@@ -72,6 +73,9 @@ class RecordFact(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # Seconds from a resolution to the reopen that undid it (the shortest over the record's
+    # cycles); empty when never reopened. The reopen rate compares it with its window.
+    reopen_gap_seconds = models.FloatField(null=True, blank=True)
 
     ack_seconds = models.FloatField(null=True, blank=True)
     ack_business_seconds = models.FloatField(null=True, blank=True)
