@@ -225,9 +225,7 @@ def test_incidents_resolved_by_a_known_error(clock, desk_agent, caller, team):
         ("2026-03-05", 0, 2),
     ]
     behind = metric("known_error_resolutions").records(WEEK)
-    assert sorted(behind.values_list("number", flat=True)) == sorted(
-        [after.number, applied.number]
-    )
+    assert sorted(behind.values_list("number", flat=True)) == sorted([after.number, applied.number])
 
 
 def test_a_problem_becoming_a_known_error_later_leaves_resolved_incidents_as_they_were(
