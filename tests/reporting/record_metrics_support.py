@@ -3,7 +3,6 @@ rebuilt from the records as they stand."""
 
 from datetime import UTC, datetime
 
-import pytest
 from django.utils import timezone
 
 from opsdesk.reporting.services import facts_rebuild
@@ -19,11 +18,6 @@ class Clock:
     def at(self, moment: datetime) -> datetime:
         self.now = moment
         return moment
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch, datetime(2026, 3, 2, 9, tzinfo=UTC))
 
 
 def facts_current() -> None:

@@ -16,9 +16,15 @@ from opsdesk.core.testing.factories import UserFactory, admin
 from opsdesk.reporting.metrics import Filters, compute, metric
 from opsdesk.reporting.metrics.records import leavers, review_items
 from tests.access.factories import entitlement, package
-from tests.reporting.record_metrics_support import at, clock, facts_current  # noqa: F401
+from tests.reporting.record_metrics_support import Clock, at, facts_current
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch, at(2, 9))
+
 
 WEEK = Filters(start=date(2026, 3, 2), end=date(2026, 3, 8))
 
@@ -250,3 +256,14 @@ def test_review_completion_per_campaign(clock, manager):
     assert empty.total == {"numerator": 0, "denominator": 0, "value": None, "by_policy": 0}
     # Campaigns are no fact dimension: the ticket metrics give their total alone.
     assert compute("mttr", WEEK.with_(group_by="campaign")).rows == []
+
+
+def test_the_stage_and_campaign_filters_come_from_the_url_and_refuse_bad_values():
+    from opsdesk.reporting.metrics import FilterError
+
+    filters = Filters.from_query({"group_by": "stage", "stage": " Line manager ", "campaign": "7"})
+    assert (filters.group_by, filters.stage, filters.campaign) == ("stage", "Line manager", 7)
+    assert Filters.from_query(filters.to_query()) == filters
+    with pytest.raises(FilterError) as refused:
+        Filters.from_query({"campaign": "Q1 review"})
+    assert list(refused.value.errors) == ["campaign"]

@@ -13,9 +13,15 @@ from opsdesk.problems import services as problems
 from opsdesk.reporting.metrics import Filters, compute, metric
 from opsdesk.reporting.models import RecordFact
 from opsdesk.reporting.services import record_fact_refresh
-from tests.reporting.record_metrics_support import at, clock, facts_current  # noqa: F401
+from tests.reporting.record_metrics_support import Clock, at, facts_current
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch, at(2, 9))
+
 
 # The week of Monday 2 March 2026 (UTC is the organisation's zone here).
 WEEK = Filters(start=date(2026, 3, 2), end=date(2026, 3, 8))
@@ -168,7 +174,7 @@ def test_incidents_resolved_by_a_known_error(clock, desk_agent, caller, team):
     )
     clock.at(at(2, 12))
     vpn = raise_problem(desk_agent, team, "VPN drops hourly", incidents_=[before, after])
-    printers = raise_problem(desk_agent, team, "Printers stall", incidents_=[unknown])
+    raise_problem(desk_agent, team, "Printers stall", incidents_=[unknown])
     wifi = raise_problem(desk_agent, team, "Wi-Fi roams", incidents_=[withdrawn])
     clock.at(at(3, 11))
     resolve(desk_agent, before)

@@ -22,7 +22,7 @@ One week of orders, driven through the request services with the clock set by ha
 | Mouse (next week)   | 9 Mar 09  | fulfilled 10 Mar 09                            | outside   |
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -39,9 +39,15 @@ from opsdesk.service_requests.testing import (
     decide,
     manager_approval,
 )
-from tests.reporting.record_metrics_support import at, clock, facts_current  # noqa: F401
+from tests.reporting.record_metrics_support import Clock, at, facts_current
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch, at(2, 9))
+
 
 WEEK = Filters(start=date(2026, 3, 2), end=date(2026, 3, 8))
 HOUR = 3600
@@ -243,3 +249,53 @@ def test_the_share_of_requests_no_person_worked_on(week):
         ("2026-03-03", 0, 2),
         ("2026-03-04", 1, 3),
     ]
+
+
+def test_time_to_fulfil_in_business_time_over_a_weekend_a_holiday_and_the_clocks_going_forward(
+    clock, caller, settings
+):
+    """Office hours 08:00-18:00 Monday to Friday in London; Monday 30 March 2026 a holiday;
+    British Summer Time starts on Sunday 29 March (Tuesday's 08:00 is 07:00 UTC)."""
+    from tests.sla.factories import CalendarFactory, PolicyFactory
+
+    settings.OPSDESK_TIME_ZONE = "Europe/London"
+    office = CalendarFactory(
+        name="London office", holidays=[{"date": "2026-03-30", "name": "Office closed"}]
+    )
+    PolicyFactory(
+        name="Mice in a day",
+        record_type="request_item",
+        conditions={"catalog_item": ["desk-mouse"]},
+        response_target=None,
+        response_calendar=office,
+        resolution_target=timedelta(hours=10),
+        pause_states=["info_needed"],
+    )
+    desk = TeamFactory(name="Desk")
+    agent = UserFactory(roles=["agent"])
+    desk.members.add(agent)
+    mouse = CatalogItemFactory(name="Desk mouse", slug="desk-mouse", owner_team=desk)
+    clock.at(at(27, 16))  # Friday 16:00 GMT
+    item = services.request_submit(actor=caller, lines=[(mouse, {}, 1)]).items.get()
+    clock.at(at(27, 17))
+    services.item_transition(actor=agent, item=item, action="ask", reason="Left or right hand?")
+    clock.at(at(31, 9))  # Tuesday 10:00 BST
+    services.item_add_information(actor=caller, item=item, body="Left, please")
+    clock.at(at(31, 11))  # Tuesday 12:00 BST
+    services.item_transition(actor=agent, item=item, action="fulfil")
+    facts_current()
+
+    week = Filters(start=date(2026, 3, 30), end=date(2026, 4, 5))
+    calendar = compute("time_to_fulfil", week)
+    # Friday 16:00 UTC -> Tuesday 11:00 UTC = 4 days − 5 h = 91 h = 327,600 s.
+    assert calendar.total["mean"] == pytest.approx(327_600)
+    business = compute("time_to_fulfil", week.with_(business=True))
+    # Open: Friday 16-18 (2 h) + Tuesday 08-12 BST (4 h) = 6 h; the weekend and the holiday
+    # count nothing. Waiting for the caller: Friday 17-18 (1 h) + Tuesday 08-10 (2 h) = 3 h.
+    # 6 h − 3 h = 3 h = 10,800 s.
+    assert business.total == {
+        "count": 1,
+        "mean": pytest.approx(10_800),
+        "median": pytest.approx(10_800),
+        "p90": pytest.approx(10_800),
+    }
