@@ -299,3 +299,25 @@ def test_time_to_fulfil_in_business_time_over_a_weekend_a_holiday_and_the_clocks
         "median": pytest.approx(10_800),
         "p90": pytest.approx(10_800),
     }
+
+
+RECORD_METRICS = (
+    "time_to_root_cause",
+    "incidents_per_problem",
+    "known_error_resolutions",
+    "time_to_fulfil",
+    "approval_latency",
+    "automated_share",
+    "time_to_grant",
+    "time_to_revoke",
+    "review_completion",
+)
+
+
+@pytest.mark.parametrize("key", RECORD_METRICS)
+def test_each_metric_is_two_queries_whatever_the_rows(week, key, django_assert_max_num_queries):
+    # The total and the groups: one aggregate query each, however many rows there are.
+    compute(key, WEEK.with_(group_by="week"))  # warms the content-type cache
+    with django_assert_max_num_queries(2):
+        result = metric(key).compute(WEEK.with_(group_by="week"))
+    assert result.total is not None
