@@ -238,9 +238,11 @@ def facts(filters: Filters, *, on: str | None = "opened_on") -> QuerySet[RecordF
 
 def group_expression(filters: Filters, *, on: str):
     """The expression rows are grouped by (``None``: one total row)."""
+    if filters.group_by in OWN_GROUPINGS:
+        return None  # not a fact dimension: only the metrics over those rows group by it
     match filters.group_by:
-        case "" | "stage" | "campaign":
-            return None  # not a fact dimension (see OWN_GROUPINGS)
+        case "":
+            return None
         case "day":
             return F(on)
         case "week":
