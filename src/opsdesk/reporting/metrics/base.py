@@ -34,7 +34,12 @@ GROUPINGS = {
     "priority": "Priority",
     "category": "Category",
     "channel": "Channel",
+    # Groupings of one family's own rows, not fact dimensions: a metric that has them handles
+    # them itself (approval stages, review campaigns); fact metrics give only their total.
+    "stage": "Approval stage",
+    "campaign": "Review campaign",
 }
+OWN_GROUPINGS = ("stage", "campaign")
 PERIOD_GROUPINGS = ("day", "week", "month")
 # Filter key -> the fact column it narrows.
 FILTER_COLUMNS = {
@@ -47,7 +52,7 @@ FILTER_COLUMNS = {
     "category": "category",
     "channel": "channel",
 }
-INTEGER_FILTERS = ("team", "person", "service", "ci", "priority")
+INTEGER_FILTERS = ("team", "person", "service", "ci", "priority", "campaign")
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
 
@@ -74,6 +79,8 @@ class Filters:
     priority: int | None = None
     category: str = ""
     channel: str = ""
+    stage: str = ""  # an approval stage's name (approval latency)
+    campaign: int | None = None  # a review campaign (review completion)
     group_by: str = ""
     business: bool = False  # durations in business time of each record's calendar
 
@@ -109,7 +116,7 @@ class Filters:
                     values[name] = int(text)
                 except ValueError:
                     errors[name] = ["Choose one of the options."]
-        for name in ("record_type", "category", "channel"):
+        for name in ("record_type", "category", "channel", "stage"):
             values[name] = (query.get(name) or "").strip()
         group_by = (query.get("group_by") or "").strip()
         if group_by not in GROUPINGS:
@@ -236,6 +243,8 @@ def group_expression(filters: Filters, *, on: str | None):
         raise FilterError(
             {"group_by": ["This number is as things stand now: group it by something else."]}
         )
+    if filters.group_by in OWN_GROUPINGS:
+        return None  # not a fact dimension: only the metrics over those rows group by it
     match filters.group_by:
         case "":
             return None

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 
+from opsdesk.access.models import ReviewCampaign
 from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.core.models import Team
 from opsdesk.core.models.tickets import TicketPriority
@@ -29,6 +30,8 @@ NONE_LABELS = {
     "priority": "No priority",
     "category": "Uncategorised",
     "channel": "No channel",
+    "stage": "No stage",
+    "campaign": "No campaign",
 }
 
 
@@ -69,6 +72,8 @@ def label_rows(rows: list[dict], group_by: str) -> list[dict]:
         names = CHANNEL_LABELS
     elif group_by == "record_type":
         names = {tt.key: tt.label for tt in ticket_types()}
+    elif group_by == "campaign":
+        names = _names(ReviewCampaign, keys)
     for row in rows:
         key = row["group"]
         if row.get("label"):

@@ -18,17 +18,25 @@ from opsdesk.reporting.services.holds import group_holds_write
 
 
 def _known_error_resolved(record_type: str, record) -> bool:
-    """An incident resolved while linked to a problem whose known error was already published
-    (or its root cause known): the desk resolved it by the known error."""
-    if record_type != "incident" or getattr(record, "first_resolved_at", None) is None:
-        return False
-    from opsdesk.problems.models import ProblemIncident
+    """An incident first resolved while linked to a problem whose root cause was already known
+    (the problem recorded as a known error: ``root_cause_at``) and not withdrawn (cancelled)
+    by then: the desk resolved it by the known error.
 
-    return ProblemIncident.objects.filter(
-        incident_id=record.pk,
-        linked_at__lte=record.first_resolved_at,
-        problem__root_cause_at__lte=record.first_resolved_at,
-    ).exists()
+    Everything is compared with the incident's first resolution, so a problem that becomes a
+    known error later, or a link made after the resolution, leaves the answer as it was.
+    """
+    resolved = getattr(record, "first_resolved_at", None)
+    if record_type != "incident" or resolved is None:
+        return False
+    from opsdesk.problems.models import ProblemIncident, ProblemState
+
+    return (
+        ProblemIncident.objects.filter(
+            incident_id=record.pk, linked_at__lte=resolved, problem__root_cause_at__lte=resolved
+        )
+        .exclude(problem__state=ProblemState.CANCELLED, problem__closed_at__lte=resolved)
+        .exists()
+    )
 
 
 def record_fact_refresh(*, record_type: str, record_id: int) -> RecordFact | None:
