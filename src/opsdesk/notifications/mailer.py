@@ -8,11 +8,10 @@ about the same record that fall due together leave as one digest mail.
 
 import logging
 from datetime import timedelta
+from email.mime.image import MIMEImage
 from itertools import groupby
 
 from django.conf import settings
-from email.mime.image import MIMEImage
-
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import SafeMIMEMultipart
 from django.db import connection as db_connection

@@ -537,7 +537,8 @@ def mail_queue(
 ) -> Delivery | None:
     """Queue one mail another app composed, for the outbox fact ``source_event_id``: its own
     headers and the images its HTML shows by ``cid:`` as (content id, filename, PNG bytes).
-    Once per fact and address; nothing for a user without an address or who switched ``kind`` off."""
+    Once per fact and address; nothing for a user without an address or who switched
+    ``kind`` off."""
     if not user.email or user.pk in opted_out([user.pk], kind, Channel.EMAIL):
         return None
     delivery, created = Delivery.objects.get_or_create(

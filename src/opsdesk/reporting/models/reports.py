@@ -55,7 +55,7 @@ class SubscriptionState(models.TextChoices):
 
 
 # The moves a subscription may make: (state, action) -> new state. Anything else is refused.
-SUBSCRIPTION_TRANSITIONS = {
+SUBSCRIPTION_TRANSITIONS: dict[tuple[str, str], str] = {
     (SubscriptionState.ACTIVE, "stop"): SubscriptionState.STOPPED,
     (SubscriptionState.STOPPED, "resume"): SubscriptionState.ACTIVE,
 }
@@ -115,3 +115,9 @@ class ReportSubscription(models.Model):
         if self.frequency == Frequency.WEEKLY:
             return f"Every {Weekday(self.weekday).label} at {at}"
         return f"Every month on day {self.day_of_month or 1} at {at}"
+
+    @property
+    def schedule_phrase(self) -> str:
+        """The schedule inside a sentence: "every Monday at 08:00"."""
+        text = self.schedule_text
+        return text[0].lower() + text[1:]

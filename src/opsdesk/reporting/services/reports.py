@@ -87,6 +87,7 @@ def builder_query(query) -> BuilderQuery:
     period = (query.get("period") or DEFAULT_PERIOD).strip()
     values = {name: query.get(name, "") for name in QUERY_KEYS if query.get(name)}
     values["period"] = period
+    filter_values = {k: v for k, v in values.items() if k not in ("start", "end")}
     if period not in PERIODS:
         errors["period"] = ["Choose one of the periods."]
     elif period != "custom":
@@ -411,10 +412,11 @@ def _dashboard_parts(slug: str) -> tuple[str, list[tuple[str, Filters]], str]:
 
 
 def _sections(subscription: ReportSubscription) -> tuple[str, list[tuple[str, Filters]], str]:
-    if subscription.report_id:
-        built = saved_report_query(subscription.report)
-        url = reverse("reporting:saved-report", args=[subscription.report_id])
-        return subscription.report.name, [(built.metric_key, built.filters)], url
+    report = subscription.report
+    if report is not None:
+        built = saved_report_query(report)
+        url = reverse("reporting:saved-report", args=[report.pk])
+        return report.name, [(built.metric_key, built.filters)], url
     return _dashboard_parts(subscription.dashboard)
 
 
@@ -461,14 +463,13 @@ def subscription_due_handle(*, event_id: int, payload: dict) -> None:
     """The outbox handler's work: mail the subscription, unless it stopped meanwhile."""
     subscription = (
         ReportSubscription.objects.select_related("report", "user")
-        .filter(pk=payload.get("subscription_id"), state=SubscriptionState.ACTIVE)
+        .filter(pk=int(payload["subscription_id"]), state=SubscriptionState.ACTIVE)
         .first()
     )
     if subscription is None:
         return
-    if subscription.report_id and not (
-        subscription.report.shared or subscription.report.owner_id == subscription.user_id
-    ):
+    report = subscription.report
+    if report is not None and not (report.shared or report.owner_id == subscription.user_id):
         return  # the owner stopped sharing it: it is no longer this subscriber's to read
     subscription_mail(subscription, source_event_id=event_id)
     ReportSubscription.objects.filter(pk=subscription.pk).update(last_sent_at=timezone.now())

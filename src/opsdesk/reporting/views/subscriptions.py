@@ -80,7 +80,7 @@ def subscription_new(request):
             messages.success(
                 request,
                 f"You are subscribed to {subscription.subject_name}: "
-                f"{subscription.schedule_text.lower()}. The first mail comes "
+                f"{subscription.schedule_phrase}. The first mail comes "
                 f"{when_text(subscription.next_due_at, request.user)}.",
             )
             return redirect("reporting:subscriptions")
@@ -143,4 +143,3 @@ def subscription_stop(request, token):
     return render(
         request, "reporting/subscriptions/stop.html", {"subscription": subscription, "done": True}
     )
-
