@@ -87,7 +87,7 @@ class SaveForm(forms.Form):
 class SubscribeForm(forms.Form):
     frequency = forms.ChoiceField(label="How often", choices=Frequency.choices)
     weekday = forms.TypedChoiceField(
-        label="On", choices=Weekday.choices, coerce=int, required=False, initial=0
+        label="Weekday", choices=Weekday.choices, coerce=int, required=False, initial=0
     )
     day_of_month = forms.TypedChoiceField(
         label="Day of the month",
@@ -97,7 +97,7 @@ class SubscribeForm(forms.Form):
         initial=1,
     )
     hour = forms.TypedChoiceField(
-        label="At",
+        label="Time of day",
         choices=[(h, f"{h:02d}:00") for h in range(24)],
         coerce=int,
         initial=8,
