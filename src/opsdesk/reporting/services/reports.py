@@ -9,6 +9,7 @@ and queues the mail in notifications' delivery queue.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -60,6 +61,7 @@ QUERY_KEYS = (
     "group_by",
     "time",
 )
+log = logging.getLogger(__name__)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 SUBSCRIPTION_TOPIC = "reporting.subscription_due"
 STOP_SALT = "opsdesk.reporting.subscription.stop"
@@ -471,5 +473,11 @@ def subscription_due_handle(*, event_id: int, payload: dict) -> None:
     report = subscription.report
     if report is not None and not (report.shared or report.owner_id == subscription.user_id):
         return  # the owner stopped sharing it: it is no longer this subscriber's to read
-    subscription_mail(subscription, source_event_id=event_id)
+    try:
+        subscription_mail(subscription, source_event_id=event_id)
+    except FilterError:
+        # The saved measure or filters are gone (a team deleted, a metric retired): retrying
+        # cannot help; the report's page tells its owner to build it again.
+        log.warning("subscription %s: its report no longer builds", subscription.pk)
+        return
     ReportSubscription.objects.filter(pk=subscription.pk).update(last_sent_at=timezone.now())

@@ -23,7 +23,9 @@ from opsdesk.reporting.metrics.base import GROUPINGS
 from opsdesk.reporting.models import Frequency, Weekday
 from opsdesk.reporting.selectors import metric_result, saved_report_list
 from opsdesk.reporting.services.reports import (
+    DEFAULT_PERIOD,
     PERIODS,
+    QUERY_KEYS,
     builder_query,
     saved_report_create,
     saved_report_query,
@@ -111,9 +113,12 @@ def _put_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
 
 def _built(request, data):
     """The builder form and, when its values make a report, the query and the result."""
+    asked = any(data.get(name) for name in ("metric", *QUERY_KEYS))
+    data = data.copy()
+    data.setdefault("period", DEFAULT_PERIOD)  # the period select shows the one computed
     form = BuilderForm(data)
     built = result = None
-    if data.get("metric") or data.get("group_by") or data.get("period"):
+    if asked:
         form.is_valid()
         try:
             built = builder_query(data)
