@@ -64,7 +64,10 @@ def result_png(result: Result) -> bytes:
         ax.bar_label(
             bars, labels=["—" if v is None else f"{v:,.1f}" for v in values], color=TEXT, fontsize=8
         )
-    ax.set_xticks(positions, labels, rotation=30 if len(labels) > 4 else 0, ha="right")
+    slanted = len(labels) > 4
+    ax.set_xticks(
+        positions, labels, rotation=30 if slanted else 0, ha="right" if slanted else "center"
+    )
     ax.tick_params(colors=TEXT, labelsize=8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}"))
     ax.set_ylim(bottom=0)
