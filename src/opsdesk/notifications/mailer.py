@@ -8,10 +8,12 @@ about the same record that fall due together leave as one digest mail.
 
 import logging
 from datetime import timedelta
+from email.mime.image import MIMEImage
 from itertools import groupby
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import SafeMIMEMultipart
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
@@ -76,6 +78,32 @@ def thread_headers(delivery: Delivery) -> dict[str, str]:
     return {"In-Reply-To": earlier[-1], "References": " ".join(refs)}
 
 
+class RelatedMail(EmailMultiAlternatives):
+    """A mail whose HTML shows images carried in the mail itself: the HTML alternative
+    becomes ``multipart/related`` (the HTML, then each image with its Content-ID), so the
+    structure is alternative(text, related(html, image...)) that every client shows inline."""
+
+    def __init__(self, *args, inline_images=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline_images = list(inline_images)
+
+    def _create_alternatives(self, msg):
+        msg = super()._create_alternatives(msg)
+        if not self.inline_images or not msg.is_multipart():
+            return msg
+        parts = msg.get_payload()
+        html = parts[-1]
+        related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding)
+        related.attach(html)
+        for image in self.inline_images:
+            part = MIMEImage(bytes(image.content), _subtype=image.mime_type.split("/", 1)[1])
+            part["Content-ID"] = f"<{image.content_id}>"
+            part.add_header("Content-Disposition", "inline", filename=image.filename)
+            related.attach(part)
+        parts[-1] = related
+        return msg
+
+
 def build_message(group: list[Delivery]) -> EmailMultiAlternatives:
     lead = group[0]
     if len(group) == 1:
@@ -101,13 +129,17 @@ def build_message(group: list[Delivery]) -> EmailMultiAlternatives:
     }
     if lead.record_number:
         headers["X-Opsdesk-Record"] = lead.record_number
-    message = EmailMultiAlternatives(
+    if len(group) == 1:
+        headers.update(lead.headers or {})
+    images = list(lead.images.all()) if len(group) == 1 and html else []
+    message = RelatedMail(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[lead.address],
         reply_to=[reply_to()],
         headers=headers,
+        inline_images=images,
     )
     if html:
         message.attach_alternative(html, "text/html")
@@ -119,7 +151,7 @@ def _groups(deliveries: list[Delivery]) -> list[list[Delivery]]:
     groups = []
     batchable = []
     for delivery in deliveries:
-        if delivery.event in URGENT_EVENTS or not delivery.content_type_id:
+        if delivery.event in URGENT_EVENTS or not delivery.content_type_id or delivery.headers:
             groups.append([delivery])
         else:
             batchable.append(delivery)

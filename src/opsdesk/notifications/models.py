@@ -40,6 +40,7 @@ class Event(models.TextChoices):
     ACCESS_MANUAL_STEP = "access_manual_step", "Access to provision by hand"
     ACCESS_SOD_VIOLATION = "access_sod_violation", "Conflicting duties found"
     MANAGER_ASSIGNED = "manager_assigned", "A problem is yours to manage"
+    SCHEDULED_REPORT = "scheduled_report", "Scheduled report"
 
 
 # Being paged is part of being on call; nobody may switch it off.
@@ -195,6 +196,9 @@ class Delivery(RecordLink):
     sent_in = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="folded"
     )
+    # Headers of this mail alone (List-Unsubscribe of a scheduled report); a delivery with
+    # headers or inline images always leaves as a mail of its own, never in a digest.
+    headers = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -208,6 +212,26 @@ class Delivery(RecordLink):
 
     def __str__(self):
         return f"{self.subject} → {self.address} ({self.state})"
+
+
+class DeliveryImage(models.Model):
+    """An image shown inside a delivery's HTML (a report's chart), referenced there as
+    ``<img src="cid:CONTENT_ID">`` and sent as a part of the mail, not as a link."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="images")
+    content_id = models.CharField(max_length=100)
+    filename = models.CharField(max_length=100)
+    mime_type = models.CharField(max_length=50, default="image/png")
+    content = models.BinaryField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "content_id"], name="image_once_per_mail")
+        ]
+
+    def __str__(self):
+        return self.filename
 
 
 class InAppNotification(RecordLink):

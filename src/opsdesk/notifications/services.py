@@ -7,6 +7,7 @@
 people an access management fact concerns.
 """
 
+from collections.abc import Sequence
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -31,6 +32,7 @@ from opsdesk.notifications.models import (
     Audience,
     Channel,
     Delivery,
+    DeliveryImage,
     Event,
     InAppNotification,
     NotificationPreference,
@@ -518,6 +520,49 @@ def notify_access(*, event: OutboxEvent) -> int:
     if queued:
         wake_after_commit()
     return queued
+
+
+# --- mail composed elsewhere (a scheduled report) --------------------------------------------
+def mail_queue(
+    *,
+    source_event_id: int,
+    kind: str,
+    user: User,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    url: str = "",
+    headers: dict[str, str] | None = None,
+    images: Sequence[tuple[str, str, bytes]] = (),
+) -> Delivery | None:
+    """Queue one mail another app composed, for the outbox fact ``source_event_id``: its own
+    headers and the images its HTML shows by ``cid:`` as (content id, filename, PNG bytes).
+    Once per fact and address; nothing for a user without an address or who switched
+    ``kind`` off."""
+    if not user.email or user.pk in opted_out([user.pk], kind, Channel.EMAIL):
+        return None
+    delivery, created = Delivery.objects.get_or_create(
+        source_event_id=source_event_id,
+        address=user.email,
+        defaults={
+            "event": kind,
+            "recipient": user,
+            "url": url[:500],
+            "subject": subject[:255],
+            "body_text": body_text,
+            "body_html": body_html,
+            "headers": dict(headers or {}),
+            "message_id": make_msgid(domain=message_id_domain()),
+            "next_attempt_at": timezone.now(),
+        },
+    )
+    if created:
+        DeliveryImage.objects.bulk_create(
+            DeliveryImage(delivery=delivery, content_id=cid, filename=name, content=content)
+            for cid, name, content in images
+        )
+        wake_after_commit()
+    return delivery
 
 
 # --- preferences and the in-app list ---------------------------------------------------------

@@ -6,6 +6,9 @@ class ReportingConfig(AppConfig):
     label = "reporting"
     nav_items = [
         ("Dashboards", "reporting:home", "agent"),
+        ("Report builder", "reporting:builder", "agent"),
+        ("Saved reports", "reporting:saved-reports", "agent"),
+        ("My subscriptions", "reporting:subscriptions", "agent"),
         ("Improvement register", "reporting:improvements", "agent"),
         ("Service hours", "reporting:service_hours", "admin"),
     ]

@@ -147,3 +147,32 @@ def service_hours_calendar_id(*, service_id) -> int | None:
         return None
     found = ServiceHours.objects.filter(service_id=service_id).values_list("calendar_id", flat=True)
     return found.first()
+
+
+# --- saved reports and subscriptions ----------------------------------------------------------
+def saved_report_list(*, viewer) -> QuerySet:
+    """The viewer's own reports and those other agents shared, by name."""
+    from django.db.models import Q
+
+    from opsdesk.reporting.models import SavedReport
+
+    if not may_see_reports(viewer):
+        return SavedReport.objects.none()
+    return (
+        SavedReport.objects.filter(Q(owner=viewer) | Q(shared=True))
+        .select_related("owner")
+        .order_by("name", "id")
+    )
+
+
+def subscription_list(*, viewer) -> QuerySet:
+    """The viewer's own subscriptions, active first."""
+    from opsdesk.reporting.models import ReportSubscription
+
+    if not getattr(viewer, "is_authenticated", False):
+        return ReportSubscription.objects.none()
+    return (
+        ReportSubscription.objects.filter(user=viewer)
+        .select_related("report")
+        .order_by("state", "-created_at", "-id")
+    )

@@ -1,4 +1,4 @@
-"""Worker jobs of reporting: the nightly backlog snapshot."""
+"""Worker jobs of reporting: the nightly backlog snapshot and scheduled report mail."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
@@ -12,3 +12,11 @@ def backlog_snapshot_nightly():
     drawn. The job wakes every hour, since that midnight is not at a fixed hour of UTC (the
     zone, daylight-saving time), and takes a day the worker missed at its next hour."""
     backlog_snapshot_due()
+
+
+@db_periodic_task(crontab(minute="0"))
+def report_subscriptions_hourly():
+    """On the hour, every scheduled report that is due (sent at the subscriber's local hour)."""
+    from opsdesk.reporting.services.reports import subscriptions_run_due
+
+    subscriptions_run_due()

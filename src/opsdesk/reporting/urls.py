@@ -13,3 +13,23 @@ urlpatterns = [
     path("improvements/<str:number>/<slug:name>/", improvement.move, name="improvement-move"),
     path("service-hours/", service_hours.service_hours, name="service_hours"),
 ]
+
+# The report builder, saved reports and scheduled report mail.
+from opsdesk.reporting.views import builder, subscriptions  # noqa: E402
+
+urlpatterns += [
+    path("builder/", builder.builder, name="builder"),
+    path("builder/chart.png", builder.builder_chart, name="builder-chart"),
+    path("builder/save/", builder.builder_save, name="builder-save"),
+    path("saved/", builder.saved_list, name="saved-reports"),
+    path("saved/<int:pk>/", builder.saved_detail, name="saved-report"),
+    path("saved/<int:pk>/share/", builder.saved_share, name="saved-report-share"),
+    path("subscriptions/", subscriptions.subscription_index, name="subscriptions"),
+    path("subscriptions/new/", subscriptions.subscription_new, name="subscription-create"),
+    path(
+        "subscriptions/<int:pk>/<str:action>/",
+        subscriptions.subscription_change,
+        name="subscription-change",
+    ),
+    path("stop/<str:token>/", subscriptions.subscription_stop, name="subscription-stop"),
+]

@@ -1,14 +1,28 @@
 from opsdesk.reporting.models.facts import AGE_BUCKETS, BacklogSnapshot, RecordFact
 from opsdesk.reporting.models.holds import GroupHold
 from opsdesk.reporting.models.improvement import ImprovementAction, ImprovementState
+from opsdesk.reporting.models.reports import (
+    SUBSCRIPTION_TRANSITIONS,
+    Frequency,
+    ReportSubscription,
+    SavedReport,
+    SubscriptionState,
+    Weekday,
+)
 from opsdesk.reporting.models.service import ServiceHours
 
 __all__ = [
     "AGE_BUCKETS",
+    "SUBSCRIPTION_TRANSITIONS",
     "BacklogSnapshot",
+    "Frequency",
     "GroupHold",
     "ImprovementAction",
     "ImprovementState",
     "RecordFact",
+    "ReportSubscription",
+    "SavedReport",
     "ServiceHours",
+    "SubscriptionState",
+    "Weekday",
 ]
