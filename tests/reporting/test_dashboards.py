@@ -139,8 +139,12 @@ def test_the_executive_page_compares_with_the_previous_period(client, desk_agent
     # Opened: 3 in the last 7 days, 2 in the 7 days before → up 1 of 2 = 50%.
     today = date.today()
     now = datetime.now(UTC).replace(hour=12)
-    facts = [_fact(n, now - timedelta(days=1), opened_on=today - timedelta(days=1)) for n in (1, 2, 3)]
-    facts += [_fact(n, now - timedelta(days=8), opened_on=today - timedelta(days=8)) for n in (4, 5)]
+    facts = [
+        _fact(n, now - timedelta(days=1), opened_on=today - timedelta(days=1)) for n in (1, 2, 3)
+    ]
+    facts += [
+        _fact(n, now - timedelta(days=8), opened_on=today - timedelta(days=8)) for n in (4, 5)
+    ]
     RecordFact.objects.bulk_create(facts)
     client.force_login(desk_agent)
     response = client.get(
@@ -164,8 +168,12 @@ def test_the_heat_map_counts_incidents_by_the_organisations_weekday_and_hour(set
             _fact(5, datetime(2026, 3, 2, 8, 30, tzinfo=UTC), record_type="problem"),
         ]
     )
-    heat = incident_heatmap(filters=Filters(start=date(2026, 3, 1), end=date(2026, 3, 31)), viewer=desk_agent)
-    cells = {(c["weekday"], c["hour"]): c for row in heat["rows"] for c in row["cells"] if c["count"]}
+    heat = incident_heatmap(
+        filters=Filters(start=date(2026, 3, 1), end=date(2026, 3, 31)), viewer=desk_agent
+    )
+    cells = {
+        (c["weekday"], c["hour"]): c for row in heat["rows"] for c in row["cells"] if c["count"]
+    }
     assert {key: cell["count"] for key, cell in cells.items()} == {(1, 9): 2, (7, 3): 1, (1, 0): 1}
     # The busiest cell (2) has the darkest shade, a cell of 1 half of it: round(5 × 1/2) = 2.
     assert cells[(1, 9)]["shade"] == 5 and cells[(7, 3)]["shade"] == 2
