@@ -253,7 +253,7 @@ def breaching_soon(*, filters: Filters, viewer, now: datetime | None = None) -> 
         tt = ticket_type(key)
         ids = open_facts.filter(record_type=key).values("record_id")
         records = sla_breaching_soon(
-            queryset=tt.model.objects.filter(pk__in=ids), within=BREACH_WINDOW, now=now
+            queryset=tt.model._default_manager.filter(pk__in=ids), within=BREACH_WINDOW, now=now
         )[:LIST_LIMIT]
         for record in records:
             found.append(
@@ -275,9 +275,10 @@ def major_incidents(*, filters: Filters, viewer) -> list[dict]:
     if not may_see_reports(viewer):
         raise PermissionError("Reports are for the IT team.")
     from opsdesk.core.tickets.registry import ticket_type
+    from opsdesk.incidents.selectors import incident_list
 
     tt = ticket_type("incident")
-    qs = tt.visible(viewer) if tt.visible else tt.model.objects.all()
+    qs = incident_list(viewer=viewer)
     qs = qs.filter(
         is_major=True,
         major_declared_at__gte=day_start(filters.start),
@@ -289,15 +290,15 @@ def major_incidents(*, filters: Filters, viewer) -> list[dict]:
         qs = qs.filter(assignment_group_id=filters.team)
     rows = []
     for incident in qs.select_related("service").order_by("-major_declared_at")[:LIST_LIMIT]:
-        ended = incident.major_ended_at
+        declared, ended = incident.major_declared_at, incident.major_ended_at
         rows.append(
             {
                 "number": incident.number,
                 "summary": incident.short_description,
-                "service": incident.service.name if incident.service_id else "",
-                "declared": incident.major_declared_at,
+                "service": incident.service.name if incident.service else "",
+                "declared": declared,
                 "ended": ended,
-                "seconds": (ended - incident.major_declared_at).total_seconds() if ended else None,
+                "seconds": (ended - declared).total_seconds() if ended and declared else None,
                 "url": tt.url(incident),
             }
         )
