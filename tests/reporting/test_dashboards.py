@@ -185,3 +185,114 @@ def test_a_lead_role_sees_the_reports_in_the_menu(client, db):
     client.force_login(lead)
     body = client.get(reverse("reporting:home")).content.decode()
     assert f'href="{reverse("reporting:home")}"' in body and ">Reports<" in body
+
+
+def _clock(incident, *, due_at, now):
+    from django.contrib.contenttypes.models import ContentType
+
+    from opsdesk.sla.models import SlaTimer
+    from opsdesk.sla.models.timers import TimerKind, TimerState
+    from tests.sla.factories import PolicyFactory
+
+    policy = PolicyFactory()
+    return SlaTimer.objects.create(
+        content_type=ContentType.objects.get_for_model(incident),
+        object_id=str(incident.pk),
+        record_type="incident",
+        kind=TimerKind.RESOLUTION,
+        policy=policy,
+        calendar=policy.resolution_calendar,
+        state=TimerState.RUNNING,
+        started_at=now,
+        elapsed=timedelta(0),
+        elapsed_at=now,
+        due_at=due_at,
+    )
+
+
+def test_the_team_lead_sees_the_clocks_about_to_breach(client, desk_agent, team, incidents):
+    # Due in 1 h: listed; overdue 10 min ago: listed first, marked; due in 10 h: not yet.
+    from opsdesk.sla.models import SlaTimer
+
+    SlaTimer.objects.all().delete()
+    now = datetime.now(UTC)
+    soon, late, quiet = incidents
+    _clock(soon, due_at=now + timedelta(hours=1), now=now)
+    _clock(late, due_at=now - timedelta(minutes=10), now=now)
+    _clock(quiet, due_at=now + timedelta(hours=10), now=now)
+    client.force_login(desk_agent)
+    response = client.get(reverse("reporting:dashboard", args=["team-lead"]), {"team": team.pk})
+    body = response.content.decode()
+    panel = body[body.index('data-testid="panel-breaching"') :]
+    panel = panel[: panel.index("</section>")]
+    assert panel.index(late.number) < panel.index(soon.number)
+    assert quiet.number not in panel
+    assert "Overdue" in panel
+    assert f'href="{reverse("incidents:detail", args=[soon.pk])}"' in panel
+
+
+def test_the_service_owner_sees_the_major_incidents_of_the_period(client, desk_agent, incidents):
+    # Declared 3 h ago and ended 1 h 30 min later: it lasted 1 h 30 min.
+    from opsdesk.incidents.models import Incident
+
+    major = incidents[0]
+    declared = datetime.now(UTC) - timedelta(hours=3)
+    Incident.objects.filter(pk=major.pk).update(
+        is_major=True, major_declared_at=declared, major_ended_at=declared + timedelta(minutes=90)
+    )
+    client.force_login(desk_agent)
+    body = client.get(reverse("reporting:dashboard", args=["service-owner"])).content.decode()
+    panel = body[body.index('data-testid="panel-major"') :]
+    panel = panel[: panel.index("</section>")]
+    assert major.number in panel and "1 h 30 min" in panel
+    assert incidents[1].number not in panel
+
+
+def test_a_panel_of_metrics_not_registered_yet_is_left_out(client, desk_agent):
+    from opsdesk.reporting.dashboards import Dashboard, Panel
+    from opsdesk.reporting.selectors import dashboard_data
+
+    board = Dashboard(
+        slug="x",
+        label="X",
+        audience="Tester",
+        description="",
+        panels=(
+            Panel(key="later", title="Later", metrics=("a_metric_to_come",)),
+            Panel(key="now", title="Now", metrics=("a_metric_to_come", "opened")),
+        ),
+    )
+    panels = dashboard_data(board=board, filters=Filters.default(), viewer=desk_agent)
+    assert [p["panel"].key for p in panels] == ["now"]
+    assert [m.key for m in panels[0]["metrics"]] == ["opened"]
+
+
+def test_the_operations_page_counts_alerts_by_severity(client, desk_agent):
+    from opsdesk.events.models import Alert
+    from opsdesk.events.testing import IntegrationFactory
+
+    integration = IntegrationFactory()
+    now = datetime.now(UTC)
+    # Two critical alerts (one resolved), one warning: 3 raised, 2 active now.
+    for n, (severity, status) in enumerate(
+        [("critical", "open"), ("critical", "resolved"), ("warning", "acknowledged")]
+    ):
+        Alert.objects.create(
+            integration=integration,
+            fingerprint=f"f{n}",
+            status=status,
+            severity=severity,
+            highest_severity=severity,
+            classification="exception",
+            first_seen=now,
+            last_seen=now,
+        )
+    client.force_login(desk_agent)
+    response = client.get(
+        reverse("reporting:dashboard", args=["operations"]), {"format": "csv", "table": "alerts"}
+    )
+    assert response.content.decode().splitlines()[:3] == [
+        "Severity,Alerts",
+        "Critical,2",
+        "Major,0",
+    ]

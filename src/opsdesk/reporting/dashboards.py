@@ -62,6 +62,7 @@ SERVICE_DESK = Dashboard(
             key="headline",
             title="The period at a glance",
             metrics=("opened", "resolved", "backlog", "mtta", "mttr"),
+            wide=True,
         ),
         Panel(
             key="targets",
@@ -123,6 +124,7 @@ TEAM_LEAD = Dashboard(
             key="queue",
             title="The queue now",
             metrics=("backlog", "opened", "resolved", "mttr"),
+            wide=True,
         ),
         Panel(
             key="breaching",

@@ -581,15 +581,22 @@ def _split_table(found, filters: Filters, split: str, viewer, types) -> dict:
     }
 
 
+# The columns a chart draws of each kind: durations as mean, median and p90 (their record
+# count stays in the table), ratios as the rate, counts as the count.
+CHART_COLUMNS = {"duration": ("mean", "median", "p90"), "ratio": ("value",), "count": ("count",)}
+
+
 def _chart(panel, table: dict) -> dict:
     """The series a chart draws (JSON for dashboards.js): labels, and per series its values,
     kind (how to read them on hover) and the records each point leads to."""
     datasets = []
     for index, (found, column, label) in enumerate(table["series"]):
+        if column not in CHART_COLUMNS[found.kind]:
+            continue
         datasets.append(
             {
                 "label": label,
-                "kind": found.kind if column in ("mean", "median", "p90", "value") else "count",
+                "kind": found.kind,
                 "data": [row["cells"][index]["value"] for row in table["rows"]],
                 "links": [row["cells"][index]["href"] for row in table["rows"]],
             }

@@ -39,8 +39,10 @@
     return Number(value).toLocaleString();
   }
 
+  // Durations are drawn in hours (round steps on the axis), read back in seconds on hover.
+  var HOUR = 3600;
   function axisTicks(kind) {
-    if (kind === "duration") return function (value) { return (value / 3600).toFixed(value < 36000 ? 1 : 0) + " h"; };
+    if (kind === "duration") return function (value) { return Number(value).toLocaleString() + " h"; };
     if (kind === "ratio") return function (value) { return Math.round(value * 100) + "%"; };
     return function (value) { return Number(value).toLocaleString(); };
   }
@@ -61,11 +63,13 @@
           var colour = colours[i % colours.length];
           return {
             label: set.label,
-            data: set.data,
+            data: set.kind === "duration"
+              ? set.data.map(function (v) { return v === null ? null : v / HOUR; })
+              : set.data,
             links: set.links,
             kind: set.kind,
             borderColor: colour,
-            backgroundColor: data.type === "line" ? colour : colour,
+            backgroundColor: colour,
             borderWidth: data.type === "line" ? 2 : 0,
             pointRadius: data.labels.length > 40 ? 0 : 3,
             spanGaps: true,
@@ -86,7 +90,8 @@
           tooltip: {
             callbacks: {
               label: function (item) {
-                return item.dataset.label + ": " + text(item.dataset.kind, item.raw);
+                var raw = item.dataset.kind === "duration" && item.raw !== null ? item.raw * HOUR : item.raw;
+                return item.dataset.label + ": " + text(item.dataset.kind, raw);
               },
             },
           },
