@@ -40,6 +40,9 @@ def test_a_desk_manager_reads_the_dashboards_and_drills_down(
         record_fact_refresh(record_type="incident", record_id=pk)
 
     page = sign_in(new_page(), live_server.url, manager)
+    # A chart refused by the Content-Security-Policy shows up as a console error.
+    console_errors = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     open_menu(page, "More", "Reports")
     tabs = page.get_by_role("navigation", name="Dashboards")
     for board in all_dashboards():
@@ -50,6 +53,7 @@ def test_a_desk_manager_reads_the_dashboards_and_drills_down(
     tabs.get_by_role("link", name="Service desk", exact=True).click()
     # The chart library draws under the strict CSP: a canvas appears in the chart's box.
     expect(page.locator('[data-chart="chart-volumes"] canvas')).to_be_visible()
+    assert not console_errors, console_errors
     opened = page.get_by_test_id("panel-headline").get_by_test_id("card-opened")
     expect(opened.get_by_role("link")).to_have_text("3")
 

@@ -165,9 +165,7 @@ def record_rows(facts, filters) -> list[dict]:
                 "type": labels.get(fact.record_type, fact.record_type),
                 "summary": fact.short_description,
                 "team": fact.team.name if fact.team_id else "",
-                "assignee": (fact.assignee.get_full_name() or fact.assignee.get_username())
-                if fact.assignee_id
-                else "",
+                "assignee": str(fact.assignee) if fact.assignee_id else "",
                 "service": fact.service.name if fact.service_id else "",
                 "priority": priorities.get(fact.priority, "") if fact.priority else "",
                 "state": _state_label(fact.record_type, fact.state),
