@@ -43,7 +43,7 @@ def test_a_desk_manager_reads_the_dashboards_and_drills_down(
     # A chart refused by the Content-Security-Policy shows up as a console error.
     console_errors = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    open_menu(page, "More", "Reports")
+    open_menu(page, "Reports", "Dashboards")
     tabs = page.get_by_role("navigation", name="Dashboards")
     for board in all_dashboards():
         tabs.get_by_role("link", name=board.label, exact=True).click()

@@ -1,6 +1,7 @@
 """The dashboards: one per audience, open to the IT team only, with their filters in the URL
 and bad filters refused with the field they are about."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -296,3 +297,44 @@ def test_the_operations_page_counts_alerts_by_severity(client, desk_agent):
         "Critical,2",
         "Major,0",
     ]
+
+
+def test_a_metric_that_cannot_take_a_filter_says_so_and_the_page_stands(client, desk_agent):
+    # The backlog trend is kept per record type, team and priority: not per service.
+    from tests.cmdb.factories import business_service
+
+    mail = business_service("Mail")
+    client.force_login(desk_agent)
+    response = client.get(
+        reverse("reporting:dashboard", args=["service-desk"]), {"service": mail.pk}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Not shown for these filters. Backlog trend:" in body
+    assert "kept per record type, team and priority only" in body
+
+
+def test_an_age_bucket_of_the_backlog_lists_its_own_records(client, admin_user_, team):
+    # Open P2 records opened 3 days ago (INC1, INC2: under 7 days) and 10 days ago (INC3:
+    # 7–30 days): the "Under 7 days" cell of P2 counts 2 and lists those two.
+    now = datetime.now(UTC)
+    RecordFact.objects.bulk_create(
+        [
+            _fact(1, now - timedelta(days=3), priority=2, team=team),
+            _fact(2, now - timedelta(days=3), priority=2, team=team),
+            _fact(3, now - timedelta(days=10), priority=2, team=team),
+        ]
+    )
+    client.force_login(admin_user_)
+    body = client.get(
+        reverse("reporting:dashboard", args=["team-lead"]), {"team": team.pk}
+    ).content.decode()
+    panel = body[body.index('data-testid="panel-ageing"') :]
+    panel = panel[: panel.index("</section>")]
+    href = re.search(
+        r'href="([^"]*bucket=lt7[^"]*group=2[^"]*|[^"]*group=2[^"]*bucket=lt7[^"]*)"', panel
+    )
+    assert href, panel
+    records = client.get(href.group(1).replace("&amp;", "&")).content.decode()
+    assert sorted(re.findall(r">(INC\d{7})</", records)) == ["INC0000001", "INC0000002"]
+    assert "open for under 7 days" in records

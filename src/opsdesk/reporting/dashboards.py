@@ -31,6 +31,9 @@ class Panel:
     split: str = ""
     # Filters the panel always applies (``{"record_type": "incident"}``).
     fixed: dict = field(default_factory=dict)
+    # The columns the chart draws (the table shows them all); empty: each kind's headline
+    # figures (mean, median and p90 of a duration, a ratio's rate, a count).
+    columns: tuple[str, ...] = ()
     source: str = ""  # one of SOURCES: the panel is not drawn from metrics
     # Cards compare each figure with the period just before.
     compare: bool = False
@@ -141,9 +144,11 @@ TEAM_LEAD = Dashboard(
         ),
         Panel(
             key="ageing",
-            title="Backlog ageing",
-            chart="bar",
+            title="Backlog ageing by priority",
+            chart="stacked",
             metrics=("backlog_ageing",),
+            group_by="priority",
+            columns=("lt7", "7to30", "30to90", "gt90"),
         ),
         Panel(
             key="workload",

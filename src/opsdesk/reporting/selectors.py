@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from opsdesk.core.roles import is_admin, is_agent
 from opsdesk.reporting import metrics
-from opsdesk.reporting.metrics import Filters, Result
+from opsdesk.reporting.backlog import bucket_condition
+from opsdesk.reporting.metrics import FilterError, Filters, Result
 from opsdesk.reporting.metrics.base import FILTER_COLUMNS, GROUPINGS, INTEGER_FILTERS
-from opsdesk.reporting.models import ImprovementAction, RecordFact
-from opsdesk.reporting.periods import day_end, day_start, organisation_zone
+from opsdesk.reporting.models import AGE_BUCKETS, ImprovementAction, RecordFact
+from opsdesk.reporting.periods import day_end, day_start, local_day, organisation_zone
 
 
 def may_see_reports(viewer) -> bool:
@@ -36,6 +37,7 @@ def metric_records(
     group: str | None = None,
     weekday: int | None = None,
     hour: int | None = None,
+    bucket: str = "",
 ) -> QuerySet:
     """The fact rows behind a number (one group's, when given; one cell of the heat map with
     ``weekday``/``hour``), newest first; confidential records only for administrators."""
@@ -55,6 +57,8 @@ def metric_records(
         qs = found.records(filters.narrow(group) if group else filters.with_(group_by=""))
     if weekday is not None or hour is not None:
         qs = records_at(qs, weekday=weekday, hour=hour)
+    if bucket:
+        qs = qs.filter(bucket_condition(bucket, ageing_end(filters)))
     if not is_admin(viewer) and qs.model is RecordFact:
         qs = qs.exclude(confidential=True)
     if qs.model is RecordFact:
@@ -142,7 +146,15 @@ def improvement_measure(*, action: ImprovementAction, today: date) -> Measure | 
     return Measure(metric=found, before=before, after=after, column=column)
 
 
+def ageing_end(filters: Filters) -> datetime:
+    """The moment the backlog is aged at: now, or the end of the period when it is over (as
+    the backlog ageing metric does)."""
+    now = timezone.now()
+    return now if filters.end >= local_day(now) else day_end(filters.end)
+
+
 # --- dashboards ---------------------------------------------------------------------------
+BUCKET_KEYS = tuple(key for key, *_ in AGE_BUCKETS)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HEAT_LEVELS = 5  # shades of a heat-map cell besides "none"
 BREACH_WINDOW = timedelta(hours=4)
@@ -383,7 +395,9 @@ def maintenance_windows(*, viewer, now: datetime | None = None) -> list[dict]:
     ]
 
 
-def _records_href(key: str, filters: Filters, group: str | None = None) -> str:
+def _records_href(key: str, filters: Filters, group: str | None = None, bucket: str = "") -> str:
+    """The address of the records behind a figure: the metric, the filters, the group (and
+    the age bucket, for a backlog column of one)."""
     from urllib.parse import urlencode
 
     from django.urls import reverse
@@ -393,6 +407,8 @@ def _records_href(key: str, filters: Filters, group: str | None = None) -> str:
         query.pop("group_by", None)
     else:
         query["group"] = group
+    if bucket:
+        query["bucket"] = bucket
     return f"{reverse('reporting:records')}?{urlencode(query)}"
 
 
@@ -418,19 +434,33 @@ def panel_data(*, panel, filters: Filters, viewer) -> dict | None:
         return None
     scope = filters.with_(**panel.fixed, group_by=panel.group_by)
     found_metrics = [metrics.metric(key) for key in known]
-    data: dict = {"panel": panel, "metrics": found_metrics, "filters": scope}
-    if not panel.group_by:
-        data["cards"] = [
-            _card(found, scope, compare=panel.compare, viewer=viewer) for found in found_metrics
-        ]
+    data: dict = {"panel": panel, "metrics": found_metrics, "filters": scope, "refused": []}
+    if not panel.group_by and panel.chart in ("number", "gauge"):
+        data["cards"] = []
+        for found in found_metrics:
+            try:
+                data["cards"].append(_card(found, scope, compare=panel.compare, viewer=viewer))
+            except FilterError as refused:
+                data["refused"].append(_refusal(found, refused))
         data["table"] = _card_table(data["cards"])
         return data
-    if panel.split:
-        data["table"] = _split_table(found_metrics[0], scope, panel.split, viewer, ticket_types())
-    else:
-        data["table"] = _grouped_table(found_metrics, scope, viewer)
-    data["chart"] = _chart(panel, data["table"])
+    try:
+        if panel.split:
+            table = _split_table(found_metrics[0], scope, panel.split, viewer, ticket_types())
+        else:
+            table = _grouped_table(found_metrics, scope, viewer)
+    except FilterError as refused:
+        # A metric that cannot honour these filters says why; the rest of the page stands.
+        data["refused"] = [_refusal(found, refused) for found in found_metrics[:1]]
+        return data
+    data["table"] = table
+    data["chart"] = _chart(panel, table)
     return data
+
+
+def _refusal(found, refused: FilterError) -> str:
+    reasons = " ".join(message for messages in refused.errors.values() for message in messages)
+    return f"{found.label}: {reasons}"
 
 
 def _card(found, filters: Filters, *, compare: bool, viewer) -> dict:
@@ -515,14 +545,24 @@ def _grouped_table(found_metrics: list, filters: Filters, viewer) -> dict:
                     found,
                     column,
                     row.get(column),
-                    _records_href(found.key, filters, str(group) if group is not None else ""),
+                    _records_href(
+                        found.key,
+                        filters,
+                        str(group) if group is not None else "",
+                        bucket=column if column in BUCKET_KEYS else "",
+                    ),
                 )
             )
         rows.append({"group": group, "label": label, "cells": cells})
     total = {
         "label": "All",
         "cells": [
-            _cell(found, column, totals[found.key].get(column), _records_href(found.key, filters))
+            _cell(
+                found,
+                column,
+                totals[found.key].get(column),
+                _records_href(found.key, filters, bucket=column if column in BUCKET_KEYS else ""),
+            )
             for found, column, _ in columns
         ],
     }
@@ -591,7 +631,7 @@ def _chart(panel, table: dict) -> dict:
     kind (how to read them on hover) and the records each point leads to."""
     datasets = []
     for index, (found, column, label) in enumerate(table["series"]):
-        if column not in CHART_COLUMNS[found.kind]:
+        if column not in (panel.columns or CHART_COLUMNS[found.kind]):
             continue
         datasets.append(
             {

@@ -47,6 +47,7 @@ def figure_value(metric, column: str, value) -> str:
     return figure_text(metric.kind, column, value)
 
 
+@register.simple_tag
 def cell_text(cell: dict) -> str:
     """A cell of a dashboard table (metric kind, column and value), formatted."""
     return figure_text(cell["kind"], cell["column"], cell["value"])
@@ -127,6 +128,7 @@ FIELD_LABELS = {
     "metric": "Metric",
     "weekday": "Weekday",
     "hour": "Hour",
+    "bucket": "Age bucket",
     "person": "Person",
     "ci": "Configuration item",
 }

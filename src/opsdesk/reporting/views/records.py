@@ -7,11 +7,13 @@ from opsdesk.core.views.generic import agent_required
 from opsdesk.reporting import metrics
 from opsdesk.reporting.dashboards import all_dashboards
 from opsdesk.reporting.metrics.base import GROUPINGS
+from opsdesk.reporting.models import AGE_BUCKETS
 from opsdesk.reporting.selectors import WEEKDAYS, metric_records, metric_result
 from opsdesk.reporting.views.exports import record_rows, records_csv
 from opsdesk.reporting.views.filters import filter_context, read_filters
 
 PAGE_SIZE = 50
+BUCKET_LABELS = {key: label for key, label, *_ in AGE_BUCKETS}
 
 
 def _cell_filter(query, errors: dict) -> dict:
@@ -42,6 +44,11 @@ def records(request):
     if group_by and group_by not in GROUPINGS:
         errors["group_by"] = ["Choose one of the groupings."]
     cell = _cell_filter(request.GET, errors)
+    bucket = (request.GET.get("bucket") or "").strip()
+    if bucket and bucket not in BUCKET_LABELS:
+        errors["bucket"] = ["Choose one of the age buckets."]
+    elif bucket:
+        cell["bucket"] = bucket
     context: dict = {"dashboards": all_dashboards(), "metric": None, "page_obj": None}
     narrowed = filters
     if not errors:
@@ -64,6 +71,8 @@ def records(request):
         where.append(WEEKDAYS[cell["weekday"] - 1])
     if "hour" in cell:
         where.append(f"{cell['hour']:02}:00–{cell['hour']:02}:59")
+    if "bucket" in cell:
+        where.append(f"open for {BUCKET_LABELS[cell['bucket']].lower()}")
     keep = request.GET.copy()
     keep.pop("page", None)
     keep.pop("format", None)
