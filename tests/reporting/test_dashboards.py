@@ -125,6 +125,9 @@ def test_each_number_says_how_it_is_computed(client, desk_agent, incidents):
     description = metric("opened").description
     assert f'title="{description}"' in body
     assert "How is “Opened” computed?" in body
+    # …and from there an improvement action can be raised on it, scoped as the page is.
+    create = reverse("reporting:improvement-create")
+    assert f'href="{create}?metric_key=opened&amp;dashboard=service-desk"' in body
 
 
 def test_charts_carry_their_figures_as_json_for_the_script(client, desk_agent, incidents):

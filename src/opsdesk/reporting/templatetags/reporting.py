@@ -137,3 +137,22 @@ FIELD_LABELS = {
 @register.filter
 def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@register.simple_tag
+def improve_href(metric, board, filters) -> str:
+    """Raise an improvement action on the register for ``metric``, scoped as the dashboard is."""
+    from urllib.parse import urlencode
+
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        base = reverse("reporting:improvement-create")
+    except NoReverseMatch:
+        return ""
+    query = {"metric_key": metric.key, "dashboard": board.slug}
+    for name in ("team", "service", "priority", "record_type"):
+        value = getattr(filters, name, None)
+        if value not in (None, ""):
+            query[name] = str(value)
+    return f"{base}?{urlencode(query)}"
