@@ -43,7 +43,7 @@ def _names(model, keys, field: str = "name") -> dict:
 def _people(keys) -> dict:
     ids = [key for key in keys if key is not None]
     users = get_user_model().objects.filter(pk__in=ids)
-    return {user.pk: user.get_full_name() or user.get_username() for user in users}
+    return {user.pk: str(user) for user in users}  # the display name people know
 
 
 def _day(text: str, group_by: str) -> str:
