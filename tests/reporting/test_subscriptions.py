@@ -214,7 +214,7 @@ def test_a_dashboard_subscription_mails_each_section_with_its_chart(grouped_repo
     report_subscriptions_hourly()
     _send_everything()
     mime = message_from_string(SentMail.objects.get().raw, policy=policy.default)
-    assert mime["Subject"] == "Monthly report: Dashboard service desk"
+    assert mime["Subject"] == "Monthly report: Service desk"
     images = [part for part in mime.walk() if part.get_content_type() == "image/png"]
     html = mime.get_body(("html",)).get_content()
     assert images and all(f"cid:{p['Content-ID'].strip('<>')}" in html for p in images)

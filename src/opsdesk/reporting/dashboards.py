@@ -310,3 +310,28 @@ def dashboard(slug: str) -> Dashboard:
 
 def all_dashboards() -> list[Dashboard]:
     return list(DASHBOARDS.values())
+
+
+# A mailed dashboard keeps to its first few numbers: a mail is read, not explored.
+MAIL_SECTIONS = 6
+
+
+def mail_sections(slug: str, *, days: int = 7):
+    """A dashboard as scheduled mail: its label, its metric panels' (metric key, filters)
+    over the last ``days`` days, and its address; ``KeyError`` for an unknown dashboard."""
+    from django.urls import reverse
+
+    from opsdesk.reporting import metrics
+    from opsdesk.reporting.metrics import Filters
+
+    board = dashboard(slug)
+    registered = {found.key for found in metrics.all_metrics()}
+    period = Filters.default(days=days)
+    sections = []
+    for panel in board.panels:
+        if panel.source:
+            continue
+        for key in panel.metrics:
+            if key in registered and len(sections) < MAIL_SECTIONS:
+                sections.append((key, period.with_(group_by=panel.group_by, **panel.fixed)))
+    return board.label, sections, reverse("reporting:dashboard", args=[slug])

@@ -10,7 +10,6 @@ and queues the mail in notifications' delivery queue.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -21,7 +20,7 @@ from django.core import signing
 from django.db import connection, transaction
 from django.http import QueryDict
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from opsdesk.core.audit import audit_record
@@ -32,6 +31,7 @@ from opsdesk.notifications.models import Event
 from opsdesk.notifications.services import mail_queue
 from opsdesk.reporting import metrics
 from opsdesk.reporting.charts import result_png
+from opsdesk.reporting.dashboards import DASHBOARDS, mail_sections
 from opsdesk.reporting.metrics import FilterError, Filters, Result
 from opsdesk.reporting.models import (
     SUBSCRIPTION_TRANSITIONS,
@@ -62,7 +62,6 @@ QUERY_KEYS = (
     "time",
 )
 log = logging.getLogger(__name__)
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 SUBSCRIPTION_TOPIC = "reporting.subscription_due"
 STOP_SALT = "opsdesk.reporting.subscription.stop"
 
@@ -264,7 +263,7 @@ def subscription_create(
         fields["dashboard"] = ["Subscribe to a report or to a dashboard, not both."]
     elif report is not None and not (report.shared or report.owner_id == actor.pk):
         raise NotPermitted("This report is not shared with you.")
-    elif dashboard and not SLUG.match(dashboard):
+    elif dashboard and dashboard not in DASHBOARDS:
         fields["dashboard"] = ["Choose one of the dashboards."]
     if not actor.email:
         fields["frequency"] = ["Your profile has no email address to send the report to."]
@@ -390,27 +389,8 @@ CHART_CID_DOMAIN = "opsdesk.reports"
 
 
 def _dashboard_parts(slug: str) -> tuple[str, list[tuple[str, Filters]], str]:
-    """A dashboard's title, its (metric, filters) sections and its address. Dashboards that
-    declare ``mail_sections(slug)`` in ``opsdesk.reporting.dashboards`` are mailed as they
-    declare; otherwise the headline metrics of the last seven days."""
-    try:
-        from opsdesk.reporting import dashboards  # type: ignore[attr-defined]
-
-        declared = dashboards.mail_sections(slug)
-    except (ImportError, AttributeError, LookupError):
-        declared = None
-    if declared:
-        return declared
-    try:
-        url = reverse("reporting:dashboard", args=[slug])
-    except NoReverseMatch:
-        url = reverse("reporting:home")
-    title = f"Dashboard {slug.replace('-', ' ')}"
-    week = Filters.default(days=7)
-    keys = ("opened", "resolved", "backlog", "mttr", "sla_compliance")
-    registered = {found.key for found in metrics.all_metrics()}
-    sections = [(key, week.with_(group_by="day") if key == "opened" else week) for key in keys]
-    return title, [(key, filters) for key, filters in sections if key in registered], url
+    """A dashboard's title, its (metric, filters) sections and its address."""
+    return mail_sections(slug)
 
 
 def _sections(subscription: ReportSubscription) -> tuple[str, list[tuple[str, Filters]], str]:
