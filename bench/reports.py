@@ -37,8 +37,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
-# Last, so bench/requests.py does not hide the requests library the API's code imports.
-sys.path.append(str(HERE))
+# Python put this directory first; last instead, so bench/requests.py does not hide the
+# requests library that the API's code imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 
 BENCH_DB = "bench_reports"
 EVENT_DAYS = 90
