@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reporting", "0005_ticket_reopens")]
+    dependencies = [("reporting", "0006_saved_reports")]
 
     operations = [
         migrations.AddIndex(
