@@ -4,6 +4,7 @@ import os
 import sys
 
 # One line each, shown by ``opsdesk --help``; the commands live in core/management/commands.
+# A two-word command (``opsdesk reports rebuild``) runs the Django command ``reports_rebuild``.
 COMMANDS = {
     "serve": "Migrate, then run the web server and the worker together (Ctrl-C stops both).",
     "web": "Run only the web server (gunicorn), for deployments with separate workers.",
@@ -16,6 +17,7 @@ COMMANDS = {
     "restore": "Restore a backup into a new, migrated instance, on either database.",
     "audit": "Audit trail tools: audit verify checks the hash chain and its signed checkpoint.",
     "cmdb": "Import or export configuration items: cmdb import FILE [--dry-run], cmdb export.",
+    "reports": "Reports tools: reports rebuild [--record-type TYPE] recomputes every fact row.",
     "ingest-email": "Read one message on standard input and turn it into a ticket change.",
     "check": "Check the configuration (add --deploy for production checks).",
     "help": "List every command, including Django's own (opsdesk help COMMAND for details).",
@@ -45,7 +47,21 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     argv[0] = "opsdesk"
-    execute_from_command_line(argv)
+    if len(argv) == 2 and argv[1] in GROUPS:
+        print(f"usage: opsdesk {argv[1]} ACTION [options]\n\n{COMMANDS[argv[1]]}")
+        return
+    execute_from_command_line(two_word(argv))
+
+
+# Command groups whose actions are Django commands named GROUP_ACTION.
+GROUPS = ("reports",)
+
+
+def two_word(argv: list[str]) -> list[str]:
+    """``opsdesk reports rebuild --x`` -> ``opsdesk reports_rebuild --x``."""
+    if len(argv) >= 3 and argv[1] in GROUPS and not argv[2].startswith("-"):
+        return [argv[0], f"{argv[1]}_{argv[2]}", *argv[3:]]
+    return argv
 
 
 if __name__ == "__main__":

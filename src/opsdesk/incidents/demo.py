@@ -9,6 +9,9 @@ Each incident is drawn from ``TEMPLATES``, the kinds of call Larkfield Home's se
 (the story is in ``opsdesk.core.demo``): a template fixes what must fit together, so a printer
 call is on Printing, about the printer in the caller's office, at low priority, and a full disk
 on a mail server comes from monitoring to Server & Storage. ``MAJORS`` are the major incidents.
+One template is a recurring failure that was fixed: Customer Care's calls about customers'
+replies lost on the way to the support portal stop ``SUPPORT_MAIL_FIX_DAYS_AGO`` days ago, when
+its problem (``opsdesk.reporting.demo``) was fixed.
 """
 
 import random
@@ -80,8 +83,17 @@ class Template:
     weight: int
     cis: tuple[str, ...] = ()
     local: bool = False
+    # A failure that was fixed: its calls stop this many days ago (0: they still come in).
+    until_days_ago: float = 0
 
 
+SUPPORT_MAIL_FIX_DAYS_AGO = 40
+SUPPORT_MAIL_SUMMARIES = (
+    "Customer replies not arriving in the support portal",
+    "Customer replies with attachments never reach the support portal",
+    "Customer says they replied twice but the case shows nothing",
+    "Customers' replies bounce back from the support portal",
+)
 PRINTERS = ("lon-print-2f", "lon-print-3f", "man-print-dc-01", "dub-print-01", "ber-print-01")
 TEMPLATES = [
     # Hardware: the Service Desk, low priority, anyone in the offices.
@@ -351,17 +363,21 @@ TEMPLATES = [
         2,
         ("store-checkout",),
     ),
+    # The recurring failure of the story: the mailer lost customers' replies with large
+    # attachments until its problem was fixed ``SUPPORT_MAIL_FIX_DAYS_AGO`` days ago (the
+    # problem is ``opsdesk.reporting.demo``'s); the reports show the calls stopping.
     Template(
         "Business applications",
         "Support portal",
-        ("Customer replies not arriving in the support portal",),
+        SUPPORT_MAIL_SUMMARIES,
         "Customer Support Portal",
         COLLAB,
         ("Customer Care",),
         (2,),
         (2, 3),
-        2,
+        5,
         ("ticket-mailer",),
+        until_days_ago=SUPPORT_MAIL_FIX_DAYS_AGO,
     ),
     Template(
         "Business applications",
@@ -578,10 +594,10 @@ def _weighted(rng, pairs):
     return rng.choices(values, weights=weights)[0]
 
 
-def _opened_moment(rng, now):
+def _opened_moment(rng, now, until_days_ago: float = 0):
     """Weekdays in office hours mostly; some evenings and weekends."""
     while True:
-        moment = now - timedelta(days=rng.uniform(0, DAYS))
+        moment = now - timedelta(days=rng.uniform(until_days_ago, DAYS))
         hour_ok = 7 <= moment.hour < 19 or rng.random() < 0.15
         day_ok = moment.weekday() < 5 or rng.random() < 0.2
         if hour_ok and day_ok:
@@ -763,7 +779,7 @@ def _make(rng, now, number, tree, cast, matrix, codes, template, major=None):
         summary = rng.choice(template.summaries).format(
             ci=ci_name, department=caller.department or "team"
         )
-        opened = _opened_moment(rng, now)
+        opened = _opened_moment(rng, now, template.until_days_ago)
     priority = matrix.get((impact, urgency), min(5, impact + urgency - 1))
     monitored = subject.callers == MONITORING
     channel = Channel.EVENT if monitored else _weighted(rng, CHANNELS)

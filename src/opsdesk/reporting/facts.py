@@ -205,12 +205,26 @@ def first_contact_resolved(
     return business_time_between(spec, opened, first_resolved) <= ONE_HOUR
 
 
-def fact_values(record, *, known_error_resolved: bool = False) -> dict:
-    """Every column of the record's ``RecordFact`` but the key."""
+Calendars = tuple[BusinessCalendar | None, BusinessCalendar | None]
+
+
+def fact_values(
+    record,
+    *,
+    known_error_resolved: bool = False,
+    rows: list[TicketHistory] | None = None,
+    calendars: Calendars | None = None,
+) -> dict:
+    """Every column of the record's ``RecordFact`` but the key. The bulk path passes the
+    record's history ``rows`` (in time order) and its ``calendars`` (``record_calendars``),
+    read for many records at once."""
     tt = ticket_type_of(record)
-    rows = list(
-        TicketHistory.objects.filter(record_type=tt.key, record_id=record.pk).order_by("at", "id")
-    )
+    if rows is None:
+        rows = list(
+            TicketHistory.objects.filter(record_type=tt.key, record_id=record.pk).order_by(
+                "at", "id"
+            )
+        )
     opened = record.opened_at
     now = timezone.now()
     dims = dimensions(record, tt)
@@ -236,7 +250,7 @@ def fact_values(record, *, known_error_resolved: bool = False) -> dict:
     acknowledged = min((moment for moment in candidates if moment is not None), default=None)
     response = first_public_reply(record, rows)
 
-    response_calendar, calendar = record_calendars(record)
+    response_calendar, calendar = calendars if calendars is not None else record_calendars(record)
     spec = spec_for(calendar, opened)
     response_spec = spec if response_calendar == calendar else spec_for(response_calendar, opened)
     pauses = pause_windows(rows, until=last_end or now)

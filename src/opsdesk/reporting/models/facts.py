@@ -10,6 +10,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# The columns every covering index of a period carries: what metrics count, filter and group
+# by most.
+COVERED = ["id", "record_type", "team", "priority", "event_made", "is_cancelled", "is_open"]
+
 
 class RecordFact(models.Model):
     """One row per ticket of any registered type: its dimensions, milestones and durations.
@@ -108,6 +112,41 @@ class RecordFact(models.Model):
             ),
             models.Index(fields=["team", "opened_on"], name="fact_team_opened"),
             models.Index(fields=["service", "opened_on"], name="fact_service_opened"),
+            # A metric over every record type reads the rows of a period by its day and
+            # aggregates a few columns: on PostgreSQL these carry them (INCLUDE), so a period
+            # of a million rows is read from the index alone, never row by row from the table.
+            models.Index(
+                fields=["opened_on"],
+                include=[
+                    *COVERED,
+                    "acknowledged_at",
+                    "first_response_at",
+                    "ack_seconds",
+                    "ack_business_seconds",
+                    "response_seconds",
+                    "response_business_seconds",
+                ],
+                name="fact_opened_cover",
+            ),
+            models.Index(
+                fields=["first_resolved_on"],
+                include=[*COVERED, "resolve_seconds", "resolve_business_seconds"],
+                name="fact_first_resolved_cover",
+            ),
+            models.Index(
+                fields=["resolved_on"],
+                include=[*COVERED, "total_resolve_seconds", "total_resolve_business_seconds"],
+                name="fact_resolved_cover",
+            ),
+            # What was open at a moment (the backlog's ageing, each day's snapshot): open
+            # now, or finished after it. With these the three cases are three index scans
+            # (``fact_open`` gives the first) instead of a scan of every row ever opened.
+            models.Index(fields=["resolved_at"], name="fact_resolved_at"),
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="fact_closed_unresolved",
+            ),
         ]
 
     def __str__(self):
