@@ -42,6 +42,14 @@ class Panel:
     def __post_init__(self):
         assert self.chart in CHARTS or self.source in SOURCES, self.key
 
+    @property
+    def spans_the_page(self) -> bool:
+        """Tables of many columns and rows of gauges need the page's width to be read; a
+        narrow panel of them leaves its columns cut off and the rest of its row empty."""
+        return (
+            self.wide or self.chart == "table" or (self.chart == "gauge" and len(self.metrics) > 1)
+        )
+
 
 @dataclass(frozen=True)
 class Dashboard:

@@ -22,6 +22,14 @@ def duration_text(seconds: float | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+def percent_text(share: float) -> str:
+    """A share as a percentage; close to all of it with two decimals, so 99.97% available
+    does not read as a round 100.0%."""
+    if 0.999 <= share < 1:
+        return f"{share * 100:.2f}%"
+    return f"{share * 100:.1f}%"
+
+
 def figure_text(kind: str, column: str, value) -> str:
     """One value of a result row as people read it."""
     if value is None:
@@ -29,7 +37,7 @@ def figure_text(kind: str, column: str, value) -> str:
     if (kind == "duration" and column in ("mean", "median", "p90")) or column.endswith("_seconds"):
         return duration_text(value)
     if kind == "ratio" and column == "value":
-        return f"{value * 100:.1f}%"
+        return percent_text(value)
     if isinstance(value, float):
         return f"{value:,.1f}"
     return f"{value:,}" if isinstance(value, int) else str(value)

@@ -35,7 +35,7 @@
   function text(kind, value) {
     if (value === null || value === undefined) return "—";
     if (kind === "duration") return duration(value);
-    if (kind === "ratio") return (value * 100).toFixed(1) + "%";
+    if (kind === "ratio") return (value * 100).toFixed(value >= 0.999 && value < 1 ? 2 : 1) + "%";
     return Number(value).toLocaleString();
   }
 
