@@ -20,3 +20,11 @@ def report_subscriptions_hourly():
     from opsdesk.reporting.services.reports import subscriptions_run_due
 
     subscriptions_run_due()
+
+
+@db_periodic_task(crontab(minute="*"))
+def event_counts_minutely():
+    """Every minute, the events processed since into the daily counts event noise reads."""
+    from opsdesk.reporting.services.event_counts import event_counts_catch_up
+
+    event_counts_catch_up()

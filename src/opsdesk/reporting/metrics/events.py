@@ -5,8 +5,10 @@ alerts (one per fingerprint while active); some alerts open an incident or are a
 one (``incidents.IncidentAlert``). Everything here is counted by grouped database
 aggregates (a grouped count per level) and never loads events.
 
-Each level is counted on its own day: events by the day they were received, alerts by the day
-they were first seen, incidents through the alerts first seen in the period (an incident
+Each level is counted on its own day: events by the day they were received (from the daily
+counts ``services.event_counts`` keeps, plus the few events not rolled up yet, so months of
+events are read as a few hundred rows and survive the raw events' retention), alerts by the
+day they were first seen, incidents through the alerts first seen in the period (an incident
 counts once however many of those alerts it holds).
 
 Grouping: without one, the rows are per integration (the monitoring tool), a grouping these
@@ -19,14 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Count, DateField, F, QuerySet
+from django.db.models import Count, DateField, F, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 
 from opsdesk.events.models import Alert, Event, Integration
 from opsdesk.incidents.models import IncidentAlert
 from opsdesk.reporting.metrics import register
 from opsdesk.reporting.metrics.base import Filters, Metric, Result
-from opsdesk.reporting.models import RecordFact
+from opsdesk.reporting.models import EventCount, RecordFact, RollupMark
 from opsdesk.reporting.periods import day_end, day_start, organisation_zone
 
 GROUP_COLUMNS = {"service": "service_id", "ci": "ci_id", "team": "team_id"}
@@ -87,6 +89,47 @@ def _grouping(filters: Filters, *, alert: str, moment: str):
     return None
 
 
+def _counted_up_to() -> int:
+    # The rollup's mark (a read of its one row; the services module writes it).
+    return RollupMark.objects.filter(name="events").values_list("last_id", flat=True).first() or 0
+
+
+def _rolled_events(filters: Filters, last_id: int) -> tuple[list[dict] | None, int]:
+    """Events per group from the daily counts and the tail not rolled up yet: (rows of
+    ``group``/``n``, or ``None`` when the grouping does not apply; the total)."""
+    rolled = EventCount.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    for name, column in GROUP_COLUMNS.items():
+        value = getattr(filters, name)
+        if value is not None:
+            rolled = rolled.filter(**{column: value})
+    tail = _scoped(
+        Event.objects.filter(pk__gt=last_id), filters, alert="alert__", moment="received_at"
+    )
+    match filters.group_by:
+        case "":
+            by = F("integration_id")
+        case "service" | "ci" | "team":
+            by = F(GROUP_COLUMNS[filters.group_by])
+        case "day":
+            by = F("day")
+        case "week":
+            by = TruncWeek("day")
+        case "month":
+            by = TruncMonth("day")
+        case _:
+            by = None
+    total = (rolled.aggregate(n=Sum("events"))["n"] or 0) + tail.count()
+    if by is None:
+        return None, total
+    found: dict = {}
+    for row in rolled.annotate(group=by).values("group").annotate(n=Sum("events")).order_by():
+        found[row["group"]] = found.get(row["group"], 0) + row["n"]
+    expression = _grouping(filters, alert="alert__", moment="received_at")
+    for row in tail.annotate(group=expression).values("group").annotate(n=Count("pk")).order_by():
+        found[row["group"]] = found.get(row["group"], 0) + row["n"]
+    return [{"group": key, "n": n} for key, n in found.items()], total
+
+
 def _counts(filters: Filters) -> tuple[list[dict], dict]:
     """Events, alerts and incidents per group and in total, merged by group key.
 
@@ -95,17 +138,25 @@ def _counts(filters: Filters) -> tuple[list[dict], dict]:
     its total is counted apart (over the few incident links)."""
     totals: dict = {}
     by_group: dict = {}
+    last_id = _counted_up_to()
     for level, (qs, alert, moment) in _levels(filters).items():
         distinct = level == "incidents"
-        measure = Count("incident_id", distinct=True) if distinct else Count("pk")
-        expression = _grouping(filters, alert=alert, moment=moment)
-        if expression is None or distinct:
-            totals[level] = qs.aggregate(n=measure)["n"]
-        if expression is None:
-            continue
-        rows = list(qs.annotate(group=expression).values("group").annotate(n=measure).order_by())
-        if not distinct:
-            totals[level] = sum(row["n"] for row in rows)
+        if level == "events":
+            rows, totals[level] = _rolled_events(filters, last_id)
+            if rows is None:
+                continue
+        else:
+            measure = Count("incident_id", distinct=True) if distinct else Count("pk")
+            expression = _grouping(filters, alert=alert, moment=moment)
+            if expression is None or distinct:
+                totals[level] = qs.aggregate(n=measure)["n"]
+            if expression is None:
+                continue
+            rows = list(
+                qs.annotate(group=expression).values("group").annotate(n=measure).order_by()
+            )
+            if not distinct:
+                totals[level] = sum(row["n"] for row in rows)
         for row in rows:
             key = row["group"]
             if hasattr(key, "isoformat"):

@@ -1,3 +1,4 @@
+from opsdesk.reporting.models.events import EventCount, RollupMark
 from opsdesk.reporting.models.facts import AGE_BUCKETS, BacklogSnapshot, RecordFact
 from opsdesk.reporting.models.holds import GroupHold
 from opsdesk.reporting.models.improvement import ImprovementAction, ImprovementState
@@ -15,12 +16,14 @@ __all__ = [
     "AGE_BUCKETS",
     "SUBSCRIPTION_TRANSITIONS",
     "BacklogSnapshot",
+    "EventCount",
     "Frequency",
     "GroupHold",
     "ImprovementAction",
     "ImprovementState",
     "RecordFact",
     "ReportSubscription",
+    "RollupMark",
     "SavedReport",
     "ServiceHours",
     "SubscriptionState",
