@@ -43,7 +43,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -426,52 +425,9 @@ NOTHING_KNOWN = [
 
 def prepare_database(*, keep: bool, data_dir: str | None):
     """Point opsdesk at a throwaway database; returns (backend, cleanup)."""
-    url = os.environ.get("OPSDESK_DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
+    import seed as seeding
 
-        parts = urlsplit(url)
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
-            if not (keep and exists.fetchone()):
-                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-                conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["OPSDESK_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-        scratch = data_dir or tempfile.mkdtemp(prefix="opsdesk-bench-problems-")
-        os.environ["OPSDESK_DATA_DIR"] = scratch
-        os.environ["OPSDESK_CONFIG_DIR"] = scratch + "-config"
-
-        def cleanup():
-            from django.db import connections
-
-            connections.close_all()
-            if not keep:
-                with psycopg.connect(admin_url, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            if not data_dir:
-                shutil.rmtree(scratch, ignore_errors=True)
-                shutil.rmtree(scratch + "-config", ignore_errors=True)
-
-        return "postgresql", cleanup
-    if url and not url.startswith("sqlite"):
-        raise SystemExit(f"Unsupported OPSDESK_DATABASE_URL scheme: {url.split(':', 1)[0]}")
-    if data_dir:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-    else:
-        data_dir = tempfile.mkdtemp(prefix="opsdesk-bench-problems-")
-    os.environ.pop("OPSDESK_DATABASE_URL", None)
-    os.environ["OPSDESK_DATA_DIR"] = data_dir
-    # The audit key and checkpoint go next to the throwaway data, not in the user's config.
-    os.environ["OPSDESK_CONFIG_DIR"] = data_dir + "-config"
-    if keep:
-        return "sqlite", lambda: say(f"Kept the database in {data_dir}")
-
-    def cleanup_sqlite():
-        shutil.rmtree(data_dir, ignore_errors=True)
-        shutil.rmtree(data_dir + "-config", ignore_errors=True)
-
-    return "sqlite", cleanup_sqlite
+    return seeding.throwaway_database(BENCH_DB, keep=keep, data_dir=data_dir)
 
 
 def seed_known_errors(count: int, *, rng: random.Random) -> None:

@@ -17,10 +17,13 @@ timeline, audit, SLA timers or outbox rows, which the queues do not read.
 import argparse
 import os
 import random
+import shutil
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 YEARS_DAYS = 730
 BATCH = 20_000
@@ -76,6 +79,60 @@ GROUP_WEIGHTS = {
 
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def throwaway_database(name: str, *, keep: bool, data_dir: str | None):
+    """Point opsdesk at a throwaway database for a benchmark: on PostgreSQL (this machine's
+    only) the database ``name``, dropped at the end unless ``keep``; on SQLite a scratch data
+    directory. Returns (backend, cleanup)."""
+    url = os.environ.get("OPSDESK_DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parts = urlsplit(url)
+        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise SystemExit("The benchmark runs against a PostgreSQL on this machine only.")
+        admin_url = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if not (keep and exists.fetchone()):
+                conn.execute(f"DROP DATABASE IF EXISTS {name}")
+                conn.execute(f"CREATE DATABASE {name}")
+        os.environ["OPSDESK_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+        scratch = data_dir or tempfile.mkdtemp(prefix=f"opsdesk-{name}-")
+        os.environ["OPSDESK_DATA_DIR"] = scratch
+        os.environ["OPSDESK_CONFIG_DIR"] = scratch + "-config"
+
+        def cleanup():
+            from django.db import connections
+
+            connections.close_all()
+            if not keep:
+                with psycopg.connect(admin_url, autocommit=True) as conn:
+                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if not data_dir:
+                shutil.rmtree(scratch, ignore_errors=True)
+                shutil.rmtree(scratch + "-config", ignore_errors=True)
+
+        return "postgresql", cleanup
+    if url and not url.startswith("sqlite"):
+        raise SystemExit(f"Unsupported OPSDESK_DATABASE_URL scheme: {url.split(':', 1)[0]}")
+    if data_dir:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+    else:
+        data_dir = tempfile.mkdtemp(prefix=f"opsdesk-{name}-")
+    os.environ.pop("OPSDESK_DATABASE_URL", None)
+    os.environ["OPSDESK_DATA_DIR"] = data_dir
+    # The audit key and checkpoint go next to the throwaway data, not in the user's config.
+    os.environ["OPSDESK_CONFIG_DIR"] = data_dir + "-config"
+    if keep:
+        return "sqlite", lambda: say(f"Kept the database in {data_dir}")
+
+    def cleanup_sqlite():
+        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(data_dir + "-config", ignore_errors=True)
+
+    return "sqlite", cleanup_sqlite
 
 
 def setup() -> None:
