@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from opsdesk.reporting.services import facts_rebuild
+from opsdesk.reporting.services.bulk import facts_rebuild_bulk
 
 
 class Clock:
@@ -22,7 +22,7 @@ class Clock:
 
 def facts_current() -> None:
     """Every fact row rewritten from its record, as the outbox would have done."""
-    facts_rebuild()
+    facts_rebuild_bulk()
 
 
 def at(day: int, hour: int = 9, minute: int = 0, *, month: int = 3) -> datetime:

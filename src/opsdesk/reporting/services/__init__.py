@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from opsdesk.core.tickets.registry import ticket_type, ticket_types
+from opsdesk.core.tickets.registry import ticket_type
 from opsdesk.reporting.backlog import age_bucket_case, open_at
 from opsdesk.reporting.facts import fact_values
 from opsdesk.reporting.models import BacklogSnapshot, RecordFact
@@ -17,26 +17,38 @@ from opsdesk.reporting.periods import day_end, local_day, organisation_zone
 from opsdesk.reporting.services.holds import group_holds_write
 
 
-def _known_error_resolved(record_type: str, record) -> bool:
-    """An incident first resolved while linked to a problem whose root cause was already known
-    (the problem recorded as a known error: ``root_cause_at``) and not withdrawn (cancelled)
-    by then: the desk resolved it by the known error.
+def resolved_by_known_error(resolved: dict[int, datetime]) -> set[int]:
+    """The incidents among ``resolved`` (incident id -> first resolution) that were resolved
+    by a known error: linked, by their first resolution, to a problem whose root cause was
+    already known then (the problem recorded as a known error: ``root_cause_at``) and not
+    withdrawn (cancelled) by then. One query for any number of incidents.
 
-    Everything is compared with the incident's first resolution, so a problem that becomes a
-    known error later, or a link made after the resolution, leaves the answer as it was.
+    Everything is compared with the first resolution, so a problem that becomes a known error
+    later, or a link made after the resolution, leaves the answer as it was.
     """
+    if not resolved:
+        return set()
+    from opsdesk.problems.models import ProblemIncident, ProblemState
+
+    links = ProblemIncident.objects.filter(
+        incident_id__in=list(resolved), problem__root_cause_at__isnull=False
+    ).values_list(
+        "incident_id", "linked_at", "problem__root_cause_at", "problem__state", "problem__closed_at"
+    )
+    found = set()
+    for incident, linked, cause, state, closed in links:
+        at = resolved[incident]
+        withdrawn = state == ProblemState.CANCELLED and closed is not None and closed <= at
+        if cause is not None and linked <= at and cause <= at and not withdrawn:
+            found.add(incident)
+    return found
+
+
+def _known_error_resolved(record_type: str, record) -> bool:
     resolved = getattr(record, "first_resolved_at", None)
     if record_type != "incident" or resolved is None:
         return False
-    from opsdesk.problems.models import ProblemIncident, ProblemState
-
-    return (
-        ProblemIncident.objects.filter(
-            incident_id=record.pk, linked_at__lte=resolved, problem__root_cause_at__lte=resolved
-        )
-        .exclude(problem__state=ProblemState.CANCELLED, problem__closed_at__lte=resolved)
-        .exists()
-    )
+    return record.pk in resolved_by_known_error({record.pk: resolved})
 
 
 def record_fact_refresh(*, record_type: str, record_id: int) -> RecordFact | None:
@@ -53,19 +65,6 @@ def record_fact_refresh(*, record_type: str, record_id: int) -> RecordFact | Non
         )
         group_holds_write(fact)
     return fact
-
-
-def facts_rebuild(*, record_type: str | None = None, batch: int = 500) -> int:
-    """Recompute every fact row (after an upgrade, or a change of calendars); returns how many."""
-    done = 0
-    for tt in ticket_types():
-        if record_type is not None and tt.key != record_type:
-            continue
-        ids = tt.model._default_manager.order_by("pk").values_list("pk", flat=True)
-        for record_id in ids.iterator(chunk_size=batch):
-            record_fact_refresh(record_type=tt.key, record_id=record_id)
-            done += 1
-    return done
 
 
 def backlog_snapshot_take(*, day: date | None = None) -> int:

@@ -19,6 +19,7 @@ from opsdesk.core.models import TicketHistory
 from opsdesk.core.tickets.registry import TicketType, ticket_type, ticket_types
 from opsdesk.reporting.facts import Calendars, fact_values
 from opsdesk.reporting.models import RecordFact
+from opsdesk.reporting.services import resolved_by_known_error
 from opsdesk.reporting.services.holds import group_holds_write
 from opsdesk.sla.models import SlaTimer, TimerKind
 
@@ -49,21 +50,13 @@ def _calendars(model, ids: list[int]) -> dict[int, Calendars]:
 
 
 def _known_error_resolved(tt: TicketType, records: list) -> set[int]:
-    """The incidents among ``records`` resolved by a known error (see ``_known_error_resolved``
-    in this package): linked to a problem whose root cause was known before the resolution."""
+    """The incidents among ``records`` resolved by a known error, by the same rule as a
+    record's own refresh (``resolved_by_known_error``)."""
     if tt.key != "incident":
         return set()
-    from opsdesk.problems.models import ProblemIncident
-
-    resolved = {r.pk: r.first_resolved_at for r in records if r.first_resolved_at is not None}
-    links = ProblemIncident.objects.filter(
-        incident_id__in=list(resolved), problem__root_cause_at__isnull=False
-    ).values_list("incident_id", "linked_at", "problem__root_cause_at")
-    return {
-        incident
-        for incident, linked, cause in links
-        if linked <= resolved[incident] and cause <= resolved[incident]
-    }
+    return resolved_by_known_error(
+        {r.pk: r.first_resolved_at for r in records if r.first_resolved_at is not None}
+    )
 
 
 def facts_for(tt: TicketType, records: list) -> list[RecordFact]:
