@@ -112,3 +112,12 @@ def test_filters_round_trip_through_the_url():
     assert filters.narrow("2026-03-30") == filters.with_(
         start=date(2026, 3, 30), end=date(2026, 3, 31), group_by=""
     )
+
+
+def test_requesters_are_refused_the_figures_and_the_records(caller):
+    from opsdesk.core.errors import NotPermitted
+    from opsdesk.reporting.selectors import metric_records, metric_result
+
+    with pytest.raises(NotPermitted):
+        metric_result(key="opened", filters=Filters.default(), viewer=caller)
+    assert not metric_records(key="opened", filters=Filters.default(), viewer=caller).exists()

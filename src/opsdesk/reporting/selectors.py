@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
+from opsdesk.core.errors import NotPermitted
 from opsdesk.core.roles import is_admin, is_agent
 from opsdesk.reporting import metrics
 from opsdesk.reporting.backlog import bucket_condition
@@ -23,9 +24,14 @@ def may_see_reports(viewer) -> bool:
     return bool(getattr(viewer, "is_authenticated", False) and is_agent(viewer))
 
 
-def metric_result(*, key: str, filters: Filters, viewer) -> Result:
+def require_reports(viewer) -> None:
+    """Refuse anyone who may not see reports (a 403 in the API and on the pages)."""
     if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+        raise NotPermitted("Reports are for the IT team.")
+
+
+def metric_result(*, key: str, filters: Filters, viewer) -> Result:
+    require_reports(viewer)
     return metrics.compute(key, filters)
 
 
@@ -264,8 +270,7 @@ def records_at(qs: QuerySet, *, weekday: int | None = None, hour: int | None = N
 def incident_heatmap(*, filters: Filters, viewer) -> dict:
     """Incidents opened in the period by weekday and hour of the organisation's day, in one
     grouped query; each cell carries its count and a shade 0..HEAT_LEVELS of the busiest."""
-    if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+    require_reports(viewer)
     from opsdesk.reporting.metrics.base import facts
 
     zone = organisation_zone()
@@ -309,8 +314,7 @@ def incident_heatmap(*, filters: Filters, viewer) -> dict:
 def breaching_soon(*, filters: Filters, viewer, now: datetime | None = None) -> list[dict]:
     """Open records (of the team and service filtered) with a running SLA clock due within
     ``BREACH_WINDOW``, overdue ones first; confidential ones only for administrators."""
-    if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+    require_reports(viewer)
     from opsdesk.core.tickets.registry import ticket_type, ticket_types
     from opsdesk.reporting.metrics.base import facts
     from opsdesk.sla.selectors import sla_breaching_soon
@@ -344,8 +348,7 @@ def breaching_soon(*, filters: Filters, viewer, now: datetime | None = None) -> 
 
 def major_incidents(*, filters: Filters, viewer) -> list[dict]:
     """Major incidents declared in the period (on the service filtered), newest first."""
-    if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+    require_reports(viewer)
     from opsdesk.core.tickets.registry import ticket_type
     from opsdesk.incidents.selectors import incident_list
 
@@ -379,8 +382,7 @@ def major_incidents(*, filters: Filters, viewer) -> list[dict]:
 
 def alert_counts(*, filters: Filters, viewer) -> dict:
     """Alerts first seen in the period, by severity (strongest first), and those open now."""
-    if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+    require_reports(viewer)
     from opsdesk.events.models import ACTIVE_ALERT_STATUSES, Alert, Severity
 
     qs = Alert.objects.all()
@@ -409,8 +411,7 @@ def alert_counts(*, filters: Filters, viewer) -> dict:
 
 def heartbeat_status(*, viewer) -> dict:
     """Heartbeats by status, and the ones down (the scheduled jobs that did not check in)."""
-    if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+    require_reports(viewer)
     from opsdesk.events.models import Heartbeat, HeartbeatStatus
 
     counts = dict(
@@ -435,8 +436,7 @@ def heartbeat_status(*, viewer) -> dict:
 
 def maintenance_windows(*, viewer, now: datetime | None = None) -> list[dict]:
     """Maintenance windows under way or starting in the next seven days."""
-    if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+    require_reports(viewer)
     from opsdesk.events.models import MaintenanceWindow
 
     now = now or timezone.now()
@@ -727,7 +727,6 @@ def _source(panel, filters: Filters, viewer):
 
 def dashboard_data(*, board, filters: Filters, viewer) -> list[dict]:
     """Every panel of ``board`` that has something to show, in its order."""
-    if not may_see_reports(viewer):
-        raise PermissionError("Reports are for the IT team.")
+    require_reports(viewer)
     panels = [panel_data(panel=panel, filters=filters, viewer=viewer) for panel in board.panels]
     return [panel for panel in panels if panel is not None]

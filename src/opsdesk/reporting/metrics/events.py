@@ -89,11 +89,6 @@ def _grouping(filters: Filters, *, alert: str, moment: str):
     return None
 
 
-def _counted_up_to() -> int:
-    # The rollup's mark (a read of its one row; the services module writes it).
-    return RollupMark.objects.filter(name="events").values_list("last_id", flat=True).first() or 0
-
-
 def _rolled_events(filters: Filters, last_id: int) -> tuple[list[dict] | None, int]:
     """Events per group from the daily counts and the tail not rolled up yet: (rows of
     ``group``/``n``, or ``None`` when the grouping does not apply; the total)."""
@@ -138,7 +133,7 @@ def _counts(filters: Filters) -> tuple[list[dict], dict]:
     its total is counted apart (over the few incident links)."""
     totals: dict = {}
     by_group: dict = {}
-    last_id = _counted_up_to()
+    last_id = RollupMark.counted_up_to("events")
     for level, (qs, alert, moment) in _levels(filters).items():
         distinct = level == "incidents"
         if level == "events":

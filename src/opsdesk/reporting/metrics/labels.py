@@ -11,17 +11,9 @@ from opsdesk.cmdb.models import ConfigurationItem
 from opsdesk.core.models import Team
 from opsdesk.core.models.tickets import TicketPriority
 from opsdesk.core.tickets.registry import ticket_types
+from opsdesk.incidents.models import Channel
 
-CHANNEL_LABELS = {
-    "portal": "Portal",
-    "email": "Email",
-    "phone": "Phone",
-    "api": "API",
-    "event": "Event",
-    "walk_in": "Walk-in",
-    "chat": "Chat",
-    "catalog": "Service catalog",
-}
+CHANNEL_LABELS = dict(Channel.choices)
 NONE_LABELS = {
     "team": "No team",
     "person": "Unassigned",

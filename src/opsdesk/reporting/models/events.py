@@ -46,3 +46,8 @@ class RollupMark(models.Model):
 
     def __str__(self):
         return f"{self.name} up to {self.last_id}"
+
+    @classmethod
+    def counted_up_to(cls, name: str) -> int:
+        """Every row of the source up to this id is counted (0: nothing yet)."""
+        return cls.objects.filter(name=name).values_list("last_id", flat=True).first() or 0

@@ -22,7 +22,7 @@ BATCH = 50_000
 
 def counted_up_to() -> int:
     """Every event with an id up to this one is in the daily counts."""
-    return RollupMark.objects.filter(name=MARK).values_list("last_id", flat=True).first() or 0
+    return RollupMark.counted_up_to(MARK)
 
 
 def _ready_up_to(after: int, batch: int) -> int:
