@@ -382,3 +382,12 @@ def test_a_subscription_needs_one_subject_and_an_address(grouped_report):
     with pytest.raises(ValidationFailed) as no_address:
         subscription_create(actor=nobody, report=mine, frequency="weekly", weekday=0)
     assert "no email address" in " ".join(no_address.value.fields["frequency"])
+
+
+def test_a_dashboard_subscription_is_listed_by_the_dashboards_name(client, grouped_report):
+    owner, _ = grouped_report
+    subscription_create(actor=owner, dashboard="service-desk", frequency="weekly", weekday=0)
+    client.force_login(owner)
+    page = client.get(reverse("reporting:subscriptions")).content.decode()
+    assert "Service desk dashboard" in page
+    assert ">service-desk<" not in page and "Dashboard service desk" not in page

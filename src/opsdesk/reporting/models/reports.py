@@ -107,7 +107,10 @@ class ReportSubscription(models.Model):
     def subject_name(self) -> str:
         if self.report_id:
             return self.report.name
-        return f"Dashboard {self.dashboard.replace('-', ' ')}"
+        from opsdesk.reporting.dashboards import DASHBOARDS
+
+        board = DASHBOARDS.get(self.dashboard)
+        return f"{board.label} dashboard" if board else "A dashboard no longer shown"
 
     @property
     def schedule_text(self) -> str:
